@@ -1,0 +1,128 @@
+"""The raw-lead field registry: the one place that knows every field.
+
+Forms, list columns, filters, the import template and the mapper all read it.
+Picklist *values* are data (table picklist_values); the defaults below seed them.
+Admin-defined custom fields are merged in by `raw_lead_fields`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from crm_app.models import CustomField, PicklistValue
+
+UNKNOWN = "Không xác định"
+
+SECTION_CONTACT = "contact"
+SECTION_ADDRESS = "address"
+SECTION_DESCRIPTION = "description"
+SECTION_MANAGEMENT = "management"
+SECTION_CUSTOM = "custom"
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    key: str
+    label_vi: str
+    label_en: str
+    type: str  # text | phone | email | url | picklist | date | longtext | user | number | link
+    section: str
+    required: bool = False
+    importable: bool = True
+    custom: bool = False
+
+    def label(self, locale: str = "vi") -> str:
+        return self.label_en if locale == "en" else self.label_vi
+
+
+BUILTIN_FIELDS: tuple[FieldDef, ...] = (
+    FieldDef("salutation", "Danh xưng", "Salutation", "picklist", SECTION_CONTACT),
+    FieldDef("last_name", "Họ", "Last name", "text", SECTION_CONTACT),
+    FieldDef("first_name", "Tên", "First name", "text", SECTION_CONTACT, required=True),
+    FieldDef("mobile", "Di động", "Mobile", "phone", SECTION_CONTACT),
+    FieldDef("phone", "Điện thoại", "Phone", "phone", SECTION_CONTACT),
+    FieldDef("email", "Email", "Email", "email", SECTION_CONTACT),
+    FieldDef("company", "Công ty", "Company", "text", SECTION_CONTACT),
+    FieldDef("title", "Chức vụ", "Title", "text", SECTION_CONTACT),
+    FieldDef("website", "Website", "Website", "url", SECTION_CONTACT),
+    FieldDef("lead_source", "Nguồn", "Lead source", "picklist", SECTION_CONTACT),
+    FieldDef("customer_type", "Loại khách hàng", "Customer type", "picklist", SECTION_CONTACT),
+    FieldDef("birthday", "Ngày sinh", "Birthday", "date", SECTION_CONTACT),
+    FieldDef("street", "Địa chỉ", "Street", "text", SECTION_ADDRESS),
+    FieldDef("ward", "Phường/Xã", "Ward", "text", SECTION_ADDRESS),
+    FieldDef("district", "Quận/Huyện", "District", "text", SECTION_ADDRESS),
+    FieldDef("province", "Tỉnh/TP", "Province/City", "text", SECTION_ADDRESS),
+    FieldDef("country", "Quốc gia", "Country", "text", SECTION_ADDRESS),
+    FieldDef("description", "Mô tả", "Description", "longtext", SECTION_DESCRIPTION),
+    FieldDef("assigned_to", "Giao cho", "Assigned to", "user", SECTION_MANAGEMENT, required=True),
+    FieldDef("status", "Trạng thái", "Status", "picklist", SECTION_MANAGEMENT),
+    FieldDef("zalo_user_id", "Đồng bộ Zalo", "Zalo sync", "text", SECTION_MANAGEMENT,
+             importable=False),
+    FieldDef("zalo_name", "Tên Zalo", "Zalo name", "text", SECTION_MANAGEMENT, importable=False),
+    FieldDef("facebook_psid", "Facebook ID", "Facebook ID", "text", SECTION_MANAGEMENT,
+             importable=False),
+    FieldDef("facebook_name", "Tên Facebook", "Facebook name", "text", SECTION_MANAGEMENT,
+             importable=False),
+    FieldDef("input_source", "Nguồn input", "Input source", "picklist", SECTION_MANAGEMENT,
+             importable=False),
+    FieldDef("converted_lead_id", "Lead đã chuyển đổi", "Converted lead", "link",
+             SECTION_MANAGEMENT, importable=False),
+)
+
+BUILTIN_BY_KEY: dict[str, FieldDef] = {f.key: f for f in BUILTIN_FIELDS}
+
+DEFAULT_PICKLISTS: dict[str, tuple[str, ...]] = {
+    "salutation": ("Anh", "Chị", "Ông", "Bà", "Mr.", "Ms."),
+    "lead_source": ("Website", "Facebook", "Zalo", "Hội thảo", "Giới thiệu", "Quảng cáo", "Khác"),
+    "customer_type": ("Cá nhân", "Doanh nghiệp"),
+    "status": ("Mới", "Đang chăm sóc", "Đã chuyển đổi", "Không tiềm năng"),
+    "input_source": ("Thủ công", "Import", "Zalo OA", "Zalo Ads Form", "Hana", "Botbanhang",
+                     "Facebook Lead Ads", "Webform"),
+}
+
+STATUS_NEW = "Mới"
+STATUS_CONVERTED = "Đã chuyển đổi"
+INPUT_MANUAL = "Thủ công"
+INPUT_IMPORT = "Import"
+
+DEFAULT_LIST_COLUMNS: tuple[str, ...] = (
+    "last_name", "first_name", "mobile", "email", "company", "lead_source", "status",
+    "assigned_to", "created_at",
+)
+
+
+def raw_lead_fields(session: Session, *, include_inactive: bool = False) -> list[FieldDef]:
+    """Built-in fields followed by the admin's custom fields, in their order."""
+    query = select(CustomField).order_by(CustomField.position, CustomField.id)
+    if not include_inactive:
+        query = query.where(CustomField.is_active == True)  # noqa: E712
+    custom = [
+        FieldDef(
+            key=f"cf_{cf.key}",
+            label_vi=cf.label_vi,
+            label_en=cf.label_en,
+            type=cf.field_type,
+            section=SECTION_CUSTOM,
+            required=cf.required,
+            custom=True,
+        )
+        for cf in session.exec(query)
+    ]
+    return [*BUILTIN_FIELDS, *custom]
+
+
+def field_by_key(session: Session, key: str) -> FieldDef | None:
+    return next((f for f in raw_lead_fields(session) if f.key == key), None)
+
+
+def picklist_values(session: Session, field_key: str, *, include_inactive: bool = False
+                    ) -> list[str]:
+    """Active values in the admin's order; "Không xác định" is always last and always there."""
+    query = select(PicklistValue.value).where(PicklistValue.field_key == field_key)
+    if not include_inactive:
+        query = query.where(PicklistValue.is_active == True)  # noqa: E712
+    values = [v for v in session.exec(query.order_by(PicklistValue.position, PicklistValue.id))
+              if v != UNKNOWN]
+    return [*values, UNKNOWN]

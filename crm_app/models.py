@@ -1,0 +1,291 @@
+"""SQLModel tables. Migrations in crm_app/migrations are generated from these and reviewed."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    full_name: str = Field(max_length=128)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(default="user", max_length=16)  # "admin" | "user"
+    is_active: bool = Field(default=True)
+    locale: str = Field(default="vi", max_length=8)
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class AuthSession(SQLModel, table=True):
+    __tablename__ = "auth_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
+class OrgSetting(SQLModel, table=True):
+    __tablename__ = "org_settings"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: Any = Field(default=None, sa_type=JSON)
+
+
+class ContactFields(SQLModel):
+    """Contact fields shared by raw leads and leads (DESIGN §4)."""
+
+    salutation: str | None = Field(default=None, max_length=32)
+    last_name: str | None = Field(default=None, max_length=128)
+    first_name: str = Field(max_length=128)
+    mobile: str | None = Field(default=None, max_length=20, index=True)  # E.164
+    phone: str | None = Field(default=None, max_length=20, index=True)  # E.164
+    email: str | None = Field(default=None, max_length=254)
+    email_key: str | None = Field(default=None, max_length=254, index=True)  # lower-cased
+    company: str | None = Field(default=None, max_length=255)
+    title: str | None = Field(default=None, max_length=128)
+    website: str | None = Field(default=None, max_length=255)
+    lead_source: str | None = Field(default=None, max_length=64, index=True)
+    customer_type: str | None = Field(default=None, max_length=64)
+    birthday: date | None = Field(default=None)
+    street: str | None = Field(default=None, max_length=255)
+    ward: str | None = Field(default=None, max_length=128)
+    district: str | None = Field(default=None, max_length=128)
+    province: str | None = Field(default=None, max_length=128)
+    country: str | None = Field(default=None, max_length=128)
+    description: str | None = Field(default=None)
+    assigned_to_id: int = Field(foreign_key="users.id", index=True)
+    zalo_user_id: str | None = Field(default=None, max_length=32, index=True)
+    zalo_name: str | None = Field(default=None, max_length=128)
+    facebook_psid: str | None = Field(default=None, max_length=32, index=True)
+    facebook_name: str | None = Field(default=None, max_length=128)
+    input_source: str | None = Field(default=None, max_length=64, index=True)
+    # Accent-free, lower-case name/phones/email for the quick search.
+    search_text: str = Field(default="", max_length=1024)
+    custom: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    modified_at: datetime = Field(default_factory=utcnow, index=True)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    modified_by_id: int | None = Field(default=None, foreign_key="users.id")
+
+
+class RawLead(ContactFields, table=True):
+    __tablename__ = "raw_leads"
+
+    id: int | None = Field(default=None, primary_key=True)
+    status: str = Field(default="Mới", max_length=64, index=True)
+    converted_lead_id: int | None = Field(default=None, foreign_key="leads.id", index=True)
+    import_job_id: int | None = Field(default=None, index=True)
+
+
+class Lead(ContactFields, table=True):
+    __tablename__ = "leads"
+
+    id: int | None = Field(default=None, primary_key=True)
+    status: str = Field(default="Mới", max_length=64, index=True)
+    raw_lead_id: int | None = Field(default=None, index=True)
+
+
+class Ticket(SQLModel, table=True):
+    __tablename__ = "tickets"
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str = Field(max_length=255)
+    channel: str = Field(max_length=64, index=True)
+    raw_lead_id: int | None = Field(default=None, foreign_key="raw_leads.id", index=True)
+    lead_id: int | None = Field(default=None, foreign_key="leads.id", index=True)
+    assigned_to_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    status: str = Field(default="Mới", max_length=32, index=True)
+    description: str | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    modified_at: datetime = Field(default_factory=utcnow)
+
+
+class PicklistValue(SQLModel, table=True):
+    __tablename__ = "picklist_values"
+    __table_args__ = (UniqueConstraint("field_key", "value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    field_key: str = Field(max_length=64, index=True)
+    value: str = Field(max_length=128)
+    position: int = Field(default=0)
+    is_active: bool = Field(default=True)
+
+
+class CustomField(SQLModel, table=True):
+    __tablename__ = "custom_fields"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64, unique=True)
+    label_vi: str = Field(max_length=128)
+    label_en: str = Field(max_length=128)
+    field_type: str = Field(max_length=16)  # text | number | date | picklist
+    required: bool = Field(default=False)
+    position: int = Field(default=0)
+    is_active: bool = Field(default=True)
+
+
+class SavedFilter(SQLModel, table=True):
+    __tablename__ = "saved_filters"
+
+    id: int | None = Field(default=None, primary_key=True)
+    module: str = Field(default="raw_leads", max_length=32, index=True)
+    name: str = Field(max_length=128)
+    owner_id: int | None = Field(default=None, foreign_key="users.id")  # None: shared
+    conditions: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ListLayout(SQLModel, table=True):
+    __tablename__ = "list_layouts"
+    __table_args__ = (UniqueConstraint("module", "owner_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    module: str = Field(default="raw_leads", max_length=32)
+    owner_id: int | None = Field(default=None, foreign_key="users.id")  # None: the default
+    columns: list[str] = Field(default_factory=list, sa_type=JSON)
+
+
+class ImportJob(SQLModel, table=True):
+    __tablename__ = "import_jobs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    module: str = Field(default="raw_leads", max_length=32, index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    status: str = Field(default="pending", max_length=16, index=True)
+    file_path: str = Field(default="", max_length=512)
+    original_name: str = Field(default="", max_length=255)
+    options: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    total: int = 0
+    processed: int = 0
+    created: int = 0
+    overwritten: int = 0
+    skipped: int = 0
+    merged: int = 0
+    failed: int = 0
+    checkpoint: int = 0  # rows of the file fully committed
+    skipped_file: str | None = Field(default=None, max_length=512)
+    failed_file: str | None = Field(default=None, max_length=512)
+    error: str | None = Field(default=None)
+    started_at: datetime = Field(default_factory=utcnow)
+    heartbeat_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = Field(default=None)
+
+
+class ImportRowIssue(SQLModel, table=True):
+    """A skipped or failed row, kept so the result files can be rebuilt after a crash."""
+
+    __tablename__ = "import_row_issues"
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="import_jobs.id", index=True)
+    kind: str = Field(max_length=16)  # skipped | failed | warning
+    row_number: int
+    values: list[Any] = Field(default_factory=list, sa_type=JSON)
+    reason: str = Field(default="")
+
+
+class ImportChange(SQLModel, table=True):
+    """What an import did to one record, so it can be undone."""
+
+    __tablename__ = "import_changes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="import_jobs.id", index=True)
+    record_id: int = Field(index=True)
+    action: str = Field(max_length=16)  # created | overwritten | merged
+    old_values: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class ImportLock(SQLModel, table=True):
+    __tablename__ = "import_locks"
+
+    module: str = Field(primary_key=True, max_length=32)
+    job_id: int | None = Field(default=None)
+    user_id: int = Field(foreign_key="users.id")
+    acquired_at: datetime = Field(default_factory=utcnow)
+
+
+class SavedMapping(SQLModel, table=True):
+    __tablename__ = "saved_mappings"
+    __table_args__ = (UniqueConstraint("module", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    module: str = Field(default="raw_leads", max_length=32)
+    name: str = Field(max_length=128)
+    mapping: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    owner_id: int | None = Field(default=None, foreign_key="users.id")
+
+
+class ChannelEvent(SQLModel, table=True):
+    __tablename__ = "channel_events"
+    __table_args__ = (UniqueConstraint("channel", "event_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32, index=True)
+    event_key: str = Field(max_length=255)
+    body: bytes = Field(sa_type=LargeBinary)
+    headers: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    status: str = Field(default="received", max_length=16, index=True)
+    error: str | None = Field(default=None)
+    attempts: int = 0
+    raw_lead_id: int | None = Field(default=None)
+    lead_id: int | None = Field(default=None)
+    received_at: datetime = Field(default_factory=utcnow, index=True)
+    processed_at: datetime | None = Field(default=None)
+
+
+class FormConfig(SQLModel, table=True):
+    __tablename__ = "form_configs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64, unique=True)
+    channel: str = Field(default="Webform", max_length=64)
+    secret: str = Field(max_length=128)
+    mapping: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    is_active: bool = Field(default=True)
+
+
+class SyncConfig(SQLModel, table=True):
+    __tablename__ = "sync_config"
+
+    id: int | None = Field(default=None, primary_key=True)
+    settings: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    modified_at: datetime = Field(default_factory=utcnow)
+    modified_by_id: int | None = Field(default=None, foreign_key="users.id")
+
+
+class AssignmentCursor(SQLModel, table=True):
+    __tablename__ = "assignment_cursors"
+
+    name: str = Field(primary_key=True, max_length=64)
+    position: int = 0
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    entity: str = Field(max_length=32)
+    entity_id: int
+    action: str = Field(max_length=32)  # created | updated | deleted | converted | ...
+    source: str = Field(default="", max_length=64)  # manual | import:<id> | channel:<event>
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    changes: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -1,0 +1,1 @@
+"""Plain-Python business services. Never import Reflex here."""

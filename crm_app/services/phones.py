@@ -1,0 +1,90 @@
+"""Vietnamese phone numbers: the dedup key. Stored as E.164 (+84…), shown as 0….
+
+Inputs seen in the wild (CHANNELS.md): 84912345678, +84912345678, 0912 345 678,
+0912.345.678, +84 (0) 912 345 678, full-width digits, 912345678 (Excel dropped the
+zero), and pre-2018 11-digit mobiles that map to 10 digits by prefix.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import phonenumbers
+
+# Pre-2018 11-digit mobile prefixes → today's 3-digit prefixes (last 7 digits unchanged).
+OLD_MOBILE_PREFIXES: dict[str, str] = {
+    "0120": "070", "0121": "079", "0122": "077", "0126": "076", "0128": "078",
+    "0123": "083", "0124": "084", "0125": "085", "0127": "081", "0129": "082",
+    "0162": "032", "0163": "033", "0164": "034", "0165": "035", "0166": "036",
+    "0167": "037", "0168": "038", "0169": "039",
+    "0186": "056", "0188": "058", "0199": "059",
+}
+
+_ZERO_IN_PARENS = re.compile(r"\(\s*0\s*\)")
+_NON_DIGITS = re.compile(r"[^\d+]")
+
+
+@lru_cache(maxsize=65536)
+def normalise_phone(raw: object) -> str | None:
+    """E.164 for a valid number, else None. Never raises."""
+    if raw is None:
+        return None
+    if isinstance(raw, float):
+        if raw != raw or raw <= 0:  # NaN
+            return None
+        raw = str(int(raw))
+    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    if not text:
+        return None
+    text = _ZERO_IN_PARENS.sub("", text)
+    plus = text.startswith("+") or text.startswith("00")
+    digits = _NON_DIGITS.sub("", text).lstrip("+")
+    if text.startswith("00"):
+        digits = digits[2:]
+    if not digits or len(digits) > 15:
+        return None
+    if plus and not digits.startswith("84"):
+        return _valid_e164("+" + digits)
+    if digits.startswith("84") and len(digits) in (11, 12):
+        national = "0" + digits[2:]
+    elif digits.startswith("0"):
+        national = digits
+    elif len(digits) in (9, 10):
+        national = "0" + digits  # a spreadsheet dropped the leading zero
+    else:
+        return None
+    if len(national) == 11 and national[:4] in OLD_MOBILE_PREFIXES:
+        national = OLD_MOBILE_PREFIXES[national[:4]] + national[4:]
+    return _valid_e164(national, "VN")
+
+
+def _valid_e164(number: str, region: str | None = None) -> str | None:
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def display_phone(e164: str | None) -> str:
+    """+84912345678 → 0912345678; foreign numbers stay in E.164."""
+    if not e164:
+        return ""
+    if e164.startswith("+84"):
+        return "0" + e164[3:]
+    return e164
+
+
+def is_mobile(e164: str | None) -> bool:
+    if not e164:
+        return False
+    try:
+        kind = phonenumbers.number_type(phonenumbers.parse(e164))
+    except phonenumbers.NumberParseException:
+        return False
+    return kind in (phonenumbers.PhoneNumberType.MOBILE,
+                    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
