@@ -1,14 +1,15 @@
+"""The Reflex app: pages, theme and the mounted API."""
+
 import reflex as rx
-from fastapi import FastAPI
 
-api = FastAPI()
+from crm_app import routes
+from crm_app.api import build_api
+from crm_app.pages import leads, login, raw_leads, settings, tickets  # noqa: F401  (register)
 
-@api.get("/api/health")
-def health():
-    return {"ok": True}
 
-def index():
-    return rx.text("hello")
+@rx.page(route=routes.HOME, title="CRM", on_load=rx.redirect(routes.RAW_LEADS))
+def index() -> rx.Component:
+    return rx.center(rx.spinner(), height="100vh")
 
-app = rx.App(api_transformer=api)
-app.add_page(index)
+
+app = rx.App(api_transformer=build_api())

@@ -50,6 +50,10 @@ MESSAGES: dict[str, dict[str, str]] = {
                                  "gạch dưới hoặc gạch ngang (2–64 ký tự).",
         "user.password_short": "Mật khẩu cần ít nhất 8 ký tự.",
         "user.full_name_required": "Vui lòng nhập họ tên.",
+        "users.full_name": "Họ tên",
+        "users.role": "Vai trò",
+        "users.status": "Trạng thái",
+        "users.add": "Thêm người dùng",
     },
     "en": {
         "app.name": "Raw-lead CRM",
@@ -92,6 +96,10 @@ MESSAGES: dict[str, dict[str, str]] = {
                                  "dots, underscores or hyphens (2–64 characters).",
         "user.password_short": "A password needs at least 8 characters.",
         "user.full_name_required": "Please enter the full name.",
+        "users.full_name": "Full name",
+        "users.role": "Role",
+        "users.status": "Status",
+        "users.add": "Add user",
     },
 }
 

@@ -1,0 +1,69 @@
+# Two commands on a fresh machine: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+VENV := .venv
+PY := $(VENV)/bin/python
+CRM := $(VENV)/bin/crm
+TOOLS := $(CURDIR)/.tools
+BUN := $(TOOLS)/node_modules/.bin/bun
+BUN_VERSION := 1.4.5
+PORT ?= 3000
+
+# Reflex cannot download bun here: it uses the one installed from the npm registry.
+export PATH := $(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+export REFLEX_USE_SYSTEM_BUN := 1
+export PORT
+
+.PHONY: run deps test test-deps services chromium lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	@touch $@
+
+$(VENV)/.test-installed: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+$(BUN):
+	mkdir -p $(TOOLS)
+	npm install --prefix $(TOOLS) --no-audit --no-fund --silent bun@$(BUN_VERSION)
+	@$(BUN) --version >/dev/null
+
+deps: $(VENV)/.installed $(BUN)
+
+run: deps
+	$(CRM) db upgrade
+	$(CRM) seed-demo
+	@echo ""
+	@echo "  CRM KH thô → http://localhost:$(PORT)/"
+	@echo "  Demo logins: admin / admin1234 (quản trị), thuhuong / demo1234 (nhân viên)"
+	@echo ""
+	$(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORT)
+
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# The local PostgreSQL and Redis, started if installed but stopped (machine page commands).
+services:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
+	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+
+test-deps: $(VENV)/.test-installed $(BUN) chromium services
+
+# pytest's exit code 5 (no test ran) must fail, not pass silently.
+test: test-deps
+	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "No tests ran: failing." >&2; exit 1; fi; exit $$rc
+
+lint: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check .
+
+bench: deps
+	for b in bench/*.py; do $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf .web .states test-artifacts

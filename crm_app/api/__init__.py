@@ -1,0 +1,12 @@
+"""The FastAPI app mounted in front of Reflex through `api_transformer`."""
+
+from fastapi import FastAPI
+
+from crm_app.api import health
+
+
+def build_api() -> FastAPI:
+    api = FastAPI(title="CRM KH thô API", openapi_url="/api/openapi.json", docs_url="/api/docs",
+                  redoc_url=None)
+    api.include_router(health.router)
+    return api

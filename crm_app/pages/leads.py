@@ -1,0 +1,13 @@
+"""Lead module (list and detail come with the sync-config issue)."""
+
+import reflex as rx
+
+from crm_app import routes
+from crm_app.components.shell import crm_page, page_header
+from crm_app.state.auth import AuthState
+
+
+@crm_page(routes.LEADS, "Lead")
+def leads() -> rx.Component:
+    return rx.vstack(page_header(AuthState.tr["page.leads.title"]),
+                     rx.text(AuthState.tr["common.empty"], color_scheme="gray"))

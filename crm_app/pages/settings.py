@@ -1,0 +1,148 @@
+"""Cấu hình hệ thống (admins): users and who sees which raw leads."""
+
+import reflex as rx
+
+from crm_app import routes
+from crm_app.components.shell import crm_page, page_header
+from crm_app.db import read_session, write_session
+from crm_app.i18n import UserError
+from crm_app.services import org
+from crm_app.services.reference_data import VISIBILITY_ALL, VISIBILITY_OWN
+from crm_app.state.auth import AuthState
+
+
+class SettingsState(AuthState):
+    users: list[dict[str, str]] = []
+    visibility: str = VISIBILITY_ALL
+    add_error: str = ""
+
+    @rx.event
+    def load(self) -> None:
+        actor = self._actor()
+        if actor is None or not actor.is_admin:
+            return
+        with read_session() as session:
+            rows = org.user_rows(session=session, actor=actor)
+            self.visibility = org.visibility(session=session)
+        self.users = [
+            {"id": str(r.id), "username": r.username, "full_name": r.full_name,
+             "role": r.role, "active": "1" if r.is_active else "",
+             "raw_leads": str(r.raw_leads)}
+            for r in rows
+        ]
+
+    @rx.event
+    def save_visibility(self, value: str) -> rx.event.EventSpec | None:
+        actor = self._actor()
+        try:
+            with write_session() as session:
+                org.set_visibility(session=session, actor=actor, value=value)  # type: ignore[arg-type]
+        except UserError as exc:
+            return rx.toast.error(exc.message(self.locale))
+        self.visibility = value
+        return rx.toast.success(self._t("settings.saved"))
+
+    @rx.event
+    def add_user(self, form: dict[str, str]) -> rx.event.EventSpec | None:
+        actor = self._actor()
+        try:
+            with write_session() as session:
+                org.add_user(session=session, actor=actor,  # type: ignore[arg-type]
+                             username=form.get("username", ""),
+                             full_name=form.get("full_name", ""),
+                             password=form.get("password", ""),
+                             role="admin" if form.get("role") == "admin" else "user")
+        except UserError as exc:
+            self.add_error = exc.message(self.locale)
+            return None
+        self.add_error = ""
+        self.load()
+        return rx.toast.success(self._t("settings.saved"))
+
+    @rx.event
+    def set_active(self, user_id: str, active: bool) -> rx.event.EventSpec | None:
+        actor = self._actor()
+        try:
+            with write_session() as session:
+                org.set_user_active(session=session, actor=actor,  # type: ignore[arg-type]
+                                    user_id=int(user_id), active=active)
+        except (UserError, ValueError) as exc:
+            message = exc.message(self.locale) if isinstance(exc, UserError) else str(exc)
+            return rx.toast.error(message)
+        self.load()
+        return None
+
+
+def _user_row(user: rx.Var) -> rx.Component:
+    tr = AuthState.tr
+    return rx.table.row(
+        rx.table.cell(user["username"]),
+        rx.table.cell(user["full_name"]),
+        rx.table.cell(rx.cond(user["role"] == "admin", rx.badge(tr["common.role.admin"]),
+                              rx.badge(tr["common.role.user"], color_scheme="gray"))),
+        rx.table.cell(user["raw_leads"]),
+        rx.table.cell(rx.cond(
+            user["active"] != "",
+            rx.button(tr["common.active"], size="1", variant="soft", color_scheme="green",
+                      on_click=SettingsState.set_active(user["id"], False)),
+            rx.button(tr["common.inactive"], size="1", variant="soft", color_scheme="red",
+                      on_click=SettingsState.set_active(user["id"], True)),
+        )),
+    )
+
+
+@crm_page(routes.SETTINGS, "Cấu hình hệ thống", admin=True, on_load=SettingsState.load)
+def settings() -> rx.Component:
+    tr = AuthState.tr
+    return rx.vstack(
+        page_header(tr["page.settings.title"]),
+        rx.card(
+            rx.vstack(
+                rx.heading(tr["page.settings.org"], size="4"),
+                rx.radio_group.root(
+                    rx.vstack(
+                        rx.radio_group.item(tr["settings.visibility.all"], value=VISIBILITY_ALL),
+                        rx.radio_group.item(tr["settings.visibility.own"], value=VISIBILITY_OWN),
+                    ),
+                    value=SettingsState.visibility,
+                    on_change=SettingsState.save_visibility,
+                    id="visibility",
+                ),
+            ),
+            width="100%",
+        ),
+        rx.card(
+            rx.vstack(
+                rx.heading(tr["page.settings.users"], size="4"),
+                rx.table.root(
+                    rx.table.header(rx.table.row(
+                        rx.table.column_header_cell(tr["login.username"]),
+                        rx.table.column_header_cell(tr["users.full_name"]),
+                        rx.table.column_header_cell(tr["users.role"]),
+                        rx.table.column_header_cell(tr["nav.raw_leads"]),
+                        rx.table.column_header_cell(tr["users.status"]),
+                    )),
+                    rx.table.body(rx.foreach(SettingsState.users, _user_row)),
+                    width="100%",
+                ),
+                rx.form(
+                    rx.hstack(
+                        rx.input(name="username", placeholder=tr["login.username"]),
+                        rx.input(name="full_name", placeholder=tr["users.full_name"]),
+                        rx.input(name="password", type="password", placeholder=tr["login.password"]),
+                        rx.select(["user", "admin"], name="role", default_value="user"),
+                        rx.button(tr["users.add"], type="submit"),
+                        wrap="wrap",
+                    ),
+                    on_submit=SettingsState.add_user,
+                    reset_on_submit=True,
+                ),
+                rx.cond(SettingsState.add_error != "",
+                        rx.callout(SettingsState.add_error, color_scheme="red", icon="triangle-alert")),
+                width="100%",
+            ),
+            width="100%",
+        ),
+        width="100%",
+        spacing="4",
+    )

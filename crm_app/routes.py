@@ -1,0 +1,19 @@
+"""Route constants and URL builders, in one module."""
+
+LOGIN = "/login"
+HOME = "/"
+RAW_LEADS = "/raw-leads"
+RAW_LEAD_NEW = "/raw-leads/new"
+LEADS = "/leads"
+TICKETS = "/tickets"
+SETTINGS = "/settings"
+
+
+def raw_lead(record_id: int | str) -> str:
+    return f"{RAW_LEADS}/{record_id}"
+
+
+def login_with_next(path: str) -> str:
+    from urllib.parse import quote
+
+    return f"{LOGIN}?next={quote(path, safe='/')}" if path and path != LOGIN else LOGIN

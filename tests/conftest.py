@@ -1,0 +1,78 @@
+"""Shared fixtures: real SQLite and PostgreSQL databases, migrated the way `crm db upgrade` does."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from crm_app.db import get_engine, write_session
+from crm_app.services import migrations
+from tests.apprunner import ROOT, RunningApp, start_app
+
+PG_URL = os.environ.get("CRM_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _reset_postgres(url: str) -> None:
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def make_database(kind: str, tmp_path: Path) -> str:
+    """A freshly migrated database; PostgreSQL must be reachable (no silent skip)."""
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'crm.db'}"
+    else:
+        url = PG_URL
+        _reset_postgres(url)
+    migrations.upgrade(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    url = make_database(request.param, tmp_path)
+    eng = get_engine(url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    eng = get_engine(make_database("sqlite", tmp_path))
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session for arranging and asserting; commit explicitly to make data visible."""
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def demo_users(engine: Engine) -> dict[str, int]:
+    from crm_app.services.demo import ensure_demo_users
+
+    with write_session(engine) as s:
+        return ensure_demo_users(session=s)
+
+
+@pytest.fixture(scope="session")
+def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """The real app, built and served once per test session, with a throw-away database."""
+    app = start_app(tmp_path_factory.mktemp("app"))
+    yield app
+    app.stop()
+    artifacts = ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / "app.log").write_bytes(app.log_path.read_bytes())

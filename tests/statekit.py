@@ -1,0 +1,58 @@
+"""Call Reflex State event handlers without a browser, as a given logged-in user.
+
+Any client can call any handler by name; these tests call them the same way, with the
+arguments an attacker would choose, and then look at the database.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import reflex as rx
+from sqlalchemy.engine import Engine
+
+from crm_app import db
+from crm_app.db import write_session
+from crm_app.models import User
+from crm_app.services import auth
+
+S = TypeVar("S", bound=rx.State)
+
+
+@contextmanager
+def using_engine(engine: Engine) -> Iterator[None]:
+    """Point the app's default engine at the test database."""
+    original = db.get_engine
+    db.get_engine = lambda url=None: engine if url is None else original(url)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        db.get_engine = original  # type: ignore[assignment]
+
+
+def token_for(engine: Engine, username: str) -> str:
+    from sqlmodel import select
+
+    with write_session(engine) as session:
+        user = session.exec(select(User).where(User.username == username)).one()
+        return auth.open_session(session=session, user=user, days=1)
+
+
+def state_as(state_cls: type[S], token: str) -> S:
+    root = rx.State(_reflex_internal_init=True)  # type: ignore[call-arg]
+    path = state_cls.get_full_name().split(".")[1:]
+    state = root.get_substate(path)
+    state.session_token = token  # type: ignore[attr-defined]
+    return state  # type: ignore[return-value]
+
+
+def call(state: rx.State, handler: str, *args: Any) -> Any:
+    """Invoke an event handler the way Reflex does: the undecorated function on the state."""
+    fn = getattr(type(state), handler).fn
+    result = fn(state, *args)
+    if inspect.isgenerator(result):
+        return list(result)
+    return result

@@ -1,0 +1,58 @@
+"""Admin-only handlers called directly (as any client can) by a user who is not an admin."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, func, select
+
+from crm_app.models import OrgSetting, User
+from crm_app.pages.settings import SettingsState
+from crm_app.services.reference_data import VISIBILITY_KEY
+from tests.statekit import call, state_as, token_for, using_engine
+
+
+def test_user_calling_admin_handlers_changes_nothing(sqlite_engine) -> None:
+    from crm_app.db import write_session
+    from crm_app.services.demo import ensure_demo_users
+
+    with write_session(sqlite_engine) as s:
+        ensure_demo_users(session=s)
+    with using_engine(sqlite_engine):
+        state = state_as(SettingsState, token_for(sqlite_engine, "thuhuong"))
+        call(state, "save_visibility", "own")
+        call(state, "add_user", {"username": "intruder", "full_name": "X",
+                                 "password": "password1", "role": "admin"})
+        call(state, "set_active", "1", False)
+        call(state, "load")
+        assert state.users == []
+    with Session(sqlite_engine) as s:
+        assert s.get(OrgSetting, VISIBILITY_KEY).value == "all"
+        assert s.exec(select(func.count()).select_from(User)).one() == 5
+        assert all(s.exec(select(User.is_active)))
+
+
+def test_admin_handlers_work_for_an_admin(sqlite_engine) -> None:
+    from crm_app.db import write_session
+    from crm_app.services.demo import ensure_demo_users
+
+    with write_session(sqlite_engine) as s:
+        ensure_demo_users(session=s)
+    with using_engine(sqlite_engine):
+        state = state_as(SettingsState, token_for(sqlite_engine, "admin"))
+        call(state, "save_visibility", "own")
+        call(state, "add_user", {"username": "lan.pham", "full_name": "Phạm Lan",
+                                 "password": "password1", "role": "user"})
+        assert state.add_error == ""
+        assert "lan.pham" in [u["username"] for u in state.users]
+        call(state, "add_user", {"username": "lan.pham", "full_name": "Again",
+                                 "password": "password1", "role": "user"})
+        assert "đã tồn tại" in state.add_error
+    with Session(sqlite_engine) as s:
+        assert s.get(OrgSetting, VISIBILITY_KEY).value == "own"
+
+
+def test_anonymous_caller_changes_nothing(sqlite_engine) -> None:
+    with using_engine(sqlite_engine):
+        state = state_as(SettingsState, "")
+        call(state, "save_visibility", "own")
+    with Session(sqlite_engine) as s:
+        assert s.get(OrgSetting, VISIBILITY_KEY).value == "all"
