@@ -1,0 +1,497 @@
+"""Raw leads (KH thô): validation, create/update/delete, the list query, bulk actions,
+access rules, duplicates warning and export. UI, CLI and channels all come through here."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from openpyxl import Workbook
+from sqlalchemy import ColumnElement, and_, delete, false, func, or_, update
+from sqlmodel import Session, col, select
+
+from crm_app.fields import (
+    INPUT_MANUAL,
+    STATUS_CONVERTED,
+    STATUS_NEW,
+    FieldDef,
+    picklist_values,
+    raw_lead_fields,
+)
+from crm_app.i18n import UserError, t
+from crm_app.models import RawLead, User, utcnow
+from crm_app.services import audit
+from crm_app.services.auth import Actor, PermissionDenied, require_admin
+from crm_app.services.org import visibility
+from crm_app.services.phones import display_phone, normalise_phone
+from crm_app.services.reference_data import VISIBILITY_OWN
+from crm_app.services.spreadsheet import safe_cell
+from crm_app.services.text import fold, search_text
+from crm_app.services.values import format_date, is_email, parse_date
+
+PAGE_SIZES = (25, 50, 100)
+# Columns the list may sort by: an allow-list, never a client string in SQL.
+SORT_COLUMNS: dict[str, Any] = {
+    "last_name": RawLead.last_name, "first_name": RawLead.first_name,
+    "mobile": RawLead.mobile, "phone": RawLead.phone, "email": RawLead.email_key,
+    "company": RawLead.company, "title": RawLead.title, "lead_source": RawLead.lead_source,
+    "customer_type": RawLead.customer_type, "birthday": RawLead.birthday,
+    "province": RawLead.province, "district": RawLead.district, "ward": RawLead.ward,
+    "status": RawLead.status, "input_source": RawLead.input_source,
+    "zalo_user_id": RawLead.zalo_user_id, "facebook_psid": RawLead.facebook_psid,
+    "assigned_to": RawLead.assigned_to_id, "created_at": RawLead.created_at,
+    "modified_at": RawLead.modified_at, "salutation": RawLead.salutation,
+}
+META_COLUMNS: dict[str, tuple[str, str]] = {
+    "created_at": ("Ngày tạo", "Created"),
+    "modified_at": ("Ngày sửa", "Modified"),
+}
+FILTER_OPS = ("eq", "contains", "empty", "not_empty", "in", "between")
+CONTACT_KEYS = (
+    "salutation", "last_name", "first_name", "mobile", "phone", "email", "company", "title",
+    "website", "lead_source", "customer_type", "birthday", "street", "ward", "district",
+    "province", "country", "description",
+)
+EDITABLE_KEYS = (*CONTACT_KEYS, "status")
+
+
+@dataclass
+class ListQuery:
+    search: str = ""
+    conditions: list[dict[str, Any]] = field(default_factory=list)
+    sort: str = "created_at"
+    descending: bool = True
+    page: int = 1
+    page_size: int = 50
+
+
+@dataclass
+class ListPage:
+    rows: list[dict[str, str]]
+    total: int
+    page: int
+    page_size: int
+
+
+class ValidationFailed(UserError):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("validation.failed")
+        self.errors = errors
+
+
+# ---------------------------------------------------------------- access
+
+def _visible_clause(session: Session, actor: Actor) -> ColumnElement[bool] | None:
+    if actor.is_admin or visibility(session=session) != VISIBILITY_OWN:
+        return None
+    return col(RawLead.assigned_to_id) == actor.id
+
+
+def can_see(session: Session, actor: Actor, record: RawLead) -> bool:
+    clause = _visible_clause(session, actor)
+    return clause is None or record.assigned_to_id == actor.id
+
+
+def get_visible(session: Session, actor: Actor, record_id: int) -> RawLead:
+    record = session.get(RawLead, record_id)
+    if record is None or not can_see(session, actor, record):
+        raise UserError("raw_lead.not_found")
+    return record
+
+
+# ---------------------------------------------------------------- validation
+
+def _user_id_for(session: Session, value: str) -> int | None:
+    value = value.strip()
+    if not value:
+        return None
+    query = select(User.id).where(User.is_active == True)  # noqa: E712
+    by = User.id == int(value) if value.isdigit() else User.username == value.lower()
+    return session.exec(query.where(by)).first()
+
+
+def validate(session: Session, values: dict[str, Any], *, locale: str = "vi"
+             ) -> dict[str, Any]:
+    """Clean form values into column values, or raise ValidationFailed with a message per field."""
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    fields = {f.key: f for f in raw_lead_fields(session)}
+
+    def label(key: str) -> str:
+        return fields[key].label(locale)
+
+    for key in EDITABLE_KEYS:
+        if key not in values:
+            continue
+        raw = values[key]
+        text = "" if raw is None else str(raw).strip()
+        fd = fields[key]
+        if not text:
+            clean[key] = None
+        elif fd.type == "phone":
+            phone = normalise_phone(text)
+            if phone is None:
+                errors[key] = t("validation.phone", locale, field=label(key))
+            clean[key] = phone
+        elif fd.type == "email":
+            if not is_email(text):
+                errors[key] = t("validation.email", locale, field=label(key))
+            clean[key] = text
+        elif fd.type == "date":
+            parsed = parse_date(text)
+            if parsed is None or not date(1900, 1, 1) <= parsed <= date.today():
+                errors[key] = t("validation.date", locale, field=label(key))
+            clean[key] = parsed
+        elif fd.type == "picklist":
+            allowed = picklist_values(session, key)
+            if text not in allowed:
+                errors[key] = t("validation.picklist", locale, field=label(key))
+            clean[key] = text
+        else:
+            clean[key] = text
+    if "first_name" in values and not clean.get("first_name"):
+        errors["first_name"] = t("validation.required", locale, field=label("first_name"))
+    if "assigned_to" in values:
+        user_id = _user_id_for(session, str(values.get("assigned_to") or ""))
+        if user_id is None:
+            key = "validation.required" if not str(values.get("assigned_to") or "").strip() \
+                else "validation.user"
+            errors["assigned_to"] = t(key, locale, field=label("assigned_to"))
+        clean["assigned_to_id"] = user_id
+    custom: dict[str, Any] = {}
+    for fd in fields.values():
+        if fd.custom and fd.key in values:
+            text = str(values[fd.key] or "").strip()
+            if fd.required and not text:
+                errors[fd.key] = t("validation.required", locale, field=fd.label(locale))
+            elif text and fd.type == "number":
+                try:
+                    float(text.replace(",", "."))
+                except ValueError:
+                    errors[fd.key] = t("validation.number", locale, field=fd.label(locale))
+            elif text and fd.type == "date" and parse_date(text) is None:
+                errors[fd.key] = t("validation.date", locale, field=fd.label(locale))
+            custom[fd.key.removeprefix("cf_")] = text or None
+    if custom:
+        clean["custom"] = custom
+    if errors:
+        raise ValidationFailed(errors)
+    return clean
+
+
+def _with_keys(values: dict[str, Any], record: RawLead | None = None) -> dict[str, Any]:
+    merged = {k: getattr(record, k) for k in CONTACT_KEYS} if record else {}
+    merged.update({k: v for k, v in values.items() if k in CONTACT_KEYS})
+    email = merged.get("email")
+    values["email_key"] = email.lower() if email else None
+    values["search_text"] = search_text((
+        f"{merged.get('last_name') or ''} {merged.get('first_name') or ''}",
+        merged.get("mobile"), merged.get("phone"), email, merged.get("company")))
+    return values
+
+
+# ---------------------------------------------------------------- create / update / delete
+
+def create(session: Session, actor: Actor, values: dict[str, Any], *, locale: str = "vi",
+           input_source: str = INPUT_MANUAL, source: str = "manual") -> RawLead:
+    values = {"assigned_to": str(actor.id), **values}
+    clean = validate(session, values, locale=locale)
+    clean["status"] = clean.get("status") or STATUS_NEW
+    record = RawLead(**_with_keys(clean), input_source=input_source, created_by_id=actor.id,
+                     modified_by_id=actor.id)
+    session.add(record)
+    session.flush()
+    assert record.id is not None
+    audit.record(session=session, entity="raw_lead", entity_id=record.id, action="created",
+                 user_id=actor.id, source=source,
+                 changes={"input_source": [None, input_source]})
+    return record
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def update_record(session: Session, actor: Actor, record_id: int, values: dict[str, Any], *,
+                  locale: str = "vi", source: str = "manual") -> RawLead:
+    record = get_visible(session, actor, record_id)
+    clean = validate(session, values, locale=locale)
+    changes: dict[str, list[Any]] = {}
+    if "custom" in clean:
+        merged_custom = {**(record.custom or {}), **clean.pop("custom")}
+        if merged_custom != (record.custom or {}):
+            changes["custom"] = [record.custom, merged_custom]
+            record.custom = merged_custom
+    for key, value in _with_keys(clean, record).items():
+        old = getattr(record, key)
+        if old != value:
+            if key not in ("search_text", "email_key"):
+                changes[key] = [_plain(old), _plain(value)]
+            setattr(record, key, value)
+    if changes:
+        record.modified_at = utcnow()
+        record.modified_by_id = actor.id
+        session.add(record)
+        audit.record(session=session, entity="raw_lead", entity_id=record_id, action="updated",
+                     user_id=actor.id, source=source, changes=changes)
+    return record
+
+
+def delete_records(session: Session, actor: Actor, ids: list[int]) -> int:
+    require_admin(actor)
+    if not ids:
+        return 0
+    found = list(session.exec(select(RawLead.id).where(col(RawLead.id).in_(ids))))
+    for rid in found:
+        audit.record(session=session, entity="raw_lead", entity_id=rid or 0, action="deleted",
+                     user_id=actor.id)
+    session.exec(delete(RawLead).where(col(RawLead.id).in_(found)))  # type: ignore[call-overload]
+    return len(found)
+
+
+def _bulk_target_ids(session: Session, actor: Actor, ids: list[int]) -> list[int]:
+    """Users may act in bulk on their own records only; admins on any."""
+    if not ids:
+        return []
+    query = select(RawLead.id, RawLead.assigned_to_id).where(col(RawLead.id).in_(ids))
+    rows = session.exec(query).all()
+    if not actor.is_admin and any(owner != actor.id for _, owner in rows):
+        raise PermissionDenied("raw_lead.bulk_others")
+    return [rid for rid, _ in rows if rid is not None]
+
+
+def bulk_assign(session: Session, actor: Actor, ids: list[int], assignee: str) -> int:
+    user_id = _user_id_for(session, assignee)
+    if user_id is None:
+        raise UserError("validation.user", field="Giao cho")
+    targets = _bulk_target_ids(session, actor, ids)
+    now = utcnow()
+    for rid, old in session.exec(select(RawLead.id, RawLead.assigned_to_id)
+                                 .where(col(RawLead.id).in_(targets))).all():
+        if old != user_id:
+            audit.record(session=session, entity="raw_lead", entity_id=rid or 0,
+                         action="updated", user_id=actor.id, source="bulk",
+                         changes={"assigned_to_id": [old, user_id]})
+    session.exec(update(RawLead).where(col(RawLead.id).in_(targets))  # type: ignore[call-overload]
+                 .values(assigned_to_id=user_id, modified_at=now, modified_by_id=actor.id))
+    return len(targets)
+
+
+def bulk_status(session: Session, actor: Actor, ids: list[int], status: str) -> int:
+    if status not in picklist_values(session, "status"):
+        raise UserError("validation.picklist", field="Trạng thái")
+    targets = _bulk_target_ids(session, actor, ids)
+    for rid, old in session.exec(select(RawLead.id, RawLead.status)
+                                 .where(col(RawLead.id).in_(targets))).all():
+        if old != status:
+            audit.record(session=session, entity="raw_lead", entity_id=rid or 0,
+                         action="updated", user_id=actor.id, source="bulk",
+                         changes={"status": [old, status]})
+    session.exec(update(RawLead).where(col(RawLead.id).in_(targets))  # type: ignore[call-overload]
+                 .values(status=status, modified_at=utcnow(), modified_by_id=actor.id))
+    return len(targets)
+
+
+def find_duplicates(session: Session, actor: Actor, *, mobile: str = "", email: str = "",
+                    exclude_id: int | None = None) -> list[dict[str, str]]:
+    """Existing raw leads with the same mobile or email (for the warning before saving)."""
+    clauses = []
+    if (phone := normalise_phone(mobile)) is not None:
+        clauses.append(col(RawLead.mobile) == phone)
+    if email.strip():
+        clauses.append(col(RawLead.email_key) == email.strip().lower())
+    if not clauses:
+        return []
+    query = select(RawLead.id, RawLead.last_name, RawLead.first_name, RawLead.mobile,
+                   RawLead.email).where(or_(*clauses))
+    if exclude_id:
+        query = query.where(col(RawLead.id) != exclude_id)
+    if (vis := _visible_clause(session, actor)) is not None:
+        query = query.where(vis)
+    return [{"id": str(r[0]), "name": f"{r[1] or ''} {r[2]}".strip(),
+             "mobile": display_phone(r[3]), "email": r[4] or ""}
+            for r in session.exec(query.limit(5)).all()]
+
+
+# ---------------------------------------------------------------- the list
+
+def _column_for(key: str, fields: dict[str, FieldDef]) -> Any:
+    if key == "assigned_to":
+        return RawLead.assigned_to_id
+    if key in SORT_COLUMNS:
+        return SORT_COLUMNS[key]
+    if key in ("street", "website", "description", "zalo_name", "facebook_name"):
+        return getattr(RawLead, key)
+    fd = fields.get(key)
+    if fd is not None and fd.custom:
+        return RawLead.custom[key.removeprefix("cf_")].as_string()  # type: ignore[index]
+    raise UserError("filter.invalid")
+
+
+def _condition(cond: dict[str, Any], fields: dict[str, FieldDef]) -> ColumnElement[bool]:
+    key, op, value = cond.get("field", ""), cond.get("op", ""), cond.get("value")
+    if op not in FILTER_OPS:
+        raise UserError("filter.invalid")
+    column = _column_for(str(key), fields)
+    fd = fields.get(str(key))
+    if op == "empty":
+        return or_(column.is_(None), column == "") if fd and fd.type not in ("date",) \
+            and key != "assigned_to" else column.is_(None)
+    if op == "not_empty":
+        return and_(column.is_not(None), column != "") if fd and fd.type not in ("date",) \
+            and key != "assigned_to" else column.is_not(None)
+    if op == "in":
+        items = [str(v) for v in (value or [])][:100]
+        return column.in_(items) if items else false()
+    if op == "between":
+        start, end = (list(value or []) + ["", ""])[:2]
+        parts = []
+        start_date, end_date = parse_date(str(start)), parse_date(str(end))
+        is_datetime = key in META_COLUMNS
+        if start_date:
+            parts.append(column >= (datetime.combine(start_date, time.min).astimezone()
+                                    if is_datetime else start_date))
+        if end_date:
+            parts.append(column < (datetime.combine(end_date + timedelta(days=1), time.min)
+                                   .astimezone() if is_datetime else end_date + timedelta(days=1)))
+        return and_(*parts) if parts else column.is_not(None) | column.is_(None)
+    text = str(value or "").strip()
+    if fd and fd.type == "phone":
+        text = normalise_phone(text) or text
+    if key == "assigned_to":
+        return column == (int(text) if text.isdigit() else -1)
+    if op == "eq":
+        return column == text
+    return column.contains(text, autoescape=True)
+
+
+def _search_clause(search: str) -> ColumnElement[bool] | None:
+    search = search.strip()
+    if not search:
+        return None
+    phone = normalise_phone(search)
+    if phone is not None:
+        return col(RawLead.search_text).contains(fold(phone), autoescape=True)
+    clauses = [col(RawLead.search_text).contains(word, autoescape=True)
+               for word in fold(search).split()[:6]]
+    return and_(*clauses)
+
+
+def _filtered(session: Session, actor: Actor, query: ListQuery) -> list[ColumnElement[bool]]:
+    fields = {f.key: f for f in raw_lead_fields(session)}
+    where = [_condition(c, fields) for c in query.conditions[:20]]
+    if (clause := _search_clause(query.search)) is not None:
+        where.append(clause)
+    if (vis := _visible_clause(session, actor)) is not None:
+        where.append(vis)
+    return where
+
+
+def _display(record: RawLead, key: str, users: dict[int, str]) -> str:
+    if key == "assigned_to":
+        return users.get(record.assigned_to_id, "")
+    if key.startswith("cf_"):
+        return str((record.custom or {}).get(key[3:]) or "")
+    value = getattr(record, key, None)
+    if value is None:
+        return ""
+    if key in ("mobile", "phone"):
+        return display_phone(value)
+    if isinstance(value, datetime):
+        return value.astimezone().strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return format_date(value)
+    return str(value)
+
+
+def user_names(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = session.exec(select(User.id, User.full_name).where(col(User.id).in_(ids))).all()
+    return {uid: name for uid, name in rows if uid is not None}
+
+
+def list_page(session: Session, actor: Actor, query: ListQuery, columns: list[str]) -> ListPage:
+    where = _filtered(session, actor, query)
+    total = session.exec(select(func.count()).select_from(RawLead).where(*where)).one()
+    sort_col = SORT_COLUMNS.get(query.sort, RawLead.created_at)
+    order = [sort_col.desc() if query.descending else sort_col.asc(),
+             col(RawLead.id).desc() if query.descending else col(RawLead.id).asc()]
+    page_size = query.page_size if query.page_size in PAGE_SIZES else 50
+    pages = max(1, -(-total // page_size))
+    page = min(max(1, query.page), pages)
+    records = session.exec(select(RawLead).where(*where).order_by(*order)
+                           .offset((page - 1) * page_size).limit(page_size)).all()
+    users = user_names(session, {r.assigned_to_id for r in records})
+    rows = [{"id": str(r.id), **{c: _display(r, c, users) for c in columns}} for r in records]
+    return ListPage(rows=rows, total=total, page=page, page_size=page_size)
+
+
+def selectable_ids(session: Session, actor: Actor, query: ListQuery, limit: int = 10_000
+                   ) -> list[int]:
+    """Ids matching the filters (for "select all matching"), capped."""
+    where = _filtered(session, actor, query)
+    return [i for i in session.exec(select(RawLead.id).where(*where).limit(limit)) if i]
+
+
+# ---------------------------------------------------------------- detail and export
+
+def display_values(session: Session, record: RawLead, *, locale: str = "vi"
+                   ) -> list[tuple[FieldDef, str]]:
+    users = user_names(session, {record.assigned_to_id})
+    return [(fd, _display(record, fd.key, users)) for fd in raw_lead_fields(session)]
+
+
+def form_values(record: RawLead, session: Session) -> dict[str, str]:
+    """The record as form inputs: ISO dates for <input type=date>, 0… phones."""
+    values = {k: _display(record, k, {}) for k in CONTACT_KEYS}
+    values["birthday"] = record.birthday.isoformat() if record.birthday else ""
+    values["status"] = record.status
+    values["assigned_to"] = str(record.assigned_to_id)
+    for fd in raw_lead_fields(session):
+        if fd.custom:
+            values[fd.key] = str((record.custom or {}).get(fd.key[3:]) or "")
+    return values
+
+
+def export_xlsx(session: Session, actor: Actor, query: ListQuery | None = None) -> bytes:
+    """Every field as a column with Vietnamese labels; phones as 0XXXXXXXXX (DESIGN §5)."""
+    query = query or ListQuery()
+    fields = [f for f in raw_lead_fields(session) if f.key != "converted_lead_id"]
+    where = _filtered(session, actor, query)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("KH thô")
+    ws.append(["ID", *[f.label_vi for f in fields], "Ngày tạo"])
+    users = user_names(session, set(session.exec(select(User.id)).all()) - {None})  # type: ignore[arg-type]
+    last_id = 0
+    while True:
+        batch = session.exec(select(RawLead).where(*where, col(RawLead.id) > last_id)
+                             .order_by(col(RawLead.id)).limit(2000)).all()
+        if not batch:
+            break
+        for r in batch:
+            ws.append([r.id, *[safe_cell(_display(r, f.key, users)) for f in fields],
+                       _display(r, "created_at", users)])
+        last_id = batch[-1].id or last_id
+        session.expunge_all()
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def mark_converted(session: Session, record: RawLead, lead_id: int, actor_id: int | None,
+                   source: str) -> None:
+    old = record.status
+    record.status = STATUS_CONVERTED
+    record.converted_lead_id = lead_id
+    record.modified_at = utcnow()
+    session.add(record)
+    assert record.id is not None
+    audit.record(session=session, entity="raw_lead", entity_id=record.id, action="converted",
+                 user_id=actor_id, source=source,
+                 changes={"status": [old, STATUS_CONVERTED], "converted_lead_id": [None, lead_id]})
+
