@@ -4,7 +4,16 @@ import reflex as rx
 
 from crm_app import routes
 from crm_app.api import build_api
-from crm_app.pages import leads, login, raw_leads, settings, tickets  # noqa: F401  (register)
+from crm_app.pages import (  # noqa: F401  (importing registers the pages)
+    field_settings,
+    leads,
+    login,
+    raw_lead_detail,
+    raw_lead_form,
+    raw_leads,
+    settings,
+    tickets,
+)
 
 
 @rx.page(route=routes.HOME, title="CRM", on_load=rx.redirect(routes.RAW_LEADS))

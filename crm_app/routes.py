@@ -7,10 +7,17 @@ RAW_LEAD_NEW = "/raw-leads/new"
 LEADS = "/leads"
 TICKETS = "/tickets"
 SETTINGS = "/settings"
+SETTINGS_FIELDS = "/settings/fields"
+RAW_LEAD_IMPORT = "/raw-leads/import"
+EXPORT_RAW_LEADS = "/api/raw-leads/export.xlsx"
 
 
 def raw_lead(record_id: int | str) -> str:
     return f"{RAW_LEADS}/{record_id}"
+
+
+def raw_lead_edit(record_id: int | str) -> str:
+    return f"{RAW_LEADS}/{record_id}/edit"
 
 
 def login_with_next(path: str) -> str:

@@ -2,11 +2,12 @@
 
 from fastapi import FastAPI
 
-from crm_app.api import health
+from crm_app.api import health, raw_leads
 
 
 def build_api() -> FastAPI:
     api = FastAPI(title="CRM KH thô API", openapi_url="/api/openapi.json", docs_url="/api/docs",
                   redoc_url=None)
     api.include_router(health.router)
+    api.include_router(raw_leads.router)
     return api

@@ -1,13 +1,223 @@
-"""KH thô list."""
+"""KH thô list: search, saved filters, conditions, columns, bulk actions, export, pagination."""
 
 import reflex as rx
 
 from crm_app import routes
+from crm_app.components.data_table import data_table
 from crm_app.components.shell import crm_page, page_header
 from crm_app.state.auth import AuthState
+from crm_app.state.raw_leads import NO_FILTER
+from crm_app.state.raw_leads import RawLeadListState as S
+
+OPS = ("eq", "contains", "empty", "not_empty", "in", "between")
 
 
-@crm_page(routes.RAW_LEADS, "Khách hàng Thô")
+def _condition_row(row: rx.Var, index: rx.Var) -> rx.Component:
+    tr = AuthState.tr
+    return rx.hstack(
+        rx.select.root(
+            rx.select.trigger(width="180px"),
+            rx.select.content(rx.foreach(S.filter_fields, lambda f: rx.select.item(f["label"], value=f["key"]))),
+            value=row["field"], on_change=lambda v: S.set_condition(index, "field", v),
+        ),
+        rx.select.root(
+            rx.select.trigger(width="130px"),
+            rx.select.content(*[rx.select.item(tr[f"op.{op}"], value=op) for op in OPS]),
+            value=row["op"], on_change=lambda v: S.set_condition(index, "op", v),
+        ),
+        rx.cond(
+            (row["op"] == "empty") | (row["op"] == "not_empty"),
+            rx.fragment(),
+            rx.cond(
+                row["op"] == "between",
+                rx.hstack(
+                    rx.input(type="date", value=row["value"], on_change=lambda v: S.set_condition(index, "value", v)),
+                    rx.input(type="date", value=row["value2"],
+                             on_change=lambda v: S.set_condition(index, "value2", v)),
+                ),
+                rx.input(value=row["value"], on_change=lambda v: S.set_condition(index, "value", v),
+                         placeholder=rx.cond(row["op"] == "in", "A, B, C", ""), width="200px"),
+            ),
+        ),
+        rx.icon_button(rx.icon("x", size=14), variant="ghost", color_scheme="gray",
+                       on_click=S.remove_condition(index), aria_label="Xoá điều kiện"),
+        align="center",
+    )
+
+
+def _filter_popover() -> rx.Component:
+    tr = AuthState.tr
+    return rx.popover.root(
+        rx.popover.trigger(rx.button(rx.icon("filter", size=14), tr["list.filters"],
+                                     rx.cond(S.conditions.length() > 0, rx.badge(S.conditions.length())),
+                                     variant="soft", id="filters-button")),
+        rx.popover.content(
+            rx.vstack(
+                rx.foreach(S.conditions, _condition_row),
+                rx.hstack(
+                    rx.button(rx.icon("plus", size=14), tr["filter.add_condition"], variant="soft", size="1",
+                              on_click=S.add_condition),
+                    rx.spacer(),
+                    rx.button(tr["filter.clear"], variant="ghost", size="1", on_click=S.clear_filters),
+                    rx.popover.close(rx.button(tr["filter.apply"], size="1", on_click=S.apply_filters)),
+                    width="100%",
+                ),
+                rx.separator(),
+                rx.form(
+                    rx.hstack(
+                        rx.input(name="name", placeholder=tr["filter.name"], size="1"),
+                        rx.cond(AuthState.is_admin,
+                                rx.hstack(rx.checkbox(name="shared"), rx.text(tr["filter.shared"], size="1"),
+                                          align="center")),
+                        rx.button(tr["filter.save_as"], size="1", type="submit", variant="outline"),
+                        align="center",
+                    ),
+                    on_submit=S.save_filter, reset_on_submit=True,
+                ),
+                spacing="3",
+            ),
+            min_width="560px",
+        ),
+    )
+
+
+def _columns_dialog() -> rx.Component:
+    tr = AuthState.tr
+
+    def item(col: rx.Var) -> rx.Component:
+        return rx.hstack(
+            rx.checkbox(checked=S.draft_columns.contains(col["key"]),
+                        on_change=lambda c: S.toggle_column(col["key"], c)),
+            rx.text(col["label"], size="2"),
+            rx.spacer(),
+            rx.cond(S.draft_columns.contains(col["key"]),
+                    rx.hstack(
+                        rx.icon_button(rx.icon("chevron-up", size=12), size="1", variant="ghost",
+                                       on_click=S.move_column(col["key"], -1), aria_label="Lên"),
+                        rx.icon_button(rx.icon("chevron-down", size=12), size="1", variant="ghost",
+                                       on_click=S.move_column(col["key"], 1), aria_label="Xuống"),
+                    )),
+            width="100%", align="center",
+        )
+
+    return rx.dialog.root(
+        rx.dialog.trigger(rx.button(rx.icon("columns-3", size=14), tr["list.columns"], variant="soft",
+                                    on_click=S.start_column_edit, id="columns-button")),
+        rx.dialog.content(
+            rx.dialog.title(tr["columns.title"]),
+            rx.text(rx.foreach(S.draft_columns, lambda c, i: rx.text.span(
+                rx.cond(i > 0, " · ", ""), S.column_labels[c])), size="1", color_scheme="gray"),
+            rx.scroll_area(rx.vstack(rx.foreach(S.available_columns, item), spacing="1"),
+                           max_height="50vh", padding_y="0.5rem"),
+            rx.hstack(
+                rx.button(tr["columns.reset"], variant="ghost", on_click=S.reset_columns),
+                rx.spacer(),
+                rx.cond(AuthState.is_admin,
+                        rx.dialog.close(rx.button(tr["columns.default"], variant="outline",
+                                                  on_click=S.save_columns(True)))),
+                rx.dialog.close(rx.button(tr["columns.mine"], on_click=S.save_columns(False))),
+                width="100%",
+            ),
+            max_width="520px",
+        ),
+    )
+
+
+def _bulk_bar() -> rx.Component:
+    tr = AuthState.tr
+    return rx.cond(
+        S.selected.length() > 0,
+        rx.hstack(
+            rx.text(S.selected_label, weight="medium", size="2"),
+            rx.select.root(
+                rx.select.trigger(placeholder=tr["list.assign"]),
+                rx.select.content(rx.foreach(S.users, lambda u: rx.select.item(
+                    u["full_name"] + " (" + u["username"] + ")", value=u["username"]))),
+                value="", on_change=S.bulk_assign, size="1",
+            ),
+            rx.select.root(
+                rx.select.trigger(placeholder=tr["list.change_status"]),
+                rx.select.content(rx.foreach(S.statuses, lambda s: rx.select.item(s, value=s))),
+                value="", on_change=S.bulk_status, size="1",
+            ),
+            rx.cond(AuthState.is_admin, rx.alert_dialog.root(
+                rx.alert_dialog.trigger(rx.button(rx.icon("trash-2", size=14), tr["list.delete"],
+                                                  color_scheme="red", variant="soft", size="1")),
+                rx.alert_dialog.content(
+                    rx.alert_dialog.title(tr["list.delete"]),
+                    rx.alert_dialog.description(S.delete_confirm_text),
+                    rx.hstack(
+                        rx.alert_dialog.cancel(rx.button(tr["common.cancel"], variant="soft", color_scheme="gray")),
+                        rx.alert_dialog.action(rx.button(tr["list.delete"], color_scheme="red",
+                                                         on_click=S.bulk_delete)),
+                        justify="end", spacing="3", margin_top="1rem",
+                    ),
+                ),
+            )),
+            padding="0.5rem 0.75rem", background=rx.color("accent", 3), border_radius="6px",
+            align="center", width="100%", id="bulk-bar",
+        ),
+    )
+
+
+def _pagination() -> rx.Component:
+    tr = AuthState.tr
+    return rx.hstack(
+        rx.text(S.range_label, size="2", color_scheme="gray", id="range-label"),
+        rx.spacer(),
+        rx.text(tr["list.page_size"], size="2", color_scheme="gray"),
+        rx.select(["25", "50", "100"], value=S.page_size.to_string(), on_change=S.set_page_size, size="1"),
+        rx.button(rx.icon("chevron-left", size=14), tr["list.prev"], size="1", variant="soft",
+                  disabled=~S.has_prev, on_click=S.go_to_page(S.page - 1)),
+        rx.button(tr["list.next"], rx.icon("chevron-right", size=14), size="1", variant="soft",
+                  disabled=~S.has_next, on_click=S.go_to_page(S.page + 1)),
+        align="center", width="100%",
+    )
+
+
+@crm_page(routes.RAW_LEADS, "Khách hàng Thô", on_load=S.load)
 def raw_leads() -> rx.Component:
-    return rx.vstack(page_header(AuthState.tr["page.raw_leads.title"]),
-                     rx.text(AuthState.tr["common.empty"], color_scheme="gray"))
+    tr = AuthState.tr
+    return rx.vstack(
+        page_header(
+            tr["page.raw_leads.title"],
+            rx.button(rx.icon("file-down", size=14), tr["list.export"], variant="soft", on_click=S.export,
+                      id="export-button"),
+            rx.link(rx.button(rx.icon("upload", size=14), tr["list.import"], variant="outline"),
+                    href=routes.RAW_LEAD_IMPORT),
+            rx.link(rx.button(rx.icon("plus", size=14), tr["list.add"]), href=routes.RAW_LEAD_NEW,
+                    id="add-raw-lead"),
+        ),
+        rx.hstack(
+            rx.input(rx.input.slot(rx.icon("search", size=14)), placeholder=tr["list.search"],
+                     value=S.search, on_change=S.set_search.debounce(300), width="340px", id="search"),
+            rx.select.root(
+                rx.select.trigger(placeholder=tr["list.saved_filters"], id="saved-filter"),
+                rx.select.content(
+                    rx.select.item(tr["list.all"], value=NO_FILTER),
+                    rx.foreach(S.saved_filters, lambda f: rx.select.item(
+                        rx.cond(f["shared"] != "", "★ " + f["name"], f["name"]), value=f["id"])),
+                ),
+                value=S.active_filter, on_change=S.choose_filter,
+            ),
+            _filter_popover(),
+            _columns_dialog(),
+            align="center", wrap="wrap",
+        ),
+        _bulk_bar(),
+        rx.cond(
+            S.rows.length() > 0,
+            rx.box(data_table(rows=S.rows, columns=S.columns, labels=S.column_labels, sort=S.sort,
+                              descending=S.descending, on_sort=S.sort_by, selected=S.selected,
+                              all_selected=S.all_selected, on_toggle_row=S.toggle_row,
+                              on_toggle_all=S.toggle_all, link_for=lambda i: routes.RAW_LEADS + "/" + i),
+                   width="100%", overflow_x="auto"),
+            rx.center(rx.vstack(rx.icon("inbox", size=32, color=rx.color("gray", 8)),
+                                rx.text(tr["list.empty"], weight="medium"),
+                                rx.text(tr["list.empty_hint"], size="2", color_scheme="gray"),
+                                align="center"),
+                      padding="3rem", width="100%", id="empty-state"),
+        ),
+        _pagination(),
+        width="100%", spacing="3",
+    )

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from crm_app import routes
+from crm_app.components.settings_nav import settings_nav
 from crm_app.components.shell import crm_page, page_header
 from crm_app.db import read_session, write_session
 from crm_app.i18n import UserError
@@ -96,6 +97,7 @@ def settings() -> rx.Component:
     tr = AuthState.tr
     return rx.vstack(
         page_header(tr["page.settings.title"]),
+        settings_nav(),
         rx.card(
             rx.vstack(
                 rx.heading(tr["page.settings.org"], size="4"),

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session, func, select
 
-from crm_app.models import RawLead, User, utcnow
+from crm_app.models import AuditEntry, RawLead, User, utcnow
 from crm_app.services import auth
 from crm_app.services.text import fold, search_text
 
@@ -133,4 +133,9 @@ def seed_demo(*, session: Session, raw_leads: int = 300) -> tuple[int, int]:
     sales = [uid for name, uid in ids.items() if name != "admin"]
     rows = demo_raw_lead_rows(raw_leads, sales)
     session.execute(insert(RawLead), rows)
+    created = session.exec(select(RawLead.id, RawLead.created_by_id, RawLead.created_at, RawLead.input_source)).all()
+    session.execute(insert(AuditEntry), [
+        {"entity": "raw_lead", "entity_id": rid, "action": "created", "source": "demo", "user_id": uid,
+         "changes": {"input_source": [None, source]}, "created_at": at}
+        for rid, uid, at, source in created])
     return len(ids), len(rows)

@@ -173,6 +173,8 @@ def validate(session: Session, values: dict[str, Any], *, locale: str = "vi"
                     errors[fd.key] = t("validation.number", locale, field=fd.label(locale))
             elif text and fd.type == "date" and parse_date(text) is None:
                 errors[fd.key] = t("validation.date", locale, field=fd.label(locale))
+            elif text and fd.type == "picklist" and text not in picklist_values(session, fd.key):
+                errors[fd.key] = t("validation.picklist", locale, field=fd.label(locale))
             custom[fd.key.removeprefix("cf_")] = text or None
     if custom:
         clean["custom"] = custom

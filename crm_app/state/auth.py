@@ -15,8 +15,7 @@ from crm_app.i18n import DEFAULT_LOCALE, LOCALES, MESSAGES, t
 from crm_app.services import auth
 from crm_app.services.auth import Actor
 from crm_app.settings import get_settings
-
-SESSION_COOKIE = "crm_session"
+from crm_app.state_cookie import SESSION_COOKIE
 
 
 def _safe_next(target: str) -> str:

@@ -1,0 +1,38 @@
+"""Raw-lead files served by route (never pushed through Reflex state)."""
+
+import json
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import Response
+
+from crm_app.api.deps import cookie_actor
+from crm_app.db import read_session
+from crm_app.i18n import UserError
+from crm_app.services import raw_leads
+from crm_app.services.auth import Actor
+from crm_app.services.raw_leads import ListQuery
+
+router = APIRouter()
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/api/raw-leads/export.xlsx", tags=["raw-leads"], response_class=Response)
+def export_raw_leads(
+    actor: Actor = Depends(cookie_actor),
+    search: str = Query("", max_length=200),
+    sort: str = "created_at",
+    desc: str = "1",
+    conditions: str = Query("[]", max_length=20_000),
+) -> Response:
+    try:
+        parsed = json.loads(conditions)
+        if not isinstance(parsed, list) or not all(isinstance(c, dict) for c in parsed):
+            raise ValueError
+        query = ListQuery(search=search, conditions=parsed, sort=sort, descending=desc == "1")
+        with read_session() as session:
+            data = raw_leads.export_xlsx(session, actor, query)
+    except (ValueError, UserError) as exc:
+        raise HTTPException(status_code=400, detail="Điều kiện lọc không hợp lệ.") from exc
+    name = f"kh-tho-{datetime.now():%Y%m%d-%H%M}.xlsx"
+    return Response(data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})

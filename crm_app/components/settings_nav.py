@@ -1,0 +1,21 @@
+"""Tabs between the admin settings screens."""
+
+import reflex as rx
+
+from crm_app import routes
+from crm_app.state.auth import AuthState
+
+
+def settings_nav() -> rx.Component:
+    tr = AuthState.tr
+    path = AuthState.router.url.path
+
+    def tab(label: rx.Var, href: str) -> rx.Component:
+        active = path.rstrip("/") == href
+        return rx.link(rx.button(label, variant=rx.cond(active, "solid", "soft"), size="2"), href=href)
+
+    return rx.hstack(
+        tab(tr["page.settings.users"], routes.SETTINGS),
+        tab(tr["fields.title"], routes.SETTINGS_FIELDS),
+        spacing="2", padding_bottom="0.5rem",
+    )

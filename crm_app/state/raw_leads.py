@@ -1,0 +1,344 @@
+"""State of the KH thô list: only the visible page, the query and the selection."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+import reflex as rx
+
+from crm_app import routes
+from crm_app.db import read_session, write_session
+from crm_app.fields import picklist_values, raw_lead_fields
+from crm_app.i18n import UserError
+from crm_app.services import auth, list_settings, raw_leads
+from crm_app.services.auth import Actor
+from crm_app.services.raw_leads import ListQuery
+from crm_app.state.auth import AuthState
+
+NO_FILTER = "__all__"
+
+
+def conditions_for_service(rows: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """The editable condition rows of the filter bar → the service's condition format."""
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        op = row.get("op", "eq")
+        if not row.get("field"):
+            continue
+        if op == "in":
+            value: Any = [v.strip() for v in row.get("value", "").split(",") if v.strip()]
+        elif op == "between":
+            value = [row.get("value", ""), row.get("value2", "")]
+        else:
+            value = row.get("value", "")
+        out.append({"field": row["field"], "op": op, "value": value})
+    return out
+
+
+def conditions_for_ui(conditions: list[dict[str, Any]]) -> list[dict[str, str]]:
+    rows = []
+    for c in conditions:
+        value = c.get("value")
+        if c.get("op") == "in":
+            rows.append({"field": c["field"], "op": "in", "value": ", ".join(value or []), "value2": ""})
+        elif c.get("op") == "between":
+            start, end = (list(value or []) + ["", ""])[:2]
+            rows.append({"field": c["field"], "op": "between", "value": start, "value2": end})
+        else:
+            rows.append({"field": c["field"], "op": c.get("op", "eq"), "value": str(value or ""), "value2": ""})
+    return rows
+
+
+class RawLeadListState(AuthState):
+    rows: list[dict[str, str]] = []
+    total: int = 0
+    page: int = 1
+    page_size: int = 50
+    search: str = ""
+    sort: str = "created_at"
+    descending: bool = True
+    columns: list[str] = []
+    column_labels: dict[str, str] = {}
+    available_columns: list[dict[str, str]] = []
+    draft_columns: list[str] = []
+    conditions: list[dict[str, str]] = []
+    saved_filters: list[dict[str, str]] = []
+    active_filter: str = NO_FILTER
+    filter_fields: list[dict[str, str]] = []
+    selected: list[str] = []
+    users: list[dict[str, str]] = []
+    statuses: list[str] = []
+    loading: bool = False
+
+    @rx.var
+    def range_label(self) -> str:
+        if not self.total:
+            return ""
+        start = (self.page - 1) * self.page_size + 1
+        end = min(self.total, self.page * self.page_size)
+        return self._t("list.range", start=f"{start:,}".replace(",", "."),
+                       end=f"{end:,}".replace(",", "."), total=f"{self.total:,}".replace(",", "."))
+
+    @rx.var
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @rx.var
+    def has_next(self) -> bool:
+        return self.page * self.page_size < self.total
+
+    @rx.var
+    def all_selected(self) -> bool:
+        return bool(self.rows) and all(r["id"] in self.selected for r in self.rows)
+
+    @rx.var
+    def selected_label(self) -> str:
+        return self._t("list.selected", count=len(self.selected))
+
+    @rx.var
+    def delete_confirm_text(self) -> str:
+        return self._t("list.delete_confirm", count=len(self.selected))
+
+    def _query(self) -> ListQuery:
+        return ListQuery(search=self.search, conditions=conditions_for_service(self.conditions),
+                         sort=self.sort, descending=self.descending, page=self.page,
+                         page_size=self.page_size)
+
+    def _refresh(self, actor: Actor) -> rx.event.EventSpec | None:
+        try:
+            with read_session() as session:
+                result = raw_leads.list_page(session, actor, self._query(), self.columns)
+        except UserError as exc:
+            return rx.toast.error(exc.message(self.locale))
+        self.rows, self.total, self.page = result.rows, result.total, result.page
+        visible = {r["id"] for r in self.rows}
+        self.selected = [s for s in self.selected if s in visible]
+        return None
+
+    @rx.event
+    def load(self) -> rx.event.EventSpec | None:
+        actor = self._actor()
+        if actor is None:
+            return None
+        with read_session() as session:
+            self.columns = list_settings.columns_for(session, actor)
+            available = list_settings.available_columns(session, self.locale)
+            self.available_columns = [{"key": k, "label": v} for k, v in available]
+            self.column_labels = dict(available)
+            self.filter_fields = [{"key": f.key, "label": f.label(self.locale), "type": f.type}
+                                  for f in raw_lead_fields(session)] + [
+                {"key": "created_at", "label": self.column_labels["created_at"], "type": "date"}]
+            self.saved_filters = [
+                {"id": str(f.id), "name": f.name, "shared": "1" if f.owner_id is None else ""}
+                for f in list_settings.list_filters(session, actor)]
+            self.users = [{"username": u.username, "full_name": u.full_name}
+                          for u in auth.list_users(session=session, active_only=True)]
+            self.statuses = picklist_values(session, "status")
+        self.selected = []
+        return self._refresh(actor)
+
+    @rx.event
+    def set_search(self, value: str) -> rx.event.EventSpec | None:
+        self.search = value[:200]
+        self.page = 1
+        actor = self._actor()
+        return self._refresh(actor) if actor else None
+
+    @rx.event
+    def sort_by(self, key: str) -> rx.event.EventSpec | None:
+        if key not in raw_leads.SORT_COLUMNS:
+            return None
+        if self.sort == key:
+            self.descending = not self.descending
+        else:
+            self.sort, self.descending = key, key in ("created_at", "modified_at")
+        actor = self._actor()
+        return self._refresh(actor) if actor else None
+
+    @rx.event
+    def go_to_page(self, page: int) -> rx.event.EventSpec | None:
+        self.page = max(1, int(page))
+        actor = self._actor()
+        return self._refresh(actor) if actor else None
+
+    @rx.event
+    def set_page_size(self, size: str) -> rx.event.EventSpec | None:
+        if size.isdigit() and int(size) in raw_leads.PAGE_SIZES:
+            self.page_size, self.page = int(size), 1
+        actor = self._actor()
+        return self._refresh(actor) if actor else None
+
+    # ------------------------------------------------------------ filters
+
+    @rx.event
+    def choose_filter(self, filter_id: str) -> rx.event.EventSpec | None:
+        actor = self._actor()
+        if actor is None:
+            return None
+        self.active_filter = filter_id
+        if filter_id == NO_FILTER:
+            self.conditions = []
+        else:
+            try:
+                with read_session() as session:
+                    saved = list_settings.get_filter(session, actor, int(filter_id))
+            except (UserError, ValueError):
+                self.active_filter = NO_FILTER
+                return rx.toast.error(self._t("filter.not_found"))
+            self.conditions = conditions_for_ui(saved.conditions)
+        self.page = 1
+        return self._refresh(actor)
+
+    @rx.event
+    def add_condition(self) -> None:
+        self.conditions = [*self.conditions, {"field": "first_name", "op": "contains", "value": "",
+                                              "value2": ""}]
+
+    @rx.event
+    def set_condition(self, index: int, key: str, value: str) -> None:
+        if 0 <= index < len(self.conditions) and key in ("field", "op", "value", "value2"):
+            rows = [dict(r) for r in self.conditions]
+            rows[index][key] = value[:200]
+            self.conditions = rows
+
+    @rx.event
+    def remove_condition(self, index: int) -> rx.event.EventSpec | None:
+        self.conditions = [r for i, r in enumerate(self.conditions) if i != index]
+        return self.apply_filters()
+
+    @rx.event
+    def apply_filters(self) -> rx.event.EventSpec | None:
+        self.page = 1
+        actor = self._actor()
+        return self._refresh(actor) if actor else None
+
+    @rx.event
+    def clear_filters(self) -> rx.event.EventSpec | None:
+        self.conditions, self.search, self.active_filter, self.page = [], "", NO_FILTER, 1
+        actor = self._actor()
+        return self._refresh(actor) if actor else None
+
+    @rx.event
+    def save_filter(self, form: dict[str, Any]) -> rx.event.EventSpec | None:
+        actor = self._actor()
+        if actor is None:
+            return None
+        try:
+            with write_session() as session:
+                saved = list_settings.save_filter(
+                    session, actor, str(form.get("name", "")),
+                    conditions_for_service(self.conditions),
+                    shared=bool(form.get("shared")))
+                new_id = str(saved.id)
+        except UserError as exc:
+            return rx.toast.error(exc.message(self.locale))
+        self.load()
+        self.active_filter = new_id
+        return rx.toast.success(self._t("filter.saved"))
+
+    # ------------------------------------------------------------ columns
+
+    @rx.event
+    def start_column_edit(self) -> None:
+        self.draft_columns = list(self.columns)
+
+    @rx.event
+    def toggle_column(self, key: str, checked: bool) -> None:
+        if checked and key not in self.draft_columns:
+            self.draft_columns = [*self.draft_columns, key]
+        elif not checked:
+            self.draft_columns = [c for c in self.draft_columns if c != key]
+
+    @rx.event
+    def move_column(self, key: str, step: int) -> None:
+        cols = list(self.draft_columns)
+        if key in cols:
+            i = cols.index(key)
+            j = min(max(0, i + step), len(cols) - 1)
+            cols[i], cols[j] = cols[j], cols[i]
+            self.draft_columns = cols
+
+    @rx.event
+    def save_columns(self, as_default: bool) -> rx.event.EventSpec | None:
+        actor = self._actor()
+        if actor is None:
+            return None
+        try:
+            with write_session() as session:
+                list_settings.save_columns(session, actor, self.draft_columns, as_default=as_default)
+                if as_default:
+                    list_settings.reset_columns(session, actor)
+        except UserError as exc:
+            return rx.toast.error(exc.message(self.locale))
+        self.columns = list(self.draft_columns)
+        self._refresh(actor)
+        return rx.toast.success(self._t("columns.saved"))
+
+    @rx.event
+    def reset_columns(self) -> rx.event.EventSpec | None:
+        actor = self._actor()
+        if actor is None:
+            return None
+        with write_session() as session:
+            list_settings.reset_columns(session, actor)
+        return self.load()
+
+    # ------------------------------------------------------------ selection and bulk
+
+    @rx.event
+    def toggle_row(self, record_id: str, checked: bool) -> None:
+        if checked and record_id not in self.selected:
+            self.selected = [*self.selected, record_id]
+        elif not checked:
+            self.selected = [s for s in self.selected if s != record_id]
+
+    @rx.event
+    def toggle_all(self, checked: bool) -> None:
+        self.selected = [r["id"] for r in self.rows] if checked else []
+
+    def _selected_ids(self) -> list[int]:
+        return [int(s) for s in self.selected if s.isdigit()]
+
+    def _bulk(self, action: str, arg: str = "") -> rx.event.EventSpec | None:
+        actor = self._actor()
+        if actor is None:
+            return None
+        ids = self._selected_ids()
+        try:
+            with write_session() as session:
+                if action == "assign":
+                    count = raw_leads.bulk_assign(session, actor, ids, arg)
+                    message = self._t("raw_lead.assigned", count=count, user=arg)
+                elif action == "status":
+                    count = raw_leads.bulk_status(session, actor, ids, arg)
+                    message = self._t("raw_lead.status_changed", count=count)
+                else:
+                    count = raw_leads.delete_records(session, actor, ids)
+                    message = self._t("raw_lead.deleted", count=count)
+        except UserError as exc:
+            return rx.toast.error(exc.message(self.locale))
+        self.selected = []
+        self._refresh(actor)
+        return rx.toast.success(message)
+
+    @rx.event
+    def bulk_assign(self, username: str) -> rx.event.EventSpec | None:
+        return self._bulk("assign", username)
+
+    @rx.event
+    def bulk_status(self, status: str) -> rx.event.EventSpec | None:
+        return self._bulk("status", status)
+
+    @rx.event
+    def bulk_delete(self) -> rx.event.EventSpec | None:
+        return self._bulk("delete")
+
+    @rx.event
+    def export(self) -> rx.event.EventSpec:
+        """The file is built and served by an authenticated API route, not through state."""
+        params = urlencode({"search": self.search, "sort": self.sort,
+                            "desc": "1" if self.descending else "0",
+                            "conditions": json.dumps(conditions_for_service(self.conditions))})
+        return rx.redirect(f"{routes.EXPORT_RAW_LEADS}?{params}", is_external=True)
