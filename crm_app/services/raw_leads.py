@@ -9,9 +9,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from openpyxl import Workbook
-from sqlalchemy import ColumnElement, and_, delete, false, func, or_, update
+from sqlalchemy import ColumnElement, and_, column, delete, false, func, or_, table, text, update
 from sqlmodel import Session, col, select
 
+from crm_app.db import is_sqlite
 from crm_app.fields import (
     INPUT_MANUAL,
     STATUS_CONVERTED,
@@ -371,22 +372,33 @@ def _condition(cond: dict[str, Any], fields: dict[str, FieldDef]) -> ColumnEleme
     return column.contains(text, autoescape=True)
 
 
-def _search_clause(search: str) -> ColumnElement[bool] | None:
+_FTS = table("raw_leads_fts", column("rowid"))
+
+
+def _search_clause(session: Session, search: str) -> ColumnElement[bool] | None:
+    """Every word must occur in the folded name/phones/email/company.
+
+    On SQLite, words of three characters or more go through the FTS5 trigram index (see
+    migration 0002); on PostgreSQL the pg_trgm index serves the LIKE itself."""
     search = search.strip()
     if not search:
         return None
     phone = normalise_phone(search)
-    if phone is not None:
-        return col(RawLead.search_text).contains(fold(phone), autoescape=True)
-    clauses = [col(RawLead.search_text).contains(word, autoescape=True)
-               for word in fold(search).split()[:6]]
-    return and_(*clauses)
+    words = [fold(phone)] if phone is not None else fold(search).split()[:6]
+    likes = [col(RawLead.search_text).contains(word, autoescape=True) for word in words]
+    indexed = [w for w in words if len(w) >= 3]
+    if not indexed or not is_sqlite(session):
+        return and_(*likes)
+    match = " AND ".join('"' + w.replace('"', '""') + '"' for w in indexed)
+    fts_ids = select(_FTS.c.rowid).where(text("raw_leads_fts MATCH :fts_query").bindparams(fts_query=match))
+    short = [like for w, like in zip(words, likes, strict=True) if len(w) < 3]
+    return and_(col(RawLead.id).in_(fts_ids), *short)
 
 
 def _filtered(session: Session, actor: Actor, query: ListQuery) -> list[ColumnElement[bool]]:
     fields = {f.key: f for f in raw_lead_fields(session)}
     where = [_condition(c, fields) for c in query.conditions[:20]]
-    if (clause := _search_clause(query.search)) is not None:
+    if (clause := _search_clause(session, query.search)) is not None:
         where.append(clause)
     if (vis := _visible_clause(session, actor)) is not None:
         where.append(vis)
