@@ -73,9 +73,9 @@ class Unit:
     system: str
     name: str
     parent: int  # index of the enclosing unit in the index's `units`, -1 for a province
-    # Lower-case name without its type word when it has diacritics, to prefer "Tân Thạnh" over "Tân Thành"
-    # when the user typed accents; "" when accents carry no information.
-    accented: str
+    # (accented, folded) words of the name without its type word, when it has diacritics: to prefer
+    # "Tân Thạnh" over "Tân Thành" when the user typed accents. Empty when accents carry no information.
+    accented: tuple[tuple[str, str], ...]
 
 
 def _fold_char(c: str) -> str:
@@ -116,16 +116,39 @@ def tokenize(query: str) -> _Tokens:
     return _Tokens(text, tuple(words), tuple(starts), tuple(seg_start), open_end)
 
 
-# Both tone placements are in use ("Hòa"/"Hoà", "Thủy"/"Thuỷ"); compare accents in one of them.
-_TONE_PLACEMENT = str.maketrans({"à": "a", "á": "a", "ả": "a", "ã": "a", "ạ": "a"})
-_OLD_STYLE = re.compile(r"o([àáảãạ])|u([ýỳỷỹỵ])")
-_NEW_STYLE = {"à": "ò", "á": "ó", "ả": "ỏ", "ã": "õ", "ạ": "ọ", "ý": "ú", "ỳ": "ù", "ỷ": "ủ", "ỹ": "ũ", "ỵ": "ụ"}
+# Both tone placements are in use ("Hòa"/"Hoà", "Thủy"/"Thuỷ"); accents are compared in one of them.
+_TONE_ON_SECOND = re.compile("o[àáảãạ]|u[ýỳỷỹỵ]")
+_TONE_ON_FIRST = {
+    "oà": "òa", "oá": "óa", "oả": "ỏa", "oã": "õa", "oạ": "ọa",
+    "uý": "úy", "uỳ": "ùy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy",
+}  # fmt: skip
 
 
 def _tone_norm(text: str) -> str:
-    """"hoà" -> "hòa", "thuỷ" -> "thủy": the tone mark on the first vowel of "oa"/"uy"."""
-    return _OLD_STYLE.sub(lambda m: ("ò ó ỏ õ ọ".split()["àáảãạ".index(m[1])] + "a") if m[1] else
-                          ("ù ú ủ ũ ụ".split()["ỳýỷỹỵ".index(m[2])] + "y"), text)
+    return _TONE_ON_SECOND.sub(lambda m: _TONE_ON_FIRST[m.group()], text)
+
+
+def _accented_words(text: str) -> tuple[tuple[str, str], ...]:
+    """("hòa", "hoa") pairs for the words of `text`; empty when it has no diacritics at all."""
+    if text.isascii():
+        return ()
+    return tuple((w, "".join(_fold_char(c) for c in w)) for w in re.findall(r"\w+", _tone_norm(text.lower())))
+
+
+def _accent_agreement(typed: tuple[tuple[str, str], ...], name: tuple[tuple[str, str], ...], partial: bool) -> int:
+    """1 when accented words typed match the name's, -1 when the same letters carry other accents, else 0."""
+    result = 0
+    for i, (word, folded) in enumerate(typed):
+        if word == folded:
+            continue  # typed without accents: says nothing
+        prefix = partial and i == len(typed) - 1  # still being typed
+        for name_word, name_folded in name:
+            if name_folded == folded or (prefix and name_folded.startswith(folded)):
+                if name_word == word or (prefix and name_word.startswith(word)):
+                    result = max(result, 1)
+                else:
+                    return -1
+    return result
 
 
 def _words(folded: str) -> tuple[str, ...]:
@@ -184,9 +207,8 @@ class OfflineIndex:
     def _add(self, level: int, system: str, name: str, parent: int, extra_bare: tuple[str, ...] = ()) -> int:
         uid = len(self.units)
         type_word, core = _split_type(name, level)
-        accented = " ".join(name.split()[len(type_word.split()) :]).lower()
-        accented = _tone_norm(accented) if _fold(accented) != accented else ""
-        self.units.append(Unit(level, system, name, parent, accented))
+        core_text = " ".join(name.split()[len(type_word.split()) :])
+        self.units.append(Unit(level, system, name, parent, _accented_words(core_text)))
         cores = {core, *extra_bare}
         words = core.split()
         if words and words[-1] in _ROMAN:  # "Hải Châu I" typed as "hai chau 1"
@@ -311,7 +333,7 @@ class OfflineProvider:
         if candidates:
             # Parses that recognise a whole level less than the best one are noise in the dropdown, and so are
             # parses that recognise nothing for sure (a street name that happens to be a ward elsewhere).
-            floor = max(max(c.score for c in candidates) - 10.0, 0.0)
+            floor = max(max(c.score for c in candidates) - 10.0, 1.0)
             candidates = [c for c in candidates if c.score > floor]
         candidates.sort(key=lambda c: -c.score)
         out: list[AddressSuggestion] = []
@@ -429,26 +451,21 @@ class OfflineProvider:
     @staticmethod
     def _hits(idx: OfflineIndex, tokens: _Tokens, span: _Span | None, system: str) -> dict[int, float]:
         """Units of `system` named by the span, each with its bonus: +1 when its type word was typed, and
-        +0.3 / -2 when the accents typed agree / disagree with its name ("Huệ" is not "Huế")."""
+        +0.3 / -12 when the accents typed agree / disagree with its name ("Huệ" is not "Huế")."""
         if span is None:
             return {}
-        typed = ""
-        if not span.partial:
-            end_char = tokens.starts[span.end] if span.end < len(tokens.starts) else len(tokens.text)
-            typed = _tone_norm(tokens.text[tokens.starts[span.start] : end_char].lower())
-        typed_folded = _fold(typed) if typed else ""
+        end_char = tokens.starts[span.end] if span.end < len(tokens.starts) else len(tokens.text)
+        typed = _accented_words(tokens.text[tokens.starts[span.start] : end_char])
         out: dict[int, float] = {}
         for h in span.hits:
             unit = idx.units[h.unit]
             if unit.system != system:
                 continue
             bonus = 1.0 if h.prefixed else 0.0
-            if typed and unit.accented and typed != typed_folded:
-                if unit.accented in typed:
-                    bonus += 0.3
-                elif _fold(unit.accented) in typed_folded:
-                    bonus -= 2.0
-            out[h.unit] = max(out.get(h.unit, -9.0), bonus)
+            if typed and unit.accented:
+                agreement = _accent_agreement(typed, unit.accented, span.partial)
+                bonus += 0.3 if agreement > 0 else -12.0 if agreement < 0 else 0.0
+            out[h.unit] = max(out[h.unit], bonus) if h.unit in out else bonus
         return out
 
     @staticmethod
