@@ -3,6 +3,7 @@
 import reflex as rx
 
 from crm_app import routes
+from crm_app.components.address_box import address_box
 from crm_app.components.field_input import field_input
 from crm_app.components.shell import crm_page, page_header
 from crm_app.state.auth import AuthState
@@ -41,7 +42,13 @@ def _form() -> rx.Component:
                     spacing="1"),
                 icon="copy", color_scheme="amber", width="100%", id="duplicate-warning")),
             _section(tr["form.section.contact"], S.contact_fields),
-            _section(tr["form.section.address"], S.address_fields),
+            rx.card(rx.vstack(
+                rx.heading(tr["form.section.address"], size="3"),
+                address_box(fields=S.address_fields, values=S.address, suggestions=S.suggestions,
+                            highlight=S.highlight, on_type=S.type_street, on_key=S.address_key,
+                            on_pick=S.pick_suggestion, on_change=S.set_address_field,
+                            on_close=S.close_suggestions, hint=tr["form.address_hint"]),
+                spacing="3", width="100%"), width="100%"),
             _section(tr["form.section.description"], S.description_fields),
             _section(tr["form.section.management"], S.management_fields),
             _section(tr["form.section.custom"], S.custom_fields),

@@ -20,12 +20,13 @@ from crm_app.fields import (
 from crm_app.i18n import UserError
 from crm_app.services import auth, raw_leads
 from crm_app.services.raw_leads import ValidationFailed
+from crm_app.state.address import AddressMixin
 from crm_app.state.auth import AuthState
 
 FORM_KEYS = (*raw_leads.EDITABLE_KEYS, "assigned_to")
 
 
-class RawLeadFormState(AuthState):
+class RawLeadFormState(AddressMixin, AuthState):
     record_id: int = 0
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
@@ -83,6 +84,7 @@ class RawLeadFormState(AuthState):
         self.management_fields = by_section.get(SECTION_MANAGEMENT, [])
         self.custom_fields = by_section.get(SECTION_CUSTOM, [])
         self.values = values
+        self._reset_address(values)
         self.form_key += 1
         return None
 
