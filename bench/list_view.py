@@ -27,7 +27,7 @@ from crm_app.services.auth import Actor  # noqa: E402
 from crm_app.services.demo import demo_raw_lead_rows, ensure_demo_users  # noqa: E402
 from crm_app.services.raw_leads import ListQuery  # noqa: E402
 
-PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+PG_URL = "postgresql://postgres@127.0.0.1:5432/crm_bench"  # its own database: tests reset `test`
 COLUMNS = ["last_name", "first_name", "mobile", "email", "company", "lead_source", "status", "assigned_to",
            "created_at"]
 QUERIES = {
@@ -40,6 +40,10 @@ QUERIES = {
 
 def build(url: str, rows: int) -> Actor:
     if url.startswith("postgresql"):
+        admin = get_engine(url.rsplit("/", 1)[0] + "/test").execution_options(isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = 'crm_bench'")).scalar():
+                conn.execute(text("CREATE DATABASE crm_bench"))
         engine = get_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))

@@ -47,6 +47,70 @@ def _seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _template(args: argparse.Namespace) -> int:
+    from crm_app.db import get_engine, read_session
+    from crm_app.services.importer import build_template
+    from crm_app.settings import get_settings
+
+    with read_session(get_engine(get_settings().database_url)) as session:
+        data = build_template(session)
+    with open(args.output, "wb") as fh:
+        fh.write(data)
+    print(f"Đã ghi template: {args.output}")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from sqlmodel import select
+
+    from crm_app.db import get_engine, read_session
+    from crm_app.models import User
+    from crm_app.services import importer
+    from crm_app.services.auth import Actor
+    from crm_app.settings import get_settings
+
+    engine = get_engine(get_settings().database_url)  # not get_engine(): cached under None
+    path = Path(args.file)
+    if not path.is_file():
+        raise UserError("import.file.not_found", path=str(path))
+    with read_session(engine) as session:
+        user = session.exec(select(User).where(User.username == args.user.strip().lower())).first()
+        if user is None or not user.is_active:
+            raise UserError("import.user.not_found", username=args.user)
+        actor = Actor.of(user)
+        mapping = importer.load_mapping(session, args.mapping) if args.mapping else {}
+        dedup = [importer.resolve_field(session, name) for name in args.dedup or []]
+    # Headers named like a field are mapped when the job reads the file, so it is parsed once.
+    options = importer.ImportOptions(mapping=mapping, dedup_fields=dedup,
+                                     on_duplicate=args.on_duplicate if dedup else None,
+                                     unknown_picklist=args.unknown_picklist, auto_map=True)
+    if args.dry_run:
+        result = importer.dry_run(engine, path=path, options=options, actor=actor)
+    else:
+        with write_session(engine) as session:
+            job_id = importer.create_job(session, actor, path, path.name, options).id
+        assert job_id is not None
+        try:
+            result = importer.run_job(engine, job_id)
+        finally:
+            with write_session(engine) as session:
+                importer.release_lock(session, actor, job_id)
+    if args.json:
+        print(json.dumps(result.as_cli_json(), ensure_ascii=False))
+    else:
+        print(f"Tổng số dòng: {result.total} | Tạo mới: {result.created} | Ghi đè: {result.overwritten} | "
+              f"Bỏ qua: {result.skipped} | Gộp trùng: {result.merged} | Lỗi: {result.failed}")
+        for line in result.reasons[:10]:
+            print(f"  {line}")
+        for label, file in (("Dòng bị bỏ qua", result.skipped_file), ("Dòng lỗi", result.failed_file)):
+            if file:
+                print(f"{label}: {file}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crm", description="Raw-lead CRM command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -69,6 +133,21 @@ def build_parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed-demo", help="load the demo users and raw leads")
     seed.add_argument("--raw-leads", type=int, default=300)
     seed.set_defaults(func=_seed_demo)
+
+    tpl = sub.add_parser("template", help="write the Excel import template")
+    tpl.add_argument("-o", "--output", required=True)
+    tpl.set_defaults(func=_template)
+
+    imp = sub.add_parser("import", help="import raw leads from an .xlsx or .csv file")
+    imp.add_argument("file")
+    imp.add_argument("--user", required=True, help="username of the importing user")
+    imp.add_argument("--dedup", nargs="+", metavar="FIELD", help="duplicate criteria: field keys or labels")
+    imp.add_argument("--on-duplicate", choices=("skip", "overwrite", "merge"), default="skip")
+    imp.add_argument("--unknown-picklist", choices=("unknown", "reject"), default="unknown")
+    imp.add_argument("--mapping", help="name of a saved column mapping")
+    imp.add_argument("--dry-run", action="store_true")
+    imp.add_argument("--json", action="store_true")
+    imp.set_defaults(func=_import)
     return parser
 
 

@@ -4,8 +4,10 @@ import reflex as rx
 
 from crm_app import routes
 from crm_app.api import build_api
+from crm_app.api.limits import limit_upload_size
 from crm_app.pages import (  # noqa: F401  (importing registers the pages)
     field_settings,
+    import_wizard,
     leads,
     login,
     raw_lead_detail,
@@ -21,4 +23,4 @@ def index() -> rx.Component:
     return rx.center(rx.spinner(), height="100vh")
 
 
-app = rx.App(api_transformer=build_api())
+app = rx.App(api_transformer=[build_api(), limit_upload_size])

@@ -10,6 +10,8 @@ SETTINGS = "/settings"
 SETTINGS_FIELDS = "/settings/fields"
 RAW_LEAD_IMPORT = "/raw-leads/import"
 EXPORT_RAW_LEADS = "/api/raw-leads/export.xlsx"
+IMPORT_TEMPLATE = "/api/import/template.xlsx"
+IMPORT_FILES = "/api/import/jobs/"
 
 
 def raw_lead(record_id: int | str) -> str:

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from crm_app.api import health, raw_leads
+from crm_app.api import health, imports, raw_leads
 
 
 def build_api() -> FastAPI:
@@ -10,4 +10,5 @@ def build_api() -> FastAPI:
                   redoc_url=None)
     api.include_router(health.router)
     api.include_router(raw_leads.router)
+    api.include_router(imports.router)
     return api

@@ -60,6 +60,33 @@ def normalise_phone(raw: object) -> str | None:
     return _valid_e164(national, "VN")
 
 
+def phone_key(raw: object) -> str | None:
+    """The matching key for channel data: E.164 when valid, else "+84" + the national digits of a
+    plausible Vietnamese number (9-11 digits with the leading 0), else None.
+
+    Channels deliver numbers phonenumbers rejects (the sync guide's own example is 0123456789);
+    they must still be stored and matched consistently rather than dropped."""
+    if (e164 := normalise_phone(raw)) is not None:
+        return e164
+    if raw is None or isinstance(raw, float):
+        return None
+    text = _ZERO_IN_PARENS.sub("", unicodedata.normalize("NFKC", str(raw)).strip())
+    if text.startswith("+") and not text.startswith("+84"):
+        return None  # an invalid foreign number is not guessable
+    digits = re.sub(r"\D", "", text)
+    if digits.startswith("0084"):
+        digits = digits[2:]
+    if digits.startswith("84") and len(digits) in (11, 12):
+        national = digits[2:]
+    elif digits.startswith("0"):
+        national = digits[1:]
+    else:
+        national = digits
+    if 8 <= len(national) <= 10 and not national.startswith("0"):
+        return "+84" + national
+    return None
+
+
 def _valid_e164(number: str, region: str | None = None) -> str | None:
     try:
         parsed = phonenumbers.parse(number, region)

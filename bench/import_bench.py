@@ -1,0 +1,228 @@
+"""Import benchmark: 100,000-row .xlsx against 100,000 existing raw leads, dedup on Di động.
+
+Prints, per database: the python-calamine read floor, the full import time and its ratio to
+the floor, peak RSS of the import (its process and children), and a naive baseline
+(openpyxl read + one ORM object and one duplicate SELECT per row) run on a subset and
+extrapolated linearly. Targets: import <= 3x floor, >= 10x faster than naive, RSS <= 500 MB.
+
+    .venv/bin/python bench/import_bench.py [--db sqlite|postgresql|both] [--rows N] [--naive-rows N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+HEADERS = ["Danh xưng", "Họ", "Tên", "Di động", "Điện thoại", "Email", "Công ty", "Chức vụ", "Nguồn",
+           "Loại khách hàng", "Ngày sinh", "Địa chỉ", "Tỉnh/TP", "Mô tả", "Giao cho"]
+PREFIXES = ("90", "91", "93", "94", "96", "97", "98", "32", "33", "35", "37", "38", "39", "70", "76",
+            "77", "79", "81", "83", "84", "85", "86", "88", "89")
+USERS = ("thuhuong", "hieu.nguyen", "dung.vu", "phu.vo")
+
+
+def mobile_for(i: int) -> str:
+    """A distinct valid Vietnamese mobile (national form) for each i."""
+    return f"0{PREFIXES[i % len(PREFIXES)]}{i // len(PREFIXES):07d}"
+
+
+def setup_db(kind: str, workdir: Path) -> str:
+    from sqlalchemy import text
+
+    from crm_app.db import get_engine
+    from crm_app.services import migrations
+
+    if kind == "sqlite":
+        url = f"sqlite:///{workdir / 'bench.db'}"
+    else:
+        url = PG_URL
+        engine = get_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    migrations.upgrade(url)
+    return url
+
+
+def seed_existing(url: str, count: int) -> None:
+    from sqlalchemy import insert
+
+    from crm_app.db import get_engine, write_session
+    from crm_app.models import RawLead, utcnow
+    from crm_app.services.demo import FIRST_NAMES, LAST_NAMES, ensure_demo_users
+    from crm_app.services.text import search_text
+
+    engine = get_engine(url)
+    with write_session(engine) as session:
+        ids = ensure_demo_users(session=session)
+    rng = random.Random(1)
+    now = utcnow()
+    with engine.begin() as conn:
+        batch = []
+        for i in range(count):
+            mobile = "+84" + mobile_for(i)[1:]
+            last, first = rng.choice(LAST_NAMES), rng.choice(FIRST_NAMES)
+            owner = ids[USERS[i % 4]]
+            batch.append({
+                "last_name": last, "first_name": first, "mobile": mobile, "custom": {}, "status": "Mới",
+                "assigned_to_id": owner, "created_at": now, "modified_at": now, "input_source": "Thủ công",
+                "search_text": search_text((f"{last} {first}", mobile, None, None)),
+            })
+            if len(batch) == 10_000:
+                conn.execute(insert(RawLead), batch)
+                batch = []
+        if batch:
+            conn.execute(insert(RawLead), batch)
+
+
+def write_file(path: Path, rows: int, existing: int, dup_share: float = 0.1) -> None:
+    from openpyxl import Workbook
+
+    from crm_app.services.demo import COMPANIES, FIRST_NAMES, LAST_NAMES, MIDDLE_NAMES, PLACES, TITLES
+
+    rng = random.Random(2)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Dữ liệu")
+    ws.append(HEADERS)
+    for i in range(rows):
+        if rng.random() < dup_share:
+            national = mobile_for(rng.randrange(existing))
+            mobile = rng.choice((national, "84" + national[1:], f"+84 {national[1:4]} {national[4:7]} {national[7:]}"))
+        else:
+            mobile = mobile_for(existing + i)
+        first, last = rng.choice(FIRST_NAMES), f"{rng.choice(LAST_NAMES)} {rng.choice(MIDDLE_NAMES)}"
+        street, _ward, _district, province = rng.choice(PLACES)
+        birthday = date(1970, 1, 1) + timedelta(days=rng.randrange(15000))
+        ws.append([rng.choice(("Anh", "Chị", "")), last, first, mobile, "",
+                   f"kh{i}@{rng.choice(('gmail.com', 'yahoo.com'))}" if rng.random() < 0.6 else "",
+                   rng.choice(COMPANIES), rng.choice(TITLES), rng.choice(("Website", "Facebook", "Zalo", "Khác")),
+                   rng.choice(("Cá nhân", "Doanh nghiệp")), birthday.strftime("%d/%m/%Y"), street, province,
+                   "Khách hàng quan tâm sản phẩm" if rng.random() < 0.2 else "", USERS[i % 4]])
+    wb.save(path)
+
+
+def read_floor(path: Path) -> float:
+    from python_calamine import CalamineWorkbook
+
+    start = time.perf_counter()
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    elapsed = time.perf_counter() - start
+    assert len(rows) > 1
+    return elapsed
+
+
+def run_import(url: str, path: Path) -> dict[str, float]:
+    """In a fresh process so peak RSS is the import's own (plus its parser child)."""
+    out = subprocess.run([sys.executable, __file__, "--_import", url, str(path)], capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _import_child(url: str, path: Path) -> None:
+    from sqlmodel import select
+
+    from crm_app.db import get_engine, read_session, write_session
+    from crm_app.models import User
+    from crm_app.services import importer
+    from crm_app.services.auth import Actor
+
+    engine = get_engine(url)
+    start = time.perf_counter()
+    with read_session(engine) as session:
+        actor = Actor.of(session.exec(select(User).where(User.username == "admin")).one())
+    # As `crm import FILE --dedup "Di động"` does: headers mapped by name when the job reads the file.
+    options = importer.ImportOptions(mapping={}, dedup_fields=["mobile"], on_duplicate="skip", auto_map=True)
+    with write_session(engine) as session:
+        job_id = importer.create_job(session, actor, path, path.name, options).id
+    assert job_id is not None
+    result = importer.run_job(engine, job_id)
+    elapsed = time.perf_counter() - start
+    with write_session(engine) as session:
+        importer.release_lock(session, actor, job_id)
+    rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    print(json.dumps({"elapsed": elapsed, "rss_mb": rss / 1024, "created": result.created,
+                      "skipped": result.skipped, "failed": result.failed, "total": result.total}))
+
+
+def naive(url: str, path: Path, limit: int) -> float:
+    """The obvious way: openpyxl rows, a SELECT per row for the duplicate, one ORM object per row."""
+    from openpyxl import load_workbook
+    from sqlmodel import Session, select
+
+    from crm_app.db import get_engine
+    from crm_app.models import RawLead, User
+    from crm_app.services.phones import normalise_phone
+
+    engine = get_engine(url)
+    start = time.perf_counter()
+    wb = load_workbook(path, read_only=True)
+    ws = wb.worksheets[0]
+    ws.reset_dimensions()
+    with Session(engine) as session:
+        users = {u.username: u.id for u in session.exec(select(User))}
+        rows = ws.iter_rows(values_only=True)
+        header = list(next(rows))
+        for n, row in enumerate(rows):
+            if n >= limit:
+                break
+            values = dict(zip(header, row, strict=False))
+            mobile = normalise_phone(values["Di động"])
+            if mobile and session.exec(select(RawLead.id).where(RawLead.mobile == mobile)).first():
+                continue
+            session.add(RawLead(first_name=values["Tên"], last_name=values["Họ"], mobile=mobile,
+                                email=values["Email"] or None, assigned_to_id=users[values["Giao cho"]]))
+        session.flush()
+        elapsed = time.perf_counter() - start
+        session.rollback()  # leave the database as it was for the real import
+    return elapsed
+
+
+def bench(kind: str, rows: int, naive_rows: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        url = setup_db(kind, workdir)
+        seed_existing(url, rows)
+        path = workdir / "import.xlsx"
+        write_file(path, rows, rows)
+        floor = read_floor(path)
+        naive_part = naive(url, path, naive_rows)
+        naive_total = naive_part * rows / naive_rows
+        res = run_import(url, path)
+        full = res["elapsed"]
+        print(f"[{kind}] rows={rows} existing={rows} dedup=Di động created={res['created']} "
+              f"skipped={res['skipped']} failed={res['failed']}")
+        print(f"[{kind}] calamine read floor: {floor:.2f}s")
+        print(f"[{kind}] full import: {full:.2f}s  ratio to floor: {full / floor:.2f}x (target <= 3x)")
+        print(f"[{kind}] peak RSS of the import (process + children): {res['rss_mb']:.0f} MB (target <= 500 MB)")
+        print(f"[{kind}] naive (openpyxl + ORM + per-row SELECT): {naive_part:.2f}s for {naive_rows} rows, "
+              f"extrapolated linearly to {rows}: {naive_total:.1f}s; speed-up {naive_total / full:.1f}x (target >= 10x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--naive-rows", type=int, default=10_000)
+    parser.add_argument("--_import", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args._import:
+        _import_child(args._import[0], Path(args._import[1]))
+        return
+    for kind in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
+        bench(kind, args.rows, args.naive_rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""Import files by route: the template, and a job's skipped/failed rows (owner or admin only)."""
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import FileResponse, Response
+
+from crm_app.api.deps import cookie_actor
+from crm_app.db import read_session
+from crm_app.models import ImportJob
+from crm_app.services import importer
+from crm_app.services.auth import Actor
+
+router = APIRouter()
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/api/import/template.xlsx", tags=["import"], response_class=Response)
+def import_template(actor: Actor = Depends(cookie_actor)) -> Response:
+    with read_session() as session:
+        data = importer.build_template(session)
+    disposition = 'attachment; filename="mau-import-kh-tho.xlsx"'
+    return Response(data, media_type=XLSX, headers={"Content-Disposition": disposition})
+
+
+@router.get("/api/import/jobs/{job_id}/{kind}", tags=["import"], response_class=FileResponse)
+def import_result_file(job_id: int, kind: str, actor: Actor = Depends(cookie_actor)) -> FileResponse:
+    if kind not in ("skipped", "failed"):
+        raise HTTPException(status_code=404, detail="Không tìm thấy.")
+    with read_session() as session:
+        job = session.get(ImportJob, job_id)
+    if job is None or (job.user_id != actor.id and not actor.is_admin):
+        raise HTTPException(status_code=404, detail="Không tìm thấy.")
+    stored = job.skipped_file if kind == "skipped" else job.failed_file
+    if not stored or not Path(stored).is_file():
+        raise HTTPException(status_code=404, detail="Không có tệp.")
+    label = "bo-qua" if kind == "skipped" else "that-bai"
+    return FileResponse(stored, media_type=XLSX, filename=f"import-{job_id}-{label}.xlsx")

@@ -1,0 +1,72 @@
+"""The Excel/CSV import engine for raw leads (DESIGN §4 "Excel import", §6 hazards).
+
+Public API (what the wizard, the CLI and tests call):
+
+- ``build_template(session) -> bytes``: the .xlsx template from the live field registry.
+- ``inspect_file(path, *, row_limit=None) -> FileInfo``: preflight + parse; headers, row
+  count and the first 3 values of each column. Raises ``UserError`` for a bad file.
+- ``auto_mapping(session, headers) -> dict[header, field_key]``; ``resolve_field(session, name)``;
+  ``save_mapping(session, actor, name, mapping)``, ``load_mapping(session, name)``, ``list_mappings(session)``.
+- ``ImportOptions(mapping, dedup_fields, on_duplicate, unknown_picklist)``; ``validate_options``.
+- Lock: ``acquire_lock(session, actor, module="raw_leads") -> ImportLock``,
+  ``current_lock(session, module)``, ``release_lock(session, actor, job_id=None)`` (holder or
+  admin, the wizard's "Kết thúc"), ``force_release(session, actor)`` (admin only).
+- Jobs: ``create_job(session, actor, path, original_name, options) -> ImportJob`` (takes the
+  lock, copies the file to the private directory); ``dry_run(engine, job_id)`` or
+  ``dry_run(engine, path=..., options=..., actor=...) -> ImportResult`` (counts it would produce,
+  first failure reasons, nothing written); ``run_job(engine, job_id, progress=None, *,
+  batch_size=None, takeover=False) -> ImportResult`` (batched; resumes from the job's checkpoint;
+  result files stored on the job; `takeover` resumes a job whose worker is known to be dead
+  before its heartbeat goes stale);
+  ``undo_job(engine, actor, job_id) -> int``; ``job_issues(session, job_id, kind)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from crm_app.services.auth import PermissionDenied
+from crm_app.services.importer.engine import (
+    ImportOptions,
+    ImportResult,
+    create_job,
+    dry_run,
+    job_issues,
+    run_job,
+    undo_job,
+    validate_options,
+)
+from crm_app.services.importer.lock import acquire_lock, current_lock, force_release, release_lock
+from crm_app.services.importer.mapping import (
+    auto_mapping,
+    list_mappings,
+    load_mapping,
+    resolve_field,
+    save_mapping,
+)
+from crm_app.services.importer.reader import parse_file, preview
+from crm_app.services.importer.template import build_template
+from crm_app.settings import get_settings
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    headers: list[str]
+    total: int  # data rows
+    preview: dict[str, list[str]]  # header → first values
+
+
+def inspect_file(path: Path, *, row_limit: int | None = None) -> FileInfo:
+    limit = row_limit if row_limit is not None else get_settings().import_row_limit
+    with parse_file(Path(path), row_limit=limit) as parsed:
+        rows = preview(parsed)
+        columns = {h: [r[i] if i < len(r) else "" for r in rows] for i, h in enumerate(parsed.headers)}
+        return FileInfo(headers=parsed.headers, total=parsed.total, preview=columns)
+
+
+__all__ = [
+    "FileInfo", "ImportOptions", "PermissionDenied", "ImportResult", "acquire_lock", "auto_mapping", "build_template",
+    "create_job", "current_lock", "dry_run", "force_release", "inspect_file", "job_issues", "list_mappings",
+    "load_mapping", "release_lock", "resolve_field", "run_job", "save_mapping", "undo_job", "validate_options",
+]

@@ -1,0 +1,72 @@
+"""Runs in a child process (as a script, no package imports): parse the first visible sheet.
+
+Usage: parse_child.py SRC OUT. Writes marshal records to OUT: ("H", header_values, start_row),
+then batches ("B", [(row_number, values), ...]) - tagged "D" when they hold dates, which travel
+as tagged tuples because marshal knows no datetime - then ("E", rows); prints the row count.
+Any failure exits non-zero; the parent reports "corrupt file" whatever happened (DESIGN §6).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import marshal
+import sys
+from typing import BinaryIO
+
+from python_calamine import CalamineWorkbook, SheetVisibleEnum
+
+BATCH = 2000
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, dt.datetime):
+        return ("T", value.year, value.month, value.day, value.hour, value.minute, value.second)
+    if isinstance(value, dt.date):
+        return ("D", value.year, value.month, value.day)
+    if isinstance(value, dt.time | dt.timedelta):
+        return str(value)
+    return value
+
+
+def _dump(batch: list[tuple[int, list[object]]], fh: BinaryIO) -> None:
+    try:
+        data = marshal.dumps(("B", batch))
+    except ValueError:  # a date cell somewhere in the batch: convert, only then ("D": revive dates)
+        data = marshal.dumps(("D", [(n, [_plain(v) for v in values]) for n, values in batch]))
+    fh.write(data)
+
+
+def main(src: str, out: str) -> int:
+    wb = CalamineWorkbook.from_path(src)
+    visible = [m for m in wb.sheets_metadata if m.visible == SheetVisibleEnum.Visible]
+    if not visible:
+        return 3
+    sheet = wb.get_sheet_by_name(visible[0].name)
+    start = sheet.start or (0, 0)
+    pad = [""] * start[1]
+    rows = 0
+    index = -1
+    with open(out, "wb") as fh:
+        batch: list[tuple[int, list[object]]] = []
+        for index, row in enumerate(sheet.iter_rows()):
+            if index == 0:
+                marshal.dump(("H", pad + [_plain(v) for v in row], start[0] + 1), fh)
+                continue
+            if row.count("") == len(row):
+                continue
+            batch.append((start[0] + index + 1, pad + row if pad else row))
+            rows += 1
+            if len(batch) >= BATCH:
+                _dump(batch, fh)
+                batch = []
+        if batch:
+            _dump(batch, fh)
+        if index < 0:  # an empty sheet: an empty header row, reported as such by the parent
+            marshal.dump(("H", [], 1), fh)
+        marshal.dump(("E", rows), fh)
+    print(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2]))

@@ -1,0 +1,142 @@
+"""Checks run on an uploaded file before any parser touches it (DESIGN §6).
+
+python-calamine aborts the whole process (uncatchable) on some hostile files, e.g. a
+1.6 KB workbook with cells at A1 and XFD1048576, so the true extent is measured here
+from the cell references themselves, ignoring the <dimension> element.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+from crm_app.i18n import UserError
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
+MAX_ZIP_ENTRIES = 2000
+MAX_UNCOMPRESSED = 1024 * 1024 * 1024
+MAX_RATIO = 200  # xlsx sheets compress 10-30x; only members above RATIO_FLOOR are judged
+RATIO_FLOOR = 4 * 1024 * 1024
+MAX_COLUMNS = 702  # ZZ: a reference with three column letters is refused outright
+_CHUNK = 1024 * 1024
+
+_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)/?>")
+_REL_TAG = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)/?>")
+_ATTR = re.compile(rb"([\w:]+)\s*=\s*\"([^\"]*)\"")
+# Cell (<c r="AB12">) and row (<row r="12">) references. Only the suspicious ones are
+# matched, so a 100k-row sheet scans at regex-engine speed: three-letter columns and row
+# numbers with as many digits as the row limit or more (compared exactly afterwards).
+_WIDE_REF = re.compile(rb' r="[A-Z]{3,}[0-9]')
+_MERGE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z0-9:]+)\"")
+
+
+def file_kind(path: Path) -> str:
+    """"xlsx" or "csv" from the content; raises UserError for anything else."""
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head.startswith(OLE2_MAGIC):
+        raise UserError("import.file.ole2")
+    if head.startswith(ZIP_MAGIC):
+        return "xlsx"
+    if path.suffix.lower() in (".csv", ".txt") and head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise UserError("import.file.csv_encoding")  # Excel's "Unicode text" is UTF-16
+    if head.startswith(b"%PDF") or b"\x00" in head:
+        raise UserError("import.file.not_spreadsheet")
+    if path.suffix.lower() in (".csv", ".txt"):
+        return "csv"
+    raise UserError("import.file.not_spreadsheet")
+
+
+def _attrs(raw: bytes) -> dict[str, str]:
+    return {k.decode().split(":")[-1]: v.decode("utf-8", "replace") for k, v in _ATTR.findall(raw)}
+
+
+def check_xlsx(path: Path, *, row_limit: int) -> None:
+    """Validate the zip container and measure the first visible sheet; raises UserError."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if len(infos) > MAX_ZIP_ENTRIES:
+                raise UserError("import.file.bomb")
+            total = 0
+            for info in infos:
+                total += info.file_size
+                if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                    raise UserError("import.file.bomb")
+            if total > MAX_UNCOMPRESSED:
+                raise UserError("import.file.bomb")
+            names = {i.filename for i in infos}
+            if "xl/workbook.xml" not in names:
+                raise UserError("import.file.not_spreadsheet")
+            member = _first_visible_sheet(zf, names)
+            _scan_sheet(zf, member, row_limit=row_limit)
+            for other in sorted(n for n in names if n.endswith(".xml") or n.endswith(".rels")):
+                if other != member:
+                    _no_doctype(zf, other)
+    except UserError:
+        raise
+    except Exception as exc:  # zipfile/zlib raise many types on corrupt input
+        raise UserError("import.file.corrupt") from exc
+
+
+def _read_small(zf: zipfile.ZipFile, member: str) -> bytes:
+    with zf.open(member) as fh:
+        data = fh.read(16 * 1024 * 1024 + 1)
+    if len(data) > 16 * 1024 * 1024 or b"<!DOCTYPE" in data:
+        raise UserError("import.file.corrupt")
+    return data
+
+
+def _no_doctype(zf: zipfile.ZipFile, member: str) -> None:
+    tail = b""
+    with zf.open(member) as fh:
+        while chunk := fh.read(_CHUNK):
+            if b"<!DOCTYPE" in tail + chunk:
+                raise UserError("import.file.corrupt")
+            tail = chunk[-16:]
+
+
+def _first_visible_sheet(zf: zipfile.ZipFile, names: set[str]) -> str:
+    workbook = _read_small(zf, "xl/workbook.xml")
+    rels_name = "xl/_rels/workbook.xml.rels"
+    rels = _read_small(zf, rels_name) if rels_name in names else b""
+    targets = {}
+    for raw in _REL_TAG.findall(rels):
+        a = _attrs(raw)
+        target = a.get("Target", "")
+        target = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        targets[a.get("Id", "")] = target
+    for raw in _SHEET_TAG.findall(workbook):
+        a = _attrs(raw)
+        if a.get("state", "visible") != "visible":
+            continue
+        member = targets.get(a.get("id", ""))
+        if member is None or member not in names:
+            raise UserError("import.file.corrupt")
+        return member
+    raise UserError("import.file.no_visible_sheet")
+
+
+def _scan_sheet(zf: zipfile.ZipFile, member: str, *, row_limit: int) -> None:
+    """Stream the sheet XML once: true extent from r="..." references, merges, DOCTYPE."""
+    max_rows = row_limit + 1  # the header row
+    digits = len(str(max_rows))
+    long_row = re.compile(rb' r="[A-Z]{0,2}([0-9]{%d,})"' % digits)
+    tail = b""
+    with zf.open(member) as fh:
+        while True:
+            chunk = fh.read(_CHUNK)
+            buf = tail + chunk
+            if b"<!DOCTYPE" in buf:
+                raise UserError("import.file.corrupt")
+            if _WIDE_REF.search(buf):
+                raise UserError("import.file.too_many_columns", limit=MAX_COLUMNS)
+            if any(int(n) > max_rows for n in long_row.findall(buf)):
+                raise UserError("import.file.too_many_rows", limit=row_limit)
+            if b"mergeCell " in buf and (merge := _MERGE.search(buf)):
+                raise UserError("import.file.merged", ref=merge.group(1).decode())
+            if not chunk:
+                break
+            tail = buf[-64:]  # a reference split across two chunks is seen whole in the next buffer

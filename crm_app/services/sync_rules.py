@@ -1,0 +1,385 @@
+"""Channel sync rules (Cấu hình hệ thống → Tích hợp → Cấu hình đồng bộ thông tin KH; DESIGN §4).
+
+`apply_incoming` is the one function every channel calls: from the admin's five settings it
+decides whether an incoming person creates, updates or converts a raw lead / lead, assigns new
+records and maybe opens a ticket. Call it inside `db.write_session` (the round-robin cursor and
+the duplicate check rely on the write transaction).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_
+from sqlmodel import Session, col, select
+
+from crm_app.fields import STATUS_CONVERTED, STATUS_NEW
+from crm_app.i18n import UserError, t
+from crm_app.models import CustomField, Lead, RawLead, SyncConfig, User, utcnow
+from crm_app.services import assignment, audit, conversion, tickets
+from crm_app.services.auth import Actor, require_admin
+from crm_app.services.phones import display_phone, phone_key
+from crm_app.services.reference_data import DEFAULT_SYNC_SETTINGS
+from crm_app.services.text import search_text
+from crm_app.services.values import is_email
+
+CONDITIONS = ("email", "phone", "email_or_phone", "email_and_phone")
+TARGETS_WHEN_MET = ("lead", "raw_lead")
+TARGETS_WHEN_NOT_MET = ("raw_lead", "lead", "none")
+ON_MATCH = ("overwrite", "skip")
+TICKET_CHANNELS = ("webform", "zalo_oa", "zalo_ads_form", "chatbot")
+
+CREATED_RAW_LEAD = "created_raw_lead"
+CREATED_LEAD = "created_lead"
+UPDATED_RAW_LEAD = "updated_raw_lead"
+UPDATED_LEAD = "updated_lead"
+CONVERTED = "converted"
+STORED_NOTHING = "stored_nothing"
+CREATED_NEW_DUPLICATE = "created_new_duplicate"
+
+# Incoming values copied onto the record (non-empty ones only).
+_COPIED = ("first_name", "last_name", "mobile", "email", "street", "ward", "district", "province",
+           "country", "zalo_user_id", "zalo_name", "facebook_psid", "facebook_name")
+
+
+@dataclass
+class IncomingPerson:
+    """What a channel learned about a person; raw values, normalised here."""
+
+    channel: str  # an input-source value ("Zalo OA", "Hana", ...) or a form's label
+    zalo_user_id: str | None = None
+    zalo_name: str | None = None
+    facebook_psid: str | None = None
+    facebook_name: str | None = None
+    full_name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    street: str | None = None
+    ward: str | None = None
+    district: str | None = None
+    province: str | None = None
+    country: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)  # custom-field keys, else description
+    ticket_channel: str | None = None  # "webform" | "zalo_oa" | "zalo_ads_form" | "chatbot"
+    chatbot_finished: bool = False
+
+
+@dataclass
+class Decision:
+    action: str
+    raw_lead_id: int | None = None
+    lead_id: int | None = None
+    assigned_to_id: int | None = None
+    ticket_id: int | None = None
+
+
+@dataclass
+class SyncSettings:
+    condition: str = DEFAULT_SYNC_SETTINGS["condition"]
+    target_when_met: str = DEFAULT_SYNC_SETTINGS["target_when_met"]
+    target_when_not_met: str = DEFAULT_SYNC_SETTINGS["target_when_not_met"]
+    convert_on_update: bool = DEFAULT_SYNC_SETTINGS["convert_on_update"]
+    on_match: str = DEFAULT_SYNC_SETTINGS["on_match"]
+    assignment_users: list[int] = field(default_factory=list)
+    assignment_method: str = DEFAULT_SYNC_SETTINGS["assignment_method"]
+    tickets: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(TICKET_CHANNELS, False))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SyncSettings:
+        """Lenient: a missing or unknown stored value falls back to the default, so a damaged
+        config row never stops the channels."""
+        merged = {**DEFAULT_SYNC_SETTINGS, **(data or {})}
+        default = cls()
+
+        def pick(key: str, allowed: tuple[str, ...]) -> str:
+            value = merged.get(key)
+            return value if value in allowed else getattr(default, key)
+
+        stored_tickets = merged.get("tickets") if isinstance(merged.get("tickets"), dict) else {}
+        users = merged.get("assignment_users") if isinstance(merged.get("assignment_users"), list) else []
+        return cls(
+            condition=pick("condition", CONDITIONS),
+            target_when_met=pick("target_when_met", TARGETS_WHEN_MET),
+            target_when_not_met=pick("target_when_not_met", TARGETS_WHEN_NOT_MET),
+            convert_on_update=bool(merged.get("convert_on_update")),
+            on_match=pick("on_match", ON_MATCH),
+            assignment_users=[int(u) for u in users if isinstance(u, int) or str(u).isdigit()],
+            assignment_method=pick("assignment_method", assignment.METHODS),
+            tickets={k: bool(stored_tickets.get(k)) for k in TICKET_CHANNELS},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------- configuration
+
+def _config_row(session: Session) -> SyncConfig | None:
+    return session.exec(select(SyncConfig).order_by(col(SyncConfig.id))).first()
+
+
+def load_config(session: Session) -> SyncSettings:
+    row = _config_row(session)
+    return SyncSettings.from_dict(row.settings if row is not None else {})
+
+
+def _validate(session: Session, settings: SyncSettings) -> None:
+    for key, allowed in (("condition", CONDITIONS), ("target_when_met", TARGETS_WHEN_MET),
+                         ("target_when_not_met", TARGETS_WHEN_NOT_MET), ("on_match", ON_MATCH),
+                         ("assignment_method", assignment.METHODS)):
+        if getattr(settings, key) not in allowed:
+            raise UserError("sync.invalid", field=key)
+    if not isinstance(settings.convert_on_update, bool):
+        raise UserError("sync.invalid", field="convert_on_update")
+    if set(settings.tickets) - set(TICKET_CHANNELS) or not all(
+            isinstance(v, bool) for v in settings.tickets.values()):
+        raise UserError("sync.invalid", field="tickets")
+    users = settings.assignment_users
+    if len(set(users)) != len(users) or not all(isinstance(u, int) for u in users):
+        raise UserError("sync.invalid", field="assignment_users")
+    known = set(session.exec(select(User.id).where(col(User.id).in_(users)))) if users else set()
+    for uid in users:
+        if uid not in known:
+            raise UserError("sync.unknown_user", user=uid)
+
+
+def save_config(session: Session, actor: Actor, settings: SyncSettings) -> SyncSettings:
+    """Admin only; every changed setting is audited as [old, new]."""
+    require_admin(actor)
+    _validate(session, settings)
+    settings = SyncSettings.from_dict(settings.to_dict())  # fills tickets keys left out
+    row = _config_row(session) or SyncConfig(settings={})
+    old, new = SyncSettings.from_dict(row.settings).to_dict(), settings.to_dict()
+    changes = {k: [old.get(k), v] for k, v in new.items() if old.get(k) != v}
+    row.settings = new
+    row.modified_at = utcnow()
+    row.modified_by_id = actor.id
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    if changes:
+        audit.record(session=session, entity="sync_config", entity_id=row.id, action="updated",
+                     user_id=actor.id, source="manual", changes=changes)
+    return settings
+
+
+# ---------------------------------------------------------------- the rules
+
+def condition_met(condition: str, *, has_phone: bool, has_email: bool) -> bool:
+    """Setting (1): what the channel's data must contain."""
+    return {
+        "email": has_email,
+        "phone": has_phone,
+        "email_or_phone": has_email or has_phone,
+        "email_and_phone": has_email and has_phone,
+    }[condition]
+
+
+@dataclass
+class _Incoming:
+    """The person normalised into column values."""
+
+    values: dict[str, str]
+    custom: dict[str, str]
+    notes: list[str]  # extra data with no field: appended to the description
+
+    @property
+    def phone(self) -> str | None:
+        return self.values.get("mobile")
+
+    @property
+    def email_key(self) -> str | None:
+        email = self.values.get("email")
+        return email.lower() if email else None
+
+
+def _clip(model: type[RawLead] | type[Lead], key: str, value: str) -> str:
+    # Channels send arbitrary lengths; PostgreSQL would refuse what the column cannot hold.
+    length = getattr(model.__table__.c[key].type, "length", None)  # type: ignore[attr-defined]
+    return value[:length] if length else value
+
+
+def _names(person: IncomingPerson) -> tuple[str | None, str | None]:
+    """(first, last): Vietnamese full names put the given name last ("Nguyễn Văn A" → A)."""
+    first, last = (person.first_name or "").strip(), (person.last_name or "").strip()
+    if not first and not last and (person.full_name or "").strip():
+        *rest, first = (person.full_name or "").split()
+        last = " ".join(rest)
+    return first or None, last or None
+
+
+def _normalise(session: Session, person: IncomingPerson) -> _Incoming:
+    first, last = _names(person)
+    phone = phone_key(person.phone)
+    email = (person.email or "").strip()
+    notes: list[str] = []
+    if (person.phone or "").strip() and phone is None:
+        notes.append(f"phone: {person.phone}")  # kept for a human, never used to match
+    if email and not is_email(email):
+        notes.append(f"email: {email}")
+        email = ""
+    raw = {"first_name": first, "last_name": last, "mobile": phone, "email": email,
+           "street": person.street, "ward": person.ward, "district": person.district,
+           "province": person.province, "country": person.country,
+           "zalo_user_id": person.zalo_user_id, "zalo_name": person.zalo_name,
+           "facebook_psid": person.facebook_psid, "facebook_name": person.facebook_name}
+    values = {k: _clip(RawLead, k, str(v).strip()) for k, v in raw.items() if v and str(v).strip()}
+    custom_keys = set(session.exec(select(CustomField.key).where(CustomField.is_active == True)))  # noqa: E712
+    custom: dict[str, str] = {}
+    for key, value in person.extra.items():
+        if not str(value).strip():
+            continue
+        if key.removeprefix("cf_") in custom_keys:
+            custom[key.removeprefix("cf_")] = str(value).strip()
+        else:
+            notes.append(f"{key}: {value}")
+    return _Incoming(values=values, custom=custom, notes=notes)
+
+
+def _refresh_keys(record: RawLead | Lead) -> None:
+    """email_key and search_text exactly as raw_leads computes them."""
+    record.email_key = record.email.lower() if record.email else None
+    record.search_text = search_text((f"{record.last_name or ''} {record.first_name}", record.mobile,
+                                      record.phone, record.email, record.company))
+
+
+@dataclass
+class _Match:
+    record: RawLead | Lead
+    by_identity: bool  # same Zalo/Facebook id: the same conversation, not a duplicate
+
+
+def _find_match(session: Session, person: IncomingPerson, incoming: _Incoming) -> _Match | None:
+    """Channel identities first, then phone (mobile or phone column), then email; Leads before
+    raw leads. A converted raw lead stands for its Lead."""
+    def by_zalo(m: Any) -> ColumnElement[bool]:
+        return col(m.zalo_user_id) == incoming.values["zalo_user_id"]
+
+    def by_psid(m: Any) -> ColumnElement[bool]:
+        return col(m.facebook_psid) == incoming.values["facebook_psid"]
+
+    def by_phone(m: Any) -> ColumnElement[bool]:
+        return or_(col(m.mobile) == incoming.phone, col(m.phone) == incoming.phone)
+
+    def by_email(m: Any) -> ColumnElement[bool]:
+        return col(m.email_key) == incoming.email_key
+
+    keys = (("zalo_user_id" in incoming.values, True, by_zalo),
+            ("facebook_psid" in incoming.values, True, by_psid),
+            (incoming.phone is not None, False, by_phone),
+            (incoming.email_key is not None, False, by_email))
+    for present, identity, clause in keys:
+        if not present:
+            continue
+        lead = session.exec(select(Lead).where(clause(Lead)).order_by(col(Lead.id))).first()
+        if lead is not None:
+            return _Match(lead, identity)
+        raw = session.exec(select(RawLead).where(clause(RawLead)).order_by(col(RawLead.id))).first()
+        if raw is not None:
+            linked = session.get(Lead, raw.converted_lead_id) if raw.converted_lead_id else None
+            return _Match(linked or raw, identity)
+    return None
+
+
+def _entity(record: RawLead | Lead) -> str:
+    return "raw_lead" if isinstance(record, RawLead) else "lead"
+
+
+def _overwrite(session: Session, record: RawLead | Lead, incoming: _Incoming, source: str) -> None:
+    """Ghi đè: the non-empty incoming values replace the record's."""
+    changes: dict[str, Any] = {}
+    for key, value in incoming.values.items():
+        value = _clip(type(record), key, value)
+        if getattr(record, key) != value:
+            changes[key] = [getattr(record, key), value]
+            setattr(record, key, value)
+    custom = {**(record.custom or {}), **incoming.custom}
+    if custom != (record.custom or {}):
+        changes["custom"] = [record.custom, custom]
+        record.custom = custom
+    note = "\n".join(incoming.notes)
+    if note and note not in (record.description or ""):
+        description = f"{record.description}\n{note}" if record.description else note
+        changes["description"] = [record.description, description]
+        record.description = description
+    if not changes:
+        return
+    _refresh_keys(record)
+    record.modified_at = utcnow()
+    session.add(record)
+    assert record.id is not None
+    audit.record(session=session, entity=_entity(record), entity_id=record.id, action="updated",
+                 user_id=None, source=source, changes=changes)
+
+
+def _create(session: Session, model: type[RawLead] | type[Lead], person: IncomingPerson,
+            incoming: _Incoming, settings: SyncSettings, source: str) -> RawLead | Lead:
+    values = dict(incoming.values)
+    if "first_name" not in values:  # first_name is required: best name the channel gave
+        values["first_name"] = _clip(model, "first_name", person.zalo_name or person.facebook_name
+                                     or display_phone(incoming.phone) or values.get("email")
+                                     or t("sync.unnamed", channel=person.channel))
+    assignee = assignment.assign_incoming(session, settings, source=source)
+    channel = _clip(model, "input_source", person.channel)
+    record = model(**values, custom=incoming.custom, description="\n".join(incoming.notes) or None,
+                   status=STATUS_NEW, input_source=channel, assigned_to_id=assignee)
+    _refresh_keys(record)
+    session.add(record)
+    session.flush()
+    assert record.id is not None
+    audit.record(session=session, entity=_entity(record), entity_id=record.id, action="created",
+                 user_id=None, source=source,
+                 changes={"input_source": [None, channel], "assigned_to_id": [None, assignee]})
+    return record
+
+
+def _update(session: Session, record: RawLead | Lead, incoming: _Incoming, settings: SyncSettings,
+            source: str) -> Decision:
+    _overwrite(session, record, incoming, source)
+    if isinstance(record, Lead):
+        return Decision(UPDATED_LEAD, raw_lead_id=record.raw_lead_id, lead_id=record.id,
+                        assigned_to_id=record.assigned_to_id)
+    # Setting (4): the raw lead now reaches the condition the config routes to Lead → convert.
+    # With target "raw_lead" the record is already where the config wants it, so it stays.
+    reachable = condition_met(settings.condition, has_phone=bool(record.mobile or record.phone),
+                              has_email=bool(record.email))
+    if (settings.convert_on_update and settings.target_when_met == "lead" and reachable
+            and record.status != STATUS_CONVERTED):
+        lead = conversion.convert_raw_lead(session, record, actor_id=None, source=source)
+        return Decision(CONVERTED, raw_lead_id=record.id, lead_id=lead.id,
+                        assigned_to_id=lead.assigned_to_id)
+    return Decision(UPDATED_RAW_LEAD, raw_lead_id=record.id, assigned_to_id=record.assigned_to_id)
+
+
+def apply_incoming(session: Session, person: IncomingPerson, *, source: str) -> Decision:
+    """Apply the sync rules to one incoming person; `source` goes to the audit trail
+    (e.g. "channel:Zalo OA")."""
+    source = source[:64]
+    settings = load_config(session)
+    incoming = _normalise(session, person)
+    match = _find_match(session, person, incoming)
+    # Ghi đè updates the match; Bỏ qua creates a new record regardless of duplicates. A match on
+    # the channel identity is the same person's own record (a follow-up message), not a
+    # duplicate, so it is updated in both modes.
+    if match is not None and (match.by_identity or settings.on_match == "overwrite"):
+        decision = _update(session, match.record, incoming, settings, source)
+    else:
+        met = condition_met(settings.condition, has_phone=incoming.phone is not None,
+                            has_email=incoming.email_key is not None)
+        target = settings.target_when_met if met else settings.target_when_not_met
+        if target == "none":
+            return Decision(STORED_NOTHING)
+        record = _create(session, Lead if target == "lead" else RawLead, person, incoming, settings,
+                         source)
+        action = CREATED_NEW_DUPLICATE if match is not None else (
+            CREATED_LEAD if target == "lead" else CREATED_RAW_LEAD)
+        decision = Decision(action, assigned_to_id=record.assigned_to_id,
+                            raw_lead_id=record.id if isinstance(record, RawLead) else None,
+                            lead_id=record.id if isinstance(record, Lead) else None)
+    ticket = tickets.maybe_open_ticket(session, settings, person, decision.raw_lead_id,
+                                       decision.lead_id, decision.assigned_to_id)
+    decision.ticket_id = ticket.id if ticket is not None else None
+    return decision

@@ -1,0 +1,405 @@
+"""State of the import wizard (guide part 2, steps 3–11). Every rule is the engine's
+(crm_app.services.importer); this class only walks the steps and shows what it returns.
+
+The file streams to a private directory under a generated name (never Reflex's public upload
+dir); the import runs in a background task and its progress lives in the database, so a reload
+or another worker shows the same numbers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import reflex as rx
+
+from crm_app import routes
+from crm_app.db import get_engine, read_session, write_session
+from crm_app.fields import raw_lead_fields
+from crm_app.i18n import UserError, t
+from crm_app.models import ImportJob, User
+from crm_app.services import importer
+from crm_app.services.importer import ImportOptions
+from crm_app.settings import get_settings
+from crm_app.state.auth import AuthState
+
+STEPS = ("file", "dedup", "mapping", "review", "progress", "result")
+SKIP_COLUMN = "__skip__"
+
+
+def _upload_dir() -> Path:
+    path = get_settings().private_upload_dir / "incoming"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class ImportWizardState(AuthState):
+    step: str = "file"
+    locked_by: str = ""
+    locked_since: str = ""
+    file_name: str = ""
+    file_error: str = ""
+    uploading: bool = False
+    total_rows: int = 0
+    headers: list[str] = []
+    preview: dict[str, str] = {}
+    mapping: dict[str, str] = {}
+    auto_mapped: list[str] = []
+    fields: list[dict[str, str]] = []
+    dedup_selected: list[str] = []
+    on_duplicate: str = "skip"
+    unknown_picklist: str = "unknown"
+    saved_mappings: list[str] = []
+    dry: dict[str, int] = {}
+    dry_reasons: list[str] = []
+    checking: bool = False
+    job_id: int = 0
+    processed: int = 0
+    job_total: int = 0
+    rate: int = 0
+    counts: dict[str, int] = {}
+    job_error: str = ""
+    job_status: str = ""
+    has_skipped_file: bool = False
+    has_failed_file: bool = False
+    reasons: list[str] = []
+    _file_path: str = ""
+    _started: float = 0.0
+
+    # ------------------------------------------------------------ derived
+
+    @rx.var
+    def upload_limit_bytes(self) -> int:
+        return get_settings().upload_limit_mb * 1024 * 1024
+
+    @rx.var
+    def step_index(self) -> int:
+        return STEPS.index(self.step) if self.step in STEPS else 0
+
+    @rx.var
+    def available_fields(self) -> list[dict[str, str]]:
+        return [f for f in self.fields if f["key"] not in self.dedup_selected]
+
+    @rx.var
+    def chosen_fields(self) -> list[dict[str, str]]:
+        by_key = {f["key"]: f for f in self.fields}
+        return [by_key[k] for k in self.dedup_selected if k in by_key]
+
+    @rx.var
+    def missing_required(self) -> list[str]:
+        mapped = set(self.mapping.values())
+        return [f["label"] for f in self.fields
+                if f["required"] and f["key"] not in mapped and f["key"] != "assigned_to"]
+
+    @rx.var
+    def percent(self) -> int:
+        return int(100 * self.processed / self.job_total) if self.job_total else 0
+
+    @rx.var
+    def scanned_label(self) -> str:
+        return f"{self.counts.get('processed', 0)} / {self.counts.get('total', 0)}"
+
+    @rx.var
+    def mapping_rows(self) -> list[dict[str, str]]:
+        return [{"header": h, "field": self.mapping.get(h, SKIP_COLUMN), "preview": self.preview.get(h, ""),
+                 "auto": "1" if h in self.auto_mapped else ""} for h in self.headers]
+
+    @rx.var
+    def mapping_summary(self) -> list[str]:
+        labels = {f["key"]: f["label"] for f in self.fields}
+        return [f"{h} → {labels.get(k, k)}" for h, k in self.mapping.items()]
+
+    # ------------------------------------------------------------ entering the wizard
+
+    @rx.event
+    def load(self) -> rx.event.EventSpec | None:
+        actor = self._actor()
+        if actor is None:
+            return None
+        with read_session() as session:
+            self.fields = [{"key": f.key, "label": f.label(self.locale), "required": "1" if f.required else ""}
+                           for f in raw_lead_fields(session) if f.importable]
+            self.saved_mappings = [m.name for m in importer.list_mappings(session)]
+            lock = importer.current_lock(session)
+            if lock is None:
+                self._restart()
+                return None
+            holder = session.get(User, lock.user_id)
+            job = session.get(ImportJob, lock.job_id) if lock.job_id else None
+        if lock.user_id != actor.id:
+            self.step = "locked"
+            self.locked_by = f"{holder.full_name} ({holder.username})" if holder else "?"
+            self.locked_since = lock.acquired_at.astimezone().strftime("%H:%M %d/%m/%Y")
+            return None
+        if job is None:
+            self._restart()
+            return None
+        # The holder who comes back lands on the progress or result screen of their job.
+        self.job_id = job.id or 0
+        self._show_job(job)
+        if job.status in ("pending", "running"):
+            self.step = "progress"
+            return ImportWizardState.watch_job
+        self.step = "result"
+        return None
+
+    def _restart(self) -> None:
+        self.step, self.file_name, self.file_error, self.headers, self.mapping = "file", "", "", [], {}
+        self.dedup_selected, self.on_duplicate, self.unknown_picklist = ["mobile"], "skip", "unknown"
+        self.dry, self.dry_reasons, self.job_id, self.counts, self.job_error = {}, [], 0, {}, ""
+
+    # ------------------------------------------------------------ step 1: the file
+
+    @rx.event(background=True)
+    async def receive_file(self, chunks: rx.UploadChunkIterator):  # type: ignore[no-untyped-def]
+        async with self:
+            actor = self._actor()
+            self.uploading, self.file_error = True, ""
+        limit = get_settings().upload_limit_mb * 1024 * 1024
+        target: Path | None = None
+        name, size, too_big = "", 0, False
+        if actor is not None:
+            target = _upload_dir() / f"{secrets.token_hex(16)}.part"
+            with target.open("wb") as out:
+                async for chunk in chunks:
+                    name = name or chunk.filename
+                    size += len(chunk.data)
+                    too_big = too_big or size > limit
+                    if not too_big:  # keep draining so the request completes, but store nothing more
+                        out.write(chunk.data)
+        async with self:
+            self.uploading = False
+            if actor is None or target is None:
+                return
+            suffix = Path(name).suffix.lower()
+            if too_big:
+                target.unlink(missing_ok=True)
+                self.file_error = t("wizard.too_big", self.locale, limit=get_settings().upload_limit_mb)
+                return
+            if suffix not in (".xlsx", ".csv"):
+                target.unlink(missing_ok=True)
+                self.file_error = t("wizard.file_type", self.locale)
+                return
+            final = target.with_suffix(suffix)
+            target.rename(final)
+            self._file_path, self.file_name = str(final), Path(name).name[:255]
+        try:
+            info = await asyncio.to_thread(importer.inspect_file, final)
+        except UserError as exc:
+            async with self:
+                self.file_error = exc.message(self.locale)
+            final.unlink(missing_ok=True)
+            return
+        with read_session() as session:
+            auto = importer.auto_mapping(session, info.headers)
+        async with self:
+            self.headers, self.total_rows = info.headers, info.total
+            self.preview = {h: " · ".join(v for v in values if v)[:120] for h, values in info.preview.items()}
+            self.mapping, self.auto_mapped = dict(auto), list(auto)
+            self.step = "dedup"
+
+    # ------------------------------------------------------------ step 2: duplicates
+
+    @rx.event
+    def add_criterion(self, key: str) -> None:
+        if key in {f["key"] for f in self.fields} and key not in self.dedup_selected:
+            self.dedup_selected = [*self.dedup_selected, key]
+
+    @rx.event
+    def remove_criterion(self, key: str) -> None:
+        self.dedup_selected = [k for k in self.dedup_selected if k != key]
+
+    @rx.event
+    def set_on_duplicate(self, value: str) -> None:
+        if value in ("skip", "overwrite", "merge"):
+            self.on_duplicate = value
+
+    @rx.event
+    def dedup_next(self) -> rx.event.EventSpec | None:
+        if not self.dedup_selected:
+            return rx.toast.warning(self._t("wizard.dedup_choose"))
+        self.step = "mapping"
+        return None
+
+    @rx.event
+    def skip_dedup(self) -> None:
+        self.on_duplicate = "none"
+        self.dedup_selected = []
+        self.step = "mapping"
+
+    # ------------------------------------------------------------ step 3: mapping
+
+    @rx.event
+    def map_column(self, header: str, key: str) -> None:
+        if header not in self.headers:
+            return
+        mapping = {h: k for h, k in self.mapping.items() if h != header and (k != key or key == SKIP_COLUMN)}
+        if key != SKIP_COLUMN:
+            mapping[header] = key
+        self.mapping = mapping
+        self.auto_mapped = [h for h in self.auto_mapped if h != header]
+
+    @rx.event
+    def set_unknown_picklist(self, value: str) -> None:
+        if value in ("unknown", "reject"):
+            self.unknown_picklist = value
+
+    @rx.event
+    def save_mapping(self, form: dict[str, Any]) -> rx.event.EventSpec | None:
+        actor = self._actor()
+        if actor is None:
+            return None
+        try:
+            with write_session() as session:
+                importer.save_mapping(session, actor, str(form.get("name", "")), self.mapping)
+                self.saved_mappings = [m.name for m in importer.list_mappings(session)]
+        except UserError as exc:
+            return rx.toast.error(exc.message(self.locale))
+        return rx.toast.success(self._t("wizard.mapping_saved"))
+
+    @rx.event
+    def use_mapping(self, name: str) -> rx.event.EventSpec | None:
+        if self._actor() is None:
+            return None
+        try:
+            with read_session() as session:
+                saved = importer.load_mapping(session, name)
+        except UserError as exc:
+            return rx.toast.error(exc.message(self.locale))
+        self.mapping = {h: k for h, k in saved.items() if h in self.headers}
+        self.auto_mapped = []
+        return None
+
+    def _options(self) -> ImportOptions:
+        checks = self.on_duplicate != "none"
+        return ImportOptions(mapping=dict(self.mapping), dedup_fields=list(self.dedup_selected) if checks else [],
+                             on_duplicate=self.on_duplicate if checks else None,
+                             unknown_picklist=self.unknown_picklist)
+
+    @rx.event(background=True)
+    async def mapping_next(self):  # type: ignore[no-untyped-def]
+        async with self:
+            actor = self._actor()
+            if actor is None or self.missing_required:
+                return
+            self.checking, self.step = True, "review"
+            options, path = self._options(), Path(self._file_path)
+        try:
+            result = await asyncio.to_thread(importer.dry_run, get_engine(), path=path, options=options, actor=actor)
+        except UserError as exc:
+            async with self:
+                self.checking, self.step = False, "mapping"
+            yield rx.toast.error(exc.message(self.locale))
+            return
+        async with self:
+            self.checking = False
+            self.dry = {k: getattr(result, k) for k in ("total", "created", "overwritten", "merged", "skipped",
+                                                         "failed")}
+            self.dry_reasons = result.reasons[:10]
+
+    @rx.event
+    def back(self, step: str) -> None:
+        if step in ("file", "dedup", "mapping") and self.step in ("dedup", "mapping", "review"):
+            self.step = step
+
+    # ------------------------------------------------------------ steps 5–6: run, watch, result
+
+    @rx.event(background=True)
+    async def start_import(self):  # type: ignore[no-untyped-def]
+        async with self:
+            actor = self._actor()
+            if actor is None or self.step != "review" or self.checking:
+                return
+            options, path, name = self._options(), Path(self._file_path), self.file_name
+        try:
+            with write_session() as session:
+                job = importer.create_job(session, actor, path, name, options)
+                job_id = job.id or 0
+        except UserError as exc:
+            yield rx.toast.error(exc.message(self.locale))
+            async with self:
+                self.load()
+            return
+        async with self:
+            self.job_id, self.step, self.processed, self.job_total = job_id, "progress", 0, self.total_rows
+            self._started = time.monotonic()
+        path.unlink(missing_ok=True)
+        yield ImportWizardState.watch_job
+        with contextlib.suppress(UserError):  # the job row holds the error; the watcher shows it
+            await asyncio.to_thread(importer.run_job, get_engine(), job_id)
+
+    @rx.event(background=True)
+    async def watch_job(self):  # type: ignore[no-untyped-def]
+        """Poll the job row (the source of truth across workers) until it ends."""
+        started = time.monotonic()
+        while True:
+            async with self:
+                job_id = self.job_id
+            with read_session() as session:
+                job = session.get(ImportJob, job_id)
+            if job is None:
+                return
+            async with self:
+                self._show_job(job)
+                elapsed = max(0.001, time.monotonic() - started)
+                self.rate = int(job.processed / elapsed) if job.processed else 0
+                if job.status not in ("pending", "running"):
+                    self.step = "result"
+                    return
+            await asyncio.sleep(0.5)
+
+    def _show_job(self, job: ImportJob) -> None:
+        self.processed, self.job_total, self.job_status = job.processed, job.total, job.status
+        self.counts = {k: getattr(job, k) for k in ("total", "created", "overwritten", "merged", "skipped", "failed")}
+        self.counts["processed"] = job.processed
+        self.job_error = job.error or ""
+        self.has_skipped_file, self.has_failed_file = bool(job.skipped_file), bool(job.failed_file)
+        self.file_name = job.original_name
+
+    @rx.event
+    def finish(self) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
+        """Kết thúc: release the lock so another user can import."""
+        actor = self._actor()
+        if actor is None:
+            return None
+        try:
+            with write_session() as session:
+                importer.release_lock(session, actor, self.job_id or None)
+        except UserError as exc:
+            return rx.toast.error(exc.message(self.locale))
+        self._restart()
+        return rx.redirect(routes.RAW_LEADS)
+
+    @rx.event
+    def force_release(self) -> rx.event.EventSpec | None:
+        actor = self._actor()
+        if actor is None:
+            return None
+        try:
+            with write_session() as session:
+                importer.force_release(session, actor)
+        except UserError as exc:
+            return rx.toast.error(exc.message(self.locale))
+        return self.load()
+
+    @rx.event(background=True)
+    async def undo(self):  # type: ignore[no-untyped-def]
+        async with self:
+            actor, job_id = self._actor(), self.job_id
+        if actor is None:
+            return
+        try:
+            removed = await asyncio.to_thread(importer.undo_job, get_engine(), actor, job_id)
+        except UserError as exc:
+            yield rx.toast.error(exc.message(self.locale))
+            return
+        with read_session() as session:
+            job = session.get(ImportJob, job_id)
+        async with self:
+            if job is not None:
+                self._show_job(job)
+        yield rx.toast.success(t("wizard.undone", self.locale, count=removed))
