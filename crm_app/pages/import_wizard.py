@@ -245,7 +245,8 @@ def _locked() -> rx.Component:
                            S.locked_since, ". ", tr["wizard.locked_hint"]),
                    icon="lock", color_scheme="amber", width="100%", id="lock-message"),
         rx.hstack(
-            rx.link(rx.button(rx.icon("arrow-left", size=14), tr["detail.back"], variant="soft"), href=routes.RAW_LEADS),
+            rx.link(rx.button(rx.icon("arrow-left", size=14), tr["detail.back"], variant="soft"),
+                    href=routes.RAW_LEADS),
             rx.cond(AuthState.is_admin, rx.button(tr["wizard.force_release"], color_scheme="red", variant="soft",
                                                   on_click=S.force_release, id="force-release"))),
         width="100%",

@@ -48,7 +48,9 @@ def raw_lead_detail() -> rx.Component:
         rx.hstack(
             rx.heading(S.title, size="6", id="detail-title"),
             rx.badge(S.status, size="2", id="detail-status"),
-            rx.cond(S.converted_lead_id > 0, rx.badge(S.converted_label, color_scheme="green", size="2")),
+            rx.cond(S.converted_lead_id > 0, rx.link(
+                rx.badge(rx.icon("external-link", size=12), S.converted_label, color_scheme="green", size="2"),
+                href=routes.LEADS + "/" + S.converted_lead_id.to_string(), id="converted-link")),
             rx.spacer(),
             rx.cond(S.converted_lead_id == 0,
                     rx.button(rx.icon("arrow-right-left", size=14), tr["detail.convert"], variant="soft",

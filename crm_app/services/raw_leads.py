@@ -74,6 +74,10 @@ class ListPage:
     total: int
     page: int
     page_size: int
+    more: bool = False  # the total is at least COUNT_CAP: counting further would scan the table
+
+
+COUNT_CAP = 10_000
 
 
 class ValidationFailed(UserError):
@@ -431,18 +435,21 @@ def user_names(session: Session, ids: set[int]) -> dict[int, str]:
 
 def list_page(session: Session, actor: Actor, query: ListQuery, columns: list[str]) -> ListPage:
     where = _filtered(session, actor, query)
-    total = session.exec(select(func.count()).select_from(RawLead).where(*where)).one()
+    capped = select(RawLead.id).where(*where).limit(COUNT_CAP + 1).subquery()
+    total = session.exec(select(func.count()).select_from(capped)).one()
+    more = total > COUNT_CAP
+    total = min(total, COUNT_CAP)
     sort_col = SORT_COLUMNS.get(query.sort, RawLead.created_at)
     order = [sort_col.desc() if query.descending else sort_col.asc(),
              col(RawLead.id).desc() if query.descending else col(RawLead.id).asc()]
     page_size = query.page_size if query.page_size in PAGE_SIZES else 50
     pages = max(1, -(-total // page_size))
-    page = min(max(1, query.page), pages)
+    page = max(1, query.page) if more else min(max(1, query.page), pages)
     records = session.exec(select(RawLead).where(*where).order_by(*order)
                            .offset((page - 1) * page_size).limit(page_size)).all()
     users = user_names(session, {r.assigned_to_id for r in records})
     rows = [{"id": str(r.id), **{c: _display(r, c, users) for c in columns}} for r in records]
-    return ListPage(rows=rows, total=total, page=page, page_size=page_size)
+    return ListPage(rows=rows, total=total, page=page, page_size=page_size, more=more)
 
 
 def selectable_ids(session: Session, actor: Actor, query: ListQuery, limit: int = 10_000

@@ -54,6 +54,7 @@ def conditions_for_ui(conditions: list[dict[str, Any]]) -> list[dict[str, str]]:
 class RawLeadListState(AuthState):
     rows: list[dict[str, str]] = []
     total: int = 0
+    more: bool = False
     page: int = 1
     page_size: int = 50
     search: str = ""
@@ -78,8 +79,9 @@ class RawLeadListState(AuthState):
             return ""
         start = (self.page - 1) * self.page_size + 1
         end = min(self.total, self.page * self.page_size)
-        return self._t("list.range", start=f"{start:,}".replace(",", "."),
-                       end=f"{end:,}".replace(",", "."), total=f"{self.total:,}".replace(",", "."))
+        total = f"{self.total:,}".replace(",", ".") + ("+" if self.more else "")
+        return self._t("list.range", start=f"{start:,}".replace(",", "."), end=f"{end:,}".replace(",", "."),
+                       total=total)
 
     @rx.var
     def has_prev(self) -> bool:
@@ -87,7 +89,7 @@ class RawLeadListState(AuthState):
 
     @rx.var
     def has_next(self) -> bool:
-        return self.page * self.page_size < self.total
+        return self.more or self.page * self.page_size < self.total
 
     @rx.var
     def all_selected(self) -> bool:
@@ -112,7 +114,7 @@ class RawLeadListState(AuthState):
                 result = raw_leads.list_page(session, actor, self._query(), self.columns)
         except UserError as exc:
             return rx.toast.error(exc.message(self.locale))
-        self.rows, self.total, self.page = result.rows, result.total, result.page
+        self.rows, self.total, self.page, self.more = result.rows, result.total, result.page, result.more
         visible = {r["id"] for r in self.rows}
         self.selected = [s for s in self.selected if s in visible]
         return None

@@ -65,6 +65,10 @@ def test_create_search_and_convert(app_page: AppPage, running_app: RunningApp) -
     expect(page.locator("#detail-status")).to_have_text("Đã chuyển đổi")
     lead_id = db_scalar(running_app, "select converted_lead_id from raw_leads where id = :i", i=record_id)
     assert db_scalar(running_app, "select raw_lead_id from leads where id = :i", i=lead_id) == record_id
+    page.locator("#converted-link").click()
+    expect(page.locator("#lead-title")).to_have_text("Phạm Thị Ánh Tuyết")
+    expect(page.locator("#lead-raw-link")).to_have_text(f"Chuyển đổi từ KH thô #{record_id}")
+    app_page.screenshot("lead-detail")
 
 
 def test_saved_filter_and_columns(app_page: AppPage, running_app: RunningApp) -> None:

@@ -1,0 +1,61 @@
+"""Leads: the list and the detail. Same access rule as raw leads (org visibility setting)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, func, select
+
+from crm_app.fields import raw_lead_fields
+from crm_app.i18n import UserError
+from crm_app.models import Lead
+from crm_app.services.auth import Actor
+from crm_app.services.org import visibility
+from crm_app.services.phones import normalise_phone
+from crm_app.services.raw_leads import COUNT_CAP, ListPage, _display, user_names
+from crm_app.services.reference_data import VISIBILITY_OWN
+from crm_app.services.text import fold
+
+LEAD_COLUMNS = ("last_name", "first_name", "mobile", "email", "company", "input_source", "status", "assigned_to",
+                "created_at")
+SORTS = {"created_at": Lead.created_at, "last_name": Lead.last_name, "first_name": Lead.first_name,
+         "company": Lead.company, "status": Lead.status, "input_source": Lead.input_source}
+
+
+def _where(session: Session, actor: Actor, search: str) -> list:
+    where = []
+    if not actor.is_admin and visibility(session=session) == VISIBILITY_OWN:
+        where.append(col(Lead.assigned_to_id) == actor.id)
+    search = search.strip()
+    if search:
+        phone = normalise_phone(search)
+        words = [fold(phone)] if phone else fold(search).split()[:6]
+        where += [col(Lead.search_text).contains(w, autoescape=True) for w in words]
+    return where
+
+
+def list_page(session: Session, actor: Actor, *, search: str = "", sort: str = "created_at", descending: bool = True,
+              page: int = 1, page_size: int = 50) -> ListPage:
+    where = _where(session, actor, search)
+    capped = select(Lead.id).where(*where).limit(COUNT_CAP + 1).subquery()
+    total = session.exec(select(func.count()).select_from(capped)).one()
+    column = SORTS.get(sort, Lead.created_at)
+    records = session.exec(select(Lead).where(*where)
+                           .order_by(column.desc() if descending else column.asc(), col(Lead.id).desc())
+                           .offset((max(1, page) - 1) * page_size).limit(page_size)).all()
+    users = user_names(session, {r.assigned_to_id for r in records})
+    rows = [{"id": str(r.id), **{c: _display(r, c, users) for c in LEAD_COLUMNS}} for r in records]  # type: ignore[arg-type]
+    return ListPage(rows=rows, total=min(total, COUNT_CAP), page=max(1, page), page_size=page_size,
+                    more=total > COUNT_CAP)
+
+
+def get_visible(session: Session, actor: Actor, lead_id: int) -> Lead:
+    lead = session.get(Lead, lead_id)
+    if lead is None or (not actor.is_admin and visibility(session=session) == VISIBILITY_OWN
+                        and lead.assigned_to_id != actor.id):
+        raise UserError("lead.not_found")
+    return lead
+
+
+def display_values(session: Session, lead: Lead, locale: str = "vi") -> list[dict[str, str]]:
+    users = user_names(session, {lead.assigned_to_id})
+    return [{"label": fd.label(locale), "value": _display(lead, fd.key, users)}  # type: ignore[arg-type]
+            for fd in raw_lead_fields(session) if fd.key not in ("converted_lead_id", "description")]

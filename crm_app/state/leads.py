@@ -1,0 +1,90 @@
+"""State of the Lead list and detail."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from crm_app import routes
+from crm_app.db import read_session
+from crm_app.fields import BUILTIN_BY_KEY
+from crm_app.i18n import UserError
+from crm_app.services import leads, timeline
+from crm_app.services.raw_leads import META_COLUMNS
+from crm_app.state.auth import AuthState
+
+
+class LeadListState(AuthState):
+    rows: list[dict[str, str]] = []
+    total: int = 0
+    search: str = ""
+    sort: str = "created_at"
+    descending: bool = True
+    selected: list[str] = []
+
+    @rx.var
+    def columns(self) -> list[str]:
+        return list(leads.LEAD_COLUMNS)
+
+    @rx.var
+    def labels(self) -> dict[str, str]:
+        out = {k: BUILTIN_BY_KEY[k].label(self.locale) for k in leads.LEAD_COLUMNS if k in BUILTIN_BY_KEY}
+        out["created_at"] = META_COLUMNS["created_at"][1 if self.locale == "en" else 0]
+        return out
+
+    @rx.event
+    def load(self) -> None:
+        actor = self._actor()
+        if actor is None:
+            return
+        with read_session() as session:
+            page = leads.list_page(session, actor, search=self.search, sort=self.sort, descending=self.descending)
+        self.rows, self.total = page.rows, page.total
+
+    @rx.event
+    def set_search(self, value: str) -> None:
+        self.search = value[:200]
+        self.load()
+
+    @rx.event
+    def sort_by(self, key: str) -> None:
+        if key in leads.SORTS:
+            self.descending = not self.descending if self.sort == key else key == "created_at"
+            self.sort = key
+            self.load()
+
+    @rx.event
+    def toggle_row(self, record_id: str, checked: bool) -> None:
+        self.selected = [*self.selected, record_id] if checked else [s for s in self.selected if s != record_id]
+
+    @rx.event
+    def toggle_all(self, checked: bool) -> None:
+        self.selected = [r["id"] for r in self.rows] if checked else []
+
+
+class LeadDetailState(AuthState):
+    lead_id: int = 0
+    title: str = ""
+    status: str = ""
+    raw_lead_id: int = 0
+    items: list[dict[str, str]] = []
+    events: list[dict[str, str]] = []
+
+    @rx.event
+    def load(self) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
+        actor = self._actor()
+        if actor is None:
+            return None
+        parts = [p for p in self.router.url.path.split("/") if p]
+        self.lead_id = int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 0
+        try:
+            with read_session() as session:
+                lead = leads.get_visible(session, actor, self.lead_id)
+                self.items = leads.display_values(session, lead, self.locale)
+                lines = timeline.lines(session, "lead", self.lead_id, self.locale)
+        except UserError as exc:
+            return [rx.redirect(routes.LEADS), rx.toast.error(exc.message(self.locale))]
+        self.title = f"{lead.last_name or ''} {lead.first_name}".strip()
+        self.status, self.raw_lead_id = lead.status, lead.raw_lead_id or 0
+        self.events = [{"when": ln.when, "who": ln.who, "action": ln.action, "source": ln.source,
+                        "changes": "; ".join(ln.changes)} for ln in lines]
+        return None

@@ -1,0 +1,87 @@
+"""Raw-lead State handlers called directly, as any client could, by users without the right."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, func, select
+
+from crm_app.db import write_session
+from crm_app.models import RawLead, User
+from crm_app.services import org, raw_leads
+from crm_app.services.auth import Actor
+from crm_app.services.demo import ensure_demo_users
+from crm_app.state.raw_lead_detail import RawLeadDetailState
+from crm_app.state.raw_lead_form import RawLeadFormState
+from crm_app.state.raw_leads import RawLeadListState
+from tests.statekit import call, state_as, token_for, using_engine
+
+
+@pytest.fixture
+def setup(sqlite_engine) -> dict[str, int]:
+    with write_session(sqlite_engine) as s:
+        ids = ensure_demo_users(session=s)
+        admin = Actor.of(s.get(User, ids["admin"]))
+        dung = Actor.of(s.get(User, ids["dung.vu"]))
+        record = raw_leads.create(s, dung, {"first_name": "Của Dũng", "mobile": "0912111222"})
+        org.set_visibility(session=s, actor=admin, value="own")
+        ids["record"] = record.id
+    return ids
+
+
+def count(engine) -> int:
+    with Session(engine) as s:
+        return s.exec(select(func.count()).select_from(RawLead)).one()
+
+
+def test_user_cannot_delete_assign_or_edit_others_records(sqlite_engine, setup) -> None:
+    rid = str(setup["record"])
+    with using_engine(sqlite_engine):
+        token = token_for(sqlite_engine, "thuhuong")
+        listing = state_as(RawLeadListState, token)
+        listing.selected = [rid]
+        call(listing, "bulk_delete")
+        call(listing, "bulk_assign", "thuhuong")
+        call(listing, "bulk_status", "Không tiềm năng")
+        detail = state_as(RawLeadDetailState, token)
+        detail.record_id = setup["record"]
+        call(detail, "delete")
+        call(detail, "convert")
+        form = state_as(RawLeadFormState, token)
+        form.record_id = setup["record"]
+        call(form, "save", {"first_name": "Sửa trộm", "assigned_to": "thuhuong"})
+        assert form.form_error != ""
+        call(listing, "load")
+        assert listing.rows == []  # "own" mode: she does not even see it
+    assert count(sqlite_engine) == 1
+    with Session(sqlite_engine) as s:
+        record = s.get(RawLead, setup["record"])
+        assert record.first_name == "Của Dũng" and record.assigned_to_id == setup["dung.vu"]
+        assert record.status == "Mới" and record.converted_lead_id is None
+
+
+def test_owner_edits_but_only_admin_deletes(sqlite_engine, setup) -> None:
+    rid = setup["record"]
+    with using_engine(sqlite_engine):
+        form = state_as(RawLeadFormState, token_for(sqlite_engine, "dung.vu"))
+        form.record_id = rid
+        call(form, "save", {"first_name": "Đã sửa", "assigned_to": "dung.vu"})
+        assert form.errors == {} and form.form_error == ""
+        detail = state_as(RawLeadDetailState, token_for(sqlite_engine, "dung.vu"))
+        detail.record_id = rid
+        call(detail, "delete")
+        assert count(sqlite_engine) == 1
+        admin_detail = state_as(RawLeadDetailState, token_for(sqlite_engine, "admin"))
+        admin_detail.record_id = rid
+        call(admin_detail, "delete")
+    assert count(sqlite_engine) == 0
+
+
+def test_list_total_is_capped_instead_of_counting_the_whole_table(sqlite_engine, setup, monkeypatch) -> None:
+    monkeypatch.setattr(raw_leads, "COUNT_CAP", 2)
+    with write_session(sqlite_engine) as s:
+        admin = Actor.of(s.get(User, setup["admin"]))
+        for name in ("Một", "Hai", "Ba"):
+            raw_leads.create(s, admin, {"first_name": name})
+    with Session(sqlite_engine) as s:
+        page = raw_leads.list_page(s, admin, raw_leads.ListQuery(page_size=25), ["first_name"])
+    assert (page.total, page.more, len(page.rows)) == (2, True, 4)
