@@ -353,7 +353,8 @@ class ImportWizardState(AuthState):
             await asyncio.sleep(0.5)
 
     def _show_job(self, job: ImportJob) -> None:
-        self.processed, self.job_total, self.job_status = job.processed, job.total, job.status
+        # Until the engine has parsed the file, the job's total is unknown: show the file's count.
+        self.processed, self.job_total, self.job_status = job.processed, job.total or self.total_rows, job.status
         self.counts = {k: getattr(job, k) for k in ("total", "created", "overwritten", "merged", "skipped", "failed")}
         self.counts["processed"] = job.processed
         self.job_error = job.error or ""

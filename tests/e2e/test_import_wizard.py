@@ -109,3 +109,32 @@ def test_second_user_is_refused_while_the_first_holds_the_lock(app_page_factory,
     page1.locator("#finish").click()
     second.goto("/raw-leads/import")
     expect(page2.locator("#import-file")).to_be_visible()
+
+
+def test_twenty_thousand_rows_show_progress_and_finish(app_page: AppPage, running_app: RunningApp,
+                                                       tmp_path: Path) -> None:
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet()
+    ws.append(["Họ", "Tên", "Di động", "Email", "Công ty"])
+    for i in range(20_000):
+        ws.append(["Đỗ", f"Lớn {i}", f"03{i:08d}", f"lon{i}@bulk.vn", "Công ty Số Lượng Lớn"])
+    path = tmp_path / "hai-muoi-nghin.xlsx"
+    wb.save(path)
+    before = query(running_app, "select count(*) from raw_leads")[0][0]
+    page = app_page.login("phu.vo")
+    page.get_by_role("link", name="Nhập dữ liệu").click()
+    page.locator("#import-file input[type=file]").set_input_files(str(path))
+    page.locator("#skip-dedup").click()
+    page.locator("#mapping-next").click()
+    expect(page.locator("#dry-created")).to_have_text("20000", timeout=60_000)
+    page.locator("#start-import").click()
+    expect(page.locator("#import-progress")).to_be_visible(timeout=20_000)
+    expect(page.locator("#progress-count")).to_have_text(re.compile(r"^\d+ / 20000$"))
+    app_page.screenshot("wizard-progress")
+    page.get_by_role("link", name="Lead", exact=True).click()  # the page stays usable; the job goes on
+    expect(page.get_by_role("heading", name="Lead")).to_be_visible()
+    page.get_by_role("link", name="KH thô").click()
+    page.get_by_role("link", name="Nhập dữ liệu").click()
+    expect(page.locator("#res-created")).to_have_text("20000", timeout=120_000)
+    assert query(running_app, "select count(*) from raw_leads")[0][0] == before + 20_000
+    page.locator("#finish").click()
