@@ -14,6 +14,7 @@ from crm_app.pages import (  # noqa: F401  (importing registers the pages)
     raw_lead_form,
     raw_leads,
     settings,
+    sync_config,
     tickets,
 )
 

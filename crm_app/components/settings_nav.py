@@ -17,5 +17,6 @@ def settings_nav() -> rx.Component:
     return rx.hstack(
         tab(tr["page.settings.users"], routes.SETTINGS),
         tab(tr["fields.title"], routes.SETTINGS_FIELDS),
+        tab(tr["sync.title"], routes.SETTINGS_SYNC),
         spacing="2", padding_bottom="0.5rem",
     )

@@ -56,3 +56,22 @@ def test_anonymous_caller_changes_nothing(sqlite_engine) -> None:
         call(state, "save_visibility", "own")
     with Session(sqlite_engine) as s:
         assert s.get(OrgSetting, VISIBILITY_KEY).value == "all"
+
+
+def test_user_cannot_save_sync_config_through_the_handler(sqlite_engine) -> None:
+    from crm_app.db import write_session
+    from crm_app.models import SyncConfig
+    from crm_app.services.demo import ensure_demo_users
+    from crm_app.state.sync_config import SyncConfigState
+
+    with write_session(sqlite_engine) as s:
+        ensure_demo_users(session=s)
+    with using_engine(sqlite_engine):
+        state = state_as(SyncConfigState, token_for(sqlite_engine, "thuhuong"))
+        state.choices = {"condition": "email", "target_when_met": "raw_lead", "target_when_not_met": "none",
+                         "on_match": "skip", "assignment_method": "least_open"}
+        state.tickets = {"webform": True}
+        call(state, "save")
+    with Session(sqlite_engine) as s:
+        settings = s.exec(select(SyncConfig)).one().settings
+    assert settings["condition"] == "email_or_phone" and settings["on_match"] == "overwrite"

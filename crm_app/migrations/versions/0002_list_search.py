@@ -16,11 +16,14 @@ down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# Sorted lists order by (column, id): the id tie-breaker keeps pages stable, and PostgreSQL can
+# then walk one index instead of sorting the table.
 INDEXES = {
-    "ix_raw_leads_company": ["company"],
-    "ix_raw_leads_last_name": ["last_name"],
-    "ix_raw_leads_first_name": ["first_name"],
-    "ix_raw_leads_province": ["province"],
+    "ix_raw_leads_company_id": ["company", "id"],
+    "ix_raw_leads_last_name_id": ["last_name", "id"],
+    "ix_raw_leads_first_name_id": ["first_name", "id"],
+    "ix_raw_leads_province_id": ["province", "id"],
+    "ix_raw_leads_created_id": ["created_at", "id"],
     "ix_raw_leads_source_created": ["lead_source", "created_at"],
     "ix_raw_leads_input_created": ["input_source", "created_at"],
     "ix_raw_leads_owner_created": ["assigned_to_id", "created_at"],

@@ -1,0 +1,97 @@
+"""State of Cấu hình đồng bộ thông tin KH (admins): a draft of the settings, saved at once."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from crm_app.db import read_session, write_session
+from crm_app.i18n import UserError
+from crm_app.services import auth, sync_rules
+from crm_app.services.sync_rules import SyncSettings
+from crm_app.state.auth import AuthState
+
+CHOICES = {
+    "condition": sync_rules.CONDITIONS,
+    "target_when_met": sync_rules.TARGETS_WHEN_MET,
+    "target_when_not_met": sync_rules.TARGETS_WHEN_NOT_MET,
+    "on_match": sync_rules.ON_MATCH,
+    "assignment_method": ("round_robin", "least_open"),
+}
+
+
+class SyncConfigState(AuthState):
+    choices: dict[str, str] = {}
+    convert_on_update: bool = True
+    assignees: list[dict[str, str]] = []
+    users: list[dict[str, str]] = []
+    tickets: dict[str, bool] = {}
+    dirty: bool = False
+
+    @rx.var
+    def addable_users(self) -> list[dict[str, str]]:
+        chosen = {a["id"] for a in self.assignees}
+        return [u for u in self.users if u["id"] not in chosen]
+
+    @rx.event
+    def load(self) -> None:
+        actor = self._actor()
+        if actor is None or not actor.is_admin:
+            return
+        with read_session() as session:
+            settings = sync_rules.load_config(session)
+            users = auth.list_users(session=session, active_only=True)
+        self.users = [{"id": str(u.id), "username": u.username, "full_name": u.full_name} for u in users]
+        by_id = {u["id"]: u for u in self.users}
+        self.choices = {k: getattr(settings, k) for k in CHOICES}
+        self.convert_on_update = settings.convert_on_update
+        self.assignees = [by_id[str(i)] for i in settings.assignment_users if str(i) in by_id]
+        self.tickets = dict(settings.tickets)
+        self.dirty = False
+
+    @rx.event
+    def choose(self, key: str, value: str) -> None:
+        if key in CHOICES and value in CHOICES[key]:
+            self.choices = {**self.choices, key: value}
+            self.dirty = True
+
+    @rx.event
+    def set_convert(self, value: bool) -> None:
+        self.convert_on_update, self.dirty = bool(value), True
+
+    @rx.event
+    def add_assignee(self, user_id: str) -> None:
+        user = next((u for u in self.users if u["id"] == user_id), None)
+        if user and user not in self.assignees:
+            self.assignees, self.dirty = [*self.assignees, user], True
+
+    @rx.event
+    def remove_assignee(self, user_id: str) -> None:
+        self.assignees, self.dirty = [a for a in self.assignees if a["id"] != user_id], True
+
+    @rx.event
+    def move_assignee(self, user_id: str, step: int) -> None:
+        ids = [a["id"] for a in self.assignees]
+        if user_id in ids:
+            i = ids.index(user_id)
+            j = min(max(0, i + step), len(ids) - 1)
+            items = list(self.assignees)
+            items[i], items[j] = items[j], items[i]
+            self.assignees, self.dirty = items, True
+
+    @rx.event
+    def set_ticket(self, channel: str, value: bool) -> None:
+        if channel in sync_rules.TICKET_CHANNELS:
+            self.tickets, self.dirty = {**self.tickets, channel: bool(value)}, True
+
+    @rx.event
+    def save(self) -> rx.event.EventSpec | None:
+        actor = self._actor()
+        settings = SyncSettings(**self.choices, convert_on_update=self.convert_on_update,  # type: ignore[arg-type]
+                                assignment_users=[int(a["id"]) for a in self.assignees], tickets=dict(self.tickets))
+        try:
+            with write_session() as session:
+                sync_rules.save_config(session, actor, settings)  # type: ignore[arg-type]
+        except UserError as exc:
+            return rx.toast.error(exc.message(self.locale))
+        self.dirty = False
+        return rx.toast.success(self._t("settings.saved"))
