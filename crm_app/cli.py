@@ -6,6 +6,7 @@ import argparse
 import getpass
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from crm_app.db import write_session
 from crm_app.i18n import UserError
@@ -111,6 +112,79 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _inbox_retry(args: argparse.Namespace) -> int:
+    from crm_app.db import get_engine
+    from crm_app.i18n import t
+    from crm_app.services import intake
+    from crm_app.settings import get_settings
+
+    result = intake.retry_failed(get_engine(get_settings().database_url), limit=args.limit)
+    counts = ", ".join(f"{k}={v}" for k, v in sorted(result.counts.items())) or "-"
+    print(t("channel.retry_done", total=result.total, counts=counts))
+    return 1 if result.counts.get(intake.FAILED) else 0
+
+
+def _form_add(args: argparse.Namespace) -> int:
+    import re
+    import secrets
+
+    from sqlmodel import select
+
+    from crm_app.db import get_engine
+    from crm_app.i18n import t
+    from crm_app.models import FormConfig
+    from crm_app.settings import get_settings
+
+    # The key is part of the URL and of stored event keys ("<key>:<id>"): no ':' or '/'.
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", args.key):
+        raise UserError("channel.form_key_invalid")
+    secret = args.secret or secrets.token_urlsafe(32)
+    with write_session(get_engine(get_settings().database_url)) as session:
+        if session.exec(select(FormConfig).where(FormConfig.key == args.key)).first() is not None:
+            raise UserError("channel.form_exists", form=args.key)
+        session.add(FormConfig(key=args.key, channel=args.channel, secret=secret))
+    print(t("channel.form_added", form=args.key, channel=args.channel))
+    if not args.secret:
+        print(t("channel.form_secret", secret=secret))
+    return 0
+
+
+def _add_channel_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    inbox = sub.add_parser("inbox", help="channel webhook events").add_subparsers(dest="inbox_command",
+                                                                                   required=True)
+    retry = inbox.add_parser("retry", help="reprocess failed (and stale) webhook events")
+    retry.add_argument("--limit", type=int, default=500)
+    retry.set_defaults(func=_inbox_retry)
+
+    form = sub.add_parser("form", help="web form / landing page webhooks").add_subparsers(dest="form_command",
+                                                                                          required=True)
+    add = form.add_parser("add", help="register a form key for /api/webhooks/forms/{KEY}")
+    add.add_argument("key")
+    add.add_argument("--channel", required=True, help="input source label, e.g. Webform, Landing page, Zalo Ads Form")
+    add.add_argument("--secret", help="shared secret (generated and printed when omitted)")
+    add.set_defaults(func=_form_add)
+
+
+def _export(args: argparse.Namespace) -> int:
+    """Every raw lead, the way the list's export writes them (DESIGN §5), as the first admin."""
+    from sqlmodel import select
+
+    from crm_app.db import read_session
+    from crm_app.models import User
+    from crm_app.services import raw_leads
+    from crm_app.services.auth import Actor
+
+    with read_session() as session:
+        admin = session.exec(select(User).where(User.role == "admin", User.is_active == True)  # noqa: E712
+                             .order_by(User.id)).first()
+        if admin is None:
+            raise UserError("auth.denied")
+        data = raw_leads.export_xlsx(session, Actor.of(admin))
+    Path(args.output).write_bytes(data)
+    print(f"Wrote {args.output}.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crm", description="Raw-lead CRM command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -148,6 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--dry-run", action="store_true")
     imp.add_argument("--json", action="store_true")
     imp.set_defaults(func=_import)
+    _add_channel_commands(sub)
+    export = sub.add_parser("export", help="write every raw lead to an .xlsx file")
+    export.add_argument("-o", "--output", required=True)
+    export.set_defaults(func=_export)
     return parser
 
 
