@@ -28,7 +28,7 @@ def test_admin_changes_each_tab_and_saves(app_page: AppPage, running_app: Runnin
     app_page.goto("/settings/sync")
     expect(page.get_by_role("heading", name="Cấu hình đồng bộ thông tin KH")).to_be_visible()
     page.get_by_text("Email và số điện thoại", exact=True).click()
-    page.get_by_text("Lưu vào KH thô", exact=True).click()
+    page.locator("#target_when_met-raw_lead").click()
     page.get_by_text("Không lưu", exact=True).click()
     page.locator("#convert-switch").click()
     page.get_by_text("Bỏ qua — tạo mới mà không kiểm tra trùng", exact=True).click()
