@@ -15,7 +15,7 @@ export PATH := $(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export REFLEX_USE_SYSTEM_BUN := 1
 export PORT
 
-.PHONY: run deps test test-deps services chromium lint bench clean
+.PHONY: run run-scaled deps test test-deps services chromium lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -42,6 +42,21 @@ run: deps
 	@echo "  Demo logins: admin / admin1234 (quản trị), thuhuong / demo1234 (nhân viên)"
 	@echo ""
 	$(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORT)
+
+# Scale-out: PostgreSQL + Redis (Reflex's state manager) and several backend workers on one port.
+SCALED_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/crm
+SCALED_REDIS_URL ?= redis://127.0.0.1:6379/0
+WORKERS ?= 3
+run-scaled: deps services
+	@psql -h 127.0.0.1 -U postgres -d test -tAc "SELECT 1 FROM pg_database WHERE datname = '$(lastword $(subst /, ,$(SCALED_DATABASE_URL)))'" | grep -q 1 \
+	  || createdb -h 127.0.0.1 -U postgres $(lastword $(subst /, ,$(SCALED_DATABASE_URL)))
+	DATABASE_URL=$(SCALED_DATABASE_URL) $(CRM) db upgrade
+	DATABASE_URL=$(SCALED_DATABASE_URL) $(CRM) seed-demo
+	@echo ""
+	@echo "  CRM KH thô (PostgreSQL + Redis, $(WORKERS) workers) → http://localhost:$(PORT)/"
+	@echo ""
+	DATABASE_URL=$(SCALED_DATABASE_URL) REDIS_URL=$(SCALED_REDIS_URL) GRANIAN_WORKERS=$(WORKERS) \
+	  $(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORT)
 
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
