@@ -57,6 +57,10 @@ class Settings:
     chatbot_secret_botbanhang: str = field(
         default_factory=lambda: _env("CRM_CHATBOT_SECRET_BOTBANHANG")
     )
+    # Largest webhook body accepted (bytes): provider events are a few KB, anything bigger is abuse.
+    webhook_body_limit: int = field(
+        default_factory=lambda: int(_env("CRM_WEBHOOK_BODY_LIMIT", str(1024 * 1024)))
+    )
 
     @property
     def is_sqlite(self) -> bool:

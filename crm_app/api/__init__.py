@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from crm_app.api import health, imports, raw_leads
+from crm_app.api import health, imports, raw_leads, webhooks
 
 
 def build_api() -> FastAPI:
@@ -11,4 +11,5 @@ def build_api() -> FastAPI:
     api.include_router(health.router)
     api.include_router(raw_leads.router)
     api.include_router(imports.router)
+    api.include_router(webhooks.router)
     return api

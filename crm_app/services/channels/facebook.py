@@ -1,0 +1,141 @@
+"""Facebook Page webhooks: Messenger messages and Lead Ads (CHANNELS.md "Facebook (Meta)")."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+from typing import Any
+
+from crm_app.services.channels import BadPayload, Lookups, Unit, as_id, dump, load_json, text_of
+from crm_app.services.phones import normalise_phone
+from crm_app.services.sync_rules import IncomingPerson
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "facebook"
+MESSENGER_SOURCE = "Facebook"
+LEAD_ADS_SOURCE = "Facebook Lead Ads"
+
+# A Vietnamese number typed in a chat: +84/84/0 then 9-10 digits, spaces, dots or dashes allowed.
+_PHONE_RE = re.compile(r"(?<![\d+])(?:\+?84|0)(?:[\s.\-]?\d){8,10}(?!\d)")
+_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+
+
+def signature(app_secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def split(payload: dict[str, Any], raw: bytes) -> list[Unit]:
+    """One unit per messaging event (key: mid) and per leadgen change (key: leadgen_id);
+    each unit is stored as a one-event copy of the batch."""
+    units: list[Unit] = []
+    entries = payload.get("entry") if isinstance(payload.get("entry"), list) else []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        head = {k: entry.get(k) for k in ("id", "time")}
+        for item in entry.get("messaging") or []:
+            if not isinstance(item, dict):
+                continue
+            node = item.get("message") or item.get("postback") or {}
+            mid = as_id(node.get("mid")) if isinstance(node, dict) else None
+            sender = item.get("sender") if isinstance(item.get("sender"), dict) else {}
+            key = f"mid:{mid}" if mid else f"msg:{as_id(sender.get('id'))}:{as_id(item.get('timestamp'))}"
+            units.append(Unit(key[:255], dump({"object": payload.get("object"),
+                                                "entry": [{**head, "messaging": [item]}]})))
+        for change in entry.get("changes") or []:
+            if not isinstance(change, dict) or change.get("field") != "leadgen":
+                continue
+            value = change.get("value") if isinstance(change.get("value"), dict) else {}
+            leadgen_id = as_id(value.get("leadgen_id"))
+            if leadgen_id:
+                units.append(Unit(f"leadgen:{leadgen_id}"[:255],
+                                  dump({"object": payload.get("object"),
+                                        "entry": [{**head, "changes": [change]}]})))
+    return units
+
+
+def contacts_in_text(text: str) -> tuple[str | None, str | None]:
+    """(phone, email) typed in a message; the phone only if it is a valid Vietnamese number."""
+    phone = None
+    for match in _PHONE_RE.finditer(text):
+        if (phone := normalise_phone(match.group(0))) is not None:
+            break
+    email = _EMAIL_RE.search(text)
+    return phone, email.group(0) if email else None
+
+
+def _profile_name(psid: str, lookups: Lookups) -> str | None:
+    # The name only decorates the record: a Graph outage must not hold back the message.
+    try:
+        data = lookups.fb_profile(psid)
+    except Exception as exc:  # noqa: BLE001 - any lookup failure degrades to "no name"
+        log.warning("graph profile failed for a PSID: %s", exc)
+        return None
+    # Vietnamese order: family name first ("Nguyễn Cường").
+    name = " ".join(p for p in (text_of(data.get("last_name")), text_of(data.get("first_name"))) if p)
+    return name or None
+
+
+def _messaging(item: dict[str, Any], lookups: Lookups) -> IncomingPerson | None:
+    message = item.get("message") if isinstance(item.get("message"), dict) else None
+    if message is not None and message.get("is_echo"):
+        return None  # the page's own reply
+    sender = item.get("sender") if isinstance(item.get("sender"), dict) else {}
+    psid = as_id(sender.get("id"))
+    if not psid:
+        raise BadPayload("messaging event without sender")
+    person = IncomingPerson(channel=MESSENGER_SOURCE, facebook_psid=psid,
+                            facebook_name=_profile_name(psid, lookups))
+    text = text_of(message.get("text")) if message else None
+    if text:
+        person.phone, person.email = contacts_in_text(text)
+    return person
+
+
+def _field_values(field_data: list[Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for field in field_data:
+        if isinstance(field, dict) and (name := text_of(field.get("name"))):
+            values = field.get("values") if isinstance(field.get("values"), list) else []
+            joined = ", ".join(v for v in (text_of(x) for x in values) if v)
+            if joined:
+                out[name] = joined
+    return out
+
+
+_LEADGEN_FIELDS = {"full_name": "full_name", "first_name": "first_name", "last_name": "last_name",
+                   "email": "email", "phone_number": "phone", "city": "province",
+                   "street_address": "street"}
+
+
+def _leadgen(value: dict[str, Any], lookups: Lookups) -> IncomingPerson:
+    leadgen_id = as_id(value.get("leadgen_id"))
+    if not leadgen_id:
+        raise BadPayload("leadgen change without leadgen_id")
+    # Without the answers there is nothing to store: let the failure keep the event for retry.
+    answers = _field_values(lookups.fb_leadgen(leadgen_id).get("field_data") or [])
+    person = IncomingPerson(channel=LEAD_ADS_SOURCE, ticket_channel="webform")
+    for name, text in answers.items():
+        if name in _LEADGEN_FIELDS:
+            setattr(person, _LEADGEN_FIELDS[name], text)
+        else:
+            person.extra[name] = text  # custom questions
+    return person
+
+
+def parse(body: bytes, lookups: Lookups) -> list[IncomingPerson]:
+    payload = load_json(body)
+    people: list[IncomingPerson] = []
+    for entry in payload.get("entry") or []:
+        if not isinstance(entry, dict):
+            continue
+        for item in entry.get("messaging") or []:
+            if isinstance(item, dict) and (person := _messaging(item, lookups)) is not None:
+                people.append(person)
+        for change in entry.get("changes") or []:
+            if isinstance(change, dict) and change.get("field") == "leadgen" and isinstance(change.get("value"), dict):
+                people.append(_leadgen(change["value"], lookups))
+    return people

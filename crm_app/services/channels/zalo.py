@@ -1,0 +1,95 @@
+"""Zalo Official Account events (CHANNELS.md "Zalo Official Account")."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from crm_app.services.channels import BadPayload, Lookups, Unit, as_id, load_json, text_of
+from crm_app.services.sync_rules import IncomingPerson
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "zalo"
+INPUT_SOURCE = "Zalo OA"
+# Events that carry no person data for the CRM (echoes of our own messages, unfollows).
+_IGNORED_PREFIXES = ("oa_send_", "unfollow")
+
+
+def signature(app_id: str, body: bytes, timestamp: str, oa_secret: str) -> str:
+    """Plain SHA-256 of app_id + raw body + timestamp + OA secret (not an HMAC)."""
+    return hashlib.sha256(app_id.encode() + body + timestamp.encode() + oa_secret.encode()).hexdigest()
+
+
+def user_id(payload: dict[str, Any]) -> str | None:
+    for holder in ("follower", "sender"):
+        node = payload.get(holder)
+        if isinstance(node, dict) and (uid := as_id(node.get("id"))):
+            return uid
+    return as_id(payload.get("user_id"))
+
+
+def split(payload: dict[str, Any], raw: bytes) -> list[Unit]:
+    """One event per delivery; the key is message.msg_id, else (event_name, user id, timestamp)."""
+    message = payload.get("message") if isinstance(payload.get("message"), dict) else {}
+    msg_id = as_id(message.get("msg_id"))
+    if msg_id:
+        key = f"msg:{msg_id}"
+    else:
+        key = f"{payload.get('event_name')}:{user_id(payload)}:{as_id(payload.get('timestamp'))}"
+    return [Unit(key[:255], raw)]
+
+
+def _display_name(uid: str, lookups: Lookups) -> str | None:
+    # The name only decorates the record: a Zalo API outage must not hold back the follow itself.
+    try:
+        data = lookups.zalo_user(uid).get("data")
+    except Exception as exc:  # noqa: BLE001 - any lookup failure degrades to "no name"
+        log.warning("zalo user detail failed for a user: %s", exc)
+        return None
+    return text_of(data.get("display_name")) if isinstance(data, dict) else None
+
+
+def _info(person: IncomingPerson, info: dict[str, Any]) -> None:
+    """Both user_submit_info shapes: flat (address/ward/district/city) and nested full_address."""
+    person.full_name = text_of(info.get("name"))
+    person.phone = text_of(info.get("phone"))
+    person.email = text_of(info.get("email"))
+    nested = info.get("full_address")
+    if isinstance(nested, dict):
+        person.street = text_of(nested.get("user_address"))
+        person.ward = text_of(nested.get("user_ward"))
+        person.district = text_of(nested.get("user_district"))
+        person.province = text_of(nested.get("user_city"))
+    else:
+        person.street = text_of(info.get("address"))
+        person.ward = text_of(info.get("ward"))
+        person.district = text_of(info.get("district"))
+        person.province = text_of(info.get("city"))
+    for key in ("user_dob", "gender"):
+        if value := text_of(info.get(key)):
+            person.extra[key] = value
+
+
+def parse(body: bytes, lookups: Lookups) -> list[IncomingPerson]:
+    payload = load_json(body)
+    event = str(payload.get("event_name") or "")
+    if event.startswith(_IGNORED_PREFIXES):
+        return []
+    uid = user_id(payload)
+    if not uid:
+        raise BadPayload("no Zalo user id")
+    person = IncomingPerson(channel=INPUT_SOURCE, zalo_user_id=uid, ticket_channel="zalo_oa")
+    if event == "user_submit_info":
+        info = payload.get("info")
+        if not isinstance(info, dict):
+            raise BadPayload("user_submit_info without info")
+        _info(person, info)
+    elif event == "follow" or event.startswith("user_send_"):
+        person.zalo_name = _display_name(uid, lookups)
+        # A plain follow or chat message is not a request: no ticket for it.
+        person.ticket_channel = None
+    else:
+        return []
+    return [person]
