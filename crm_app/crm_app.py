@@ -6,6 +6,7 @@ from crm_app import routes
 from crm_app.api import build_api
 from crm_app.api.limits import limit_upload_size
 from crm_app.pages import (  # noqa: F401  (importing registers the pages)
+    channel_events,
     field_settings,
     import_wizard,
     leads,

@@ -1,0 +1,50 @@
+"""The admin's view of channel events: recent deliveries, their outcome, and a retry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from crm_app.i18n import UserError
+from crm_app.models import ChannelEvent
+from crm_app.services import intake
+from crm_app.services.auth import Actor, require_admin
+
+STATUSES = (intake.RECEIVED, intake.PROCESSED, intake.FAILED, intake.IGNORED)
+
+
+@dataclass(frozen=True)
+class EventRow:
+    id: int
+    channel: str
+    status: str
+    received_at: str
+    attempts: int
+    error: str
+    raw_lead_id: int | None
+    lead_id: int | None
+
+
+def recent(session: Session, actor: Actor, *, status: str | None = None, limit: int = 100) -> list[EventRow]:
+    require_admin(actor)
+    query = select(ChannelEvent.id, ChannelEvent.channel, ChannelEvent.status, ChannelEvent.received_at,
+                   ChannelEvent.attempts, ChannelEvent.error, ChannelEvent.raw_lead_id, ChannelEvent.lead_id)
+    if status in STATUSES:
+        query = query.where(ChannelEvent.status == status)
+    rows = session.exec(query.order_by(col(ChannelEvent.id).desc()).limit(limit)).all()
+    return [EventRow(id=r[0] or 0, channel=r[1], status=r[2], received_at=r[3].astimezone().strftime("%d/%m %H:%M:%S"),
+                     attempts=r[4], error=(r[5] or "")[:300], raw_lead_id=r[6], lead_id=r[7]) for r in rows]
+
+
+def retry(engine: Engine, actor: Actor, event_id: int) -> str:
+    """Process one stored event again now (the admin's "Thử lại"); returns its new status."""
+    require_admin(actor)
+    with Session(engine) as session:
+        event = session.get(ChannelEvent, event_id)
+        if event is None:
+            raise UserError("channel_ui.not_found")
+        if event.status not in (intake.FAILED, intake.RECEIVED):
+            raise UserError("channel_ui.not_retryable")
+    return intake.process_event(engine, event_id)

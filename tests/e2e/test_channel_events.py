@@ -1,0 +1,36 @@
+"""A web-form delivery shows on the admin's channel-events screen with the record it produced."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.apprunner import RunningApp
+from tests.e2e.conftest import AppPage
+
+pytestmark = pytest.mark.e2e
+
+
+def test_form_delivery_is_listed_with_its_record(app_page: AppPage, running_app: RunningApp) -> None:
+    out = running_app.crm("form", "add", "landing-e2e", "--channel", "Webform", "--secret", "bi-mat-e2e").stdout
+    assert "landing-e2e" in out
+    response = httpx.post(f"{running_app.base_url}/api/webhooks/forms/landing-e2e",
+                          json={"name": "Khách Từ Form", "phone": "0977 111 222", "email": "form@e2e.vn"},
+                          headers={"X-Webhook-Token": "bi-mat-e2e"}, timeout=20)
+    assert response.status_code == 200
+    page = app_page.login("admin")
+    app_page.goto("/settings/channels")
+    expect(page.get_by_role("heading", name="Sự kiện kênh")).to_be_visible()
+    row = page.locator("tbody tr").first
+    expect(row).to_contain_text("Đã xử lý", timeout=15_000)
+    expect(row.get_by_role("link", name=re.compile(r"^(KH thô|Lead) #\d+$")).first).to_be_visible()
+    app_page.screenshot("channel-events")
+
+
+def test_user_cannot_open_channel_events(app_page: AppPage) -> None:
+    page = app_page.login("thuhuong")
+    app_page.goto("/settings/channels")
+    expect(page).to_have_url(re.compile(r"/raw-leads/?$"))
