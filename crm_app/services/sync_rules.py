@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
 from crm_app.fields import STATUS_CONVERTED, STATUS_NEW
@@ -252,7 +252,20 @@ class _Match:
     by_identity: bool  # same Zalo/Facebook id: the same conversation, not a duplicate
 
 
-def _find_match(session: Session, person: IncomingPerson, incoming: _Incoming) -> _Match | None:
+def _lock_person(session: Session, incoming: _Incoming) -> None:
+    """Serialise concurrent arrivals of the same person (a Zalo follow and its first message come
+    together) so that both do not create a record. SQLite's BEGIN IMMEDIATE already does; on
+    PostgreSQL, transaction-scoped advisory locks on the person's keys, taken in sorted order so
+    that two arrivals cannot deadlock."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({f"sync:{k}:{incoming.values[k]}" for k in ("zalo_user_id", "facebook_psid", "mobile")
+                   if k in incoming.values} | ({f"sync:email:{incoming.email_key}"} if incoming.email_key else set()))
+    for key in keys:
+        session.exec(select(func.pg_advisory_xact_lock(func.hashtext(key))))
+
+
+def _find_match(session: Session, incoming: _Incoming) -> _Match | None:
     """Channel identities first, then phone (mobile or phone column), then email; Leads before
     raw leads. A converted raw lead stands for its Lead."""
     def by_zalo(m: Any) -> ColumnElement[bool]:
@@ -360,7 +373,8 @@ def apply_incoming(session: Session, person: IncomingPerson, *, source: str) -> 
     source = source[:64]
     settings = load_config(session)
     incoming = _normalise(session, person)
-    match = _find_match(session, person, incoming)
+    _lock_person(session, incoming)
+    match = _find_match(session, incoming)
     # Ghi đè updates the match; Bỏ qua creates a new record regardless of duplicates. A match on
     # the channel identity is the same person's own record (a follow-up message), not a
     # duplicate, so it is updated in both modes.
