@@ -9,11 +9,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from crm_app.db import read_session, write_session
+from crm_app.i18n import UserError
 from crm_app.models import ImportJob, RawLead
 from crm_app.services import importer
 from tests.fixtures.importer import HEADERS, actor, data_dir, options, write_xlsx
@@ -88,6 +90,9 @@ def test_kill_mid_import_then_resume(engine: Engine, demo_users: dict[str, int],
     assert count == distinct == job.created
     assert job.created + job.skipped + job.failed == job.processed
 
+    with pytest.raises(UserError) as info:  # its heartbeat is fresh: it could be another worker's
+        importer.run_job(engine, job_id, batch_size=BATCH)
+    assert info.value.key == "import.job.unfinished"
     result = importer.run_job(engine, job_id, batch_size=BATCH, takeover=True)
     assert (result.total, result.created, result.skipped, result.failed) == (40, 29, 10, 1)
     assert _imported(engine, job_id) == (29, 29)  # nothing imported twice

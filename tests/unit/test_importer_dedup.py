@@ -182,3 +182,24 @@ def test_cli_import_json_and_template(engine: Engine, demo_users: dict[str, int]
     assert cli.main(["template", "-o", str(tmp_path / "tpl.xlsx")]) == 0
     assert load_workbook(tmp_path / "tpl.xlsx").worksheets[0]["B1"].value == "Họ"
     get_settings.cache_clear()
+
+
+def test_within_file_duplicate_in_a_later_batch_updates_the_created_record(
+        engine: Engine, demo_users: dict[str, int], data_dir: Path, tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "b.xlsx", [
+        HEAD,
+        ["Nguyễn", "An", "0912345678", "", ""],
+        ["Trần", "Bình", "0987654321", "", ""],
+        ["Lê", "Cường", "0977777777", "", ""],
+        ["", "An", "+84 912 345 678", "an@x.vn", "Công ty An"],  # batch 2: merges into row 2's record
+    ])
+    who = actor(engine)
+    with read_session(engine) as session:
+        mapping = importer.auto_mapping(session, HEAD)
+    opts = importer.ImportOptions(mapping=mapping, dedup_fields=["mobile"], on_duplicate="merge")
+    from tests.fixtures.importer import run_import
+
+    result = run_import(engine, path, who, opts, batch_size=2)
+    assert (result.created, result.merged) == (3, 1)
+    first = leads(engine)[0]
+    assert (first.last_name, first.email, first.company) == ("Nguyễn", "an@x.vn", "Công ty An")

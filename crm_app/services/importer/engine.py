@@ -10,7 +10,9 @@ committed) tells a resumed run where to start, so no row is imported twice.
 from __future__ import annotations
 
 import json
+import queue
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -157,6 +159,7 @@ class Pending:
     row_number: int
     values: dict[str, Any]
     key: tuple[Any, ...] | None = None
+    dispatched: bool = False  # handed to the writer: changing `values` now would be lost
 
 
 Match = Pending | list[tuple[Any, int]]  # pending create, or CRM (modified_at, id) newest first
@@ -215,6 +218,7 @@ class _Planner:
         self.index = index
         self.width = width
         self.created_rows: dict[int, int] = {}  # record id → file row, for records this job created
+        self.drain: Callable[[], None] = lambda: None
 
     def plan(self, rows: list[tuple[int, list[object]]]) -> _Batch:
         batch = _Batch(last_row=rows[-1][0], rows=len(rows))
@@ -235,6 +239,9 @@ class _Planner:
                     self.index[key] = pending
                 continue
             action = self.options.on_duplicate
+            if isinstance(match, Pending) and match.dispatched and action != "skip":
+                self.drain()  # its insert is committed now: update that record by id
+                match = self.index[key]
             if isinstance(match, Pending):
                 if action == "skip":
                     self._issue(batch, "skipped", number, raw,
@@ -357,8 +364,8 @@ def _write_batch(conn: Connection, job: ImportJob, batch: _Batch, user_id: int, 
         new_ids = _insert_ids(conn, rows, job.id)
         for pending, rid in zip(batch.creates, new_ids, strict=True):
             if pending.key is not None and planner.index.get(pending.key) is pending:
+                planner.created_rows[rid] = pending.row_number  # before the index swap: same reason either way
                 planner.index[pending.key] = [(now, rid)]
-                planner.created_rows[rid] = pending.row_number
     if batch.issues:
         conn.execute(insert(ImportRowIssue.__table__), [{"job_id": job.id, **i} for i in batch.issues])  # type: ignore[attr-defined]
 
@@ -479,6 +486,70 @@ def _result_of(job: ImportJob) -> ImportResult:
                         failed_file=job.failed_file, job_id=job.id, status=job.status)
 
 
+class _Writer:
+    """Commits planned batches, in order, on a thread of its own: the database's time (SQLite's
+    C code and the network wait for PostgreSQL release the GIL) overlaps planning the next batch.
+    Each batch is one transaction with the job's counters and checkpoint."""
+
+    def __init__(self, engine: Engine, job: ImportJob, planner: _Planner, progress: Progress | None,
+                 pause: float) -> None:
+        self.engine, self.job, self.planner, self.progress, self.pause = engine, job, planner, progress, pause
+        self.queue: queue.Queue[_Batch | None] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name=f"import-{job.id}", daemon=True)
+        self.thread.start()
+
+    def put(self, batch: _Batch) -> None:
+        self._check()
+        for pending in batch.creates:
+            pending.dispatched = True
+        self.queue.put(batch)
+
+    def drain(self) -> None:
+        """Wait until every batch handed over is committed (their records then have ids)."""
+        self.queue.join()
+        self._check()
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        self._check()
+
+    def _check(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        while True:
+            batch = self.queue.get()
+            try:
+                if batch is None:
+                    return
+                if self.error is None:
+                    self._commit(batch)
+            except BaseException as exc:  # handed to the planning thread, which raises it
+                self.error = exc
+            finally:
+                self.queue.task_done()
+
+    def _commit(self, batch: _Batch) -> None:
+        job, jobs = self.job, ImportJob.__table__  # type: ignore[attr-defined]
+        with self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
+            status = conn.execute(select(jobs.c.status).where(jobs.c.id == job.id).with_for_update()).scalar()
+            if status != "running":
+                raise UserError("import.job.stopped")
+            _write_batch(conn, job, batch, job.user_id, self.planner)
+            _add_counts(job, batch.counts)
+            job.checkpoint, job.processed = batch.last_row, job.processed + batch.rows
+            conn.execute(update(jobs).where(jobs.c.id == job.id).values(
+                checkpoint=job.checkpoint, processed=job.processed, heartbeat_at=utcnow(),
+                **{k: getattr(job, k) for k in batch.counts}))
+        if self.progress:
+            self.progress(job.processed, job.total)
+        if self.pause:
+            time.sleep(self.pause)
+
+
 def run_job(engine: Engine, job_id: int, progress: Progress | None = None, *,
             batch_size: int | None = None, takeover: bool = False) -> ImportResult:
     """Run (or resume from its checkpoint) a job; file-level problems mark it failed and raise.
@@ -516,23 +587,13 @@ def run_job(engine: Engine, job_id: int, progress: Progress | None = None, *,
             job.total = parsed.total
             if progress:
                 progress(job.processed, job.total)
-            for rows in _regroup(parsed, job.checkpoint, size):
-                batch = planner.plan(rows)
-                with engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
-                    status = conn.execute(select(ImportJob.__table__.c.status)  # type: ignore[attr-defined]
-                                          .where(ImportJob.__table__.c.id == job_id).with_for_update()).scalar()  # type: ignore[attr-defined]
-                    if status != "running":
-                        raise UserError("import.job.stopped")
-                    _write_batch(conn, job, batch, job.user_id, planner)
-                    _add_counts(job, batch.counts)
-                    job.checkpoint, job.processed = batch.last_row, job.processed + batch.rows
-                    conn.execute(update(ImportJob.__table__).where(ImportJob.__table__.c.id == job_id).values(  # type: ignore[attr-defined]
-                        checkpoint=job.checkpoint, processed=job.processed, heartbeat_at=utcnow(),
-                        **{k: getattr(job, k) for k in batch.counts}))
-                if progress:
-                    progress(job.processed, job.total)
-                if settings.import_batch_pause:
-                    time.sleep(settings.import_batch_pause)
+            writer = _Writer(engine, job, planner, progress, settings.import_batch_pause)
+            planner.drain = writer.drain
+            try:
+                for rows in _regroup(parsed, job.checkpoint, size):
+                    writer.put(planner.plan(rows))
+            finally:
+                writer.close()
             headers = parsed.headers
     except UserError as exc:
         _fail(engine, job_id, exc.message())
