@@ -15,7 +15,32 @@ from crm_app.db import get_engine, write_session
 from crm_app.services import migrations
 from tests.apprunner import ROOT, RunningApp, start_app
 
-PG_URL = os.environ.get("CRM_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_SERVER_URL = os.environ.get("CRM_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# Each pytest process works in a database of its own, made from the `test` database's server:
+# two runs at once (a developer and CI, or two developers) must not reset each other's schema.
+PG_URL = PG_SERVER_URL.rsplit("/", 1)[0] + f"/crm_test_{os.getpid()}"
+
+
+def _create_own_database() -> None:
+    server = get_engine(PG_SERVER_URL).execution_options(isolation_level="AUTOCOMMIT")
+    name = PG_URL.rsplit("/", 1)[1]
+    with server.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+
+def _drop_own_database() -> None:
+    get_engine(PG_URL).dispose()
+    server = get_engine(PG_SERVER_URL).execution_options(isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_URL.rsplit("/", 1)[1]}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_postgres_database() -> Iterator[None]:
+    _create_own_database()
+    yield
+    _drop_own_database()
 
 
 def _reset_postgres(url: str) -> None:

@@ -139,7 +139,26 @@ class RawLeadListState(AuthState):
                           for u in auth.list_users(session=session, active_only=True)]
             self.statuses = picklist_values(session, "status")
         self.selected = []
+        self._conditions_from_url()
         return self._refresh(actor)
+
+    def _conditions_from_url(self) -> None:
+        """Links from the dashboard open the list already filtered (?input_source=…&from=…)."""
+        params = self.router.url.query_parameters
+        rows: list[dict[str, str]] = []
+        if params.get("input_source"):
+            rows.append({"field": "input_source", "op": "eq", "value": params["input_source"], "value2": ""})
+        if params.get("from") or params.get("to"):
+            rows.append({"field": "created_at", "op": "between", "value": params.get("from", ""),
+                         "value2": params.get("to", "")})
+        if params.get("assigned_to", "").isdigit():
+            rows.append({"field": "assigned_to", "op": "eq", "value": params["assigned_to"], "value2": ""})
+        if params.get("converted") == "1":
+            rows.append({"field": "status", "op": "eq", "value": "Đã chuyển đổi", "value2": ""})
+        if params.get("open") == "1":
+            rows.append({"field": "status", "op": "in", "value": "Mới, Đang chăm sóc", "value2": ""})
+        if rows:
+            self.conditions, self.active_filter, self.page = rows, NO_FILTER, 1
 
     @rx.event
     def set_search(self, value: str) -> rx.event.EventSpec | None:
