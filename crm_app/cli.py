@@ -125,24 +125,13 @@ def _inbox_retry(args: argparse.Namespace) -> int:
 
 
 def _form_add(args: argparse.Namespace) -> int:
-    import re
-    import secrets
-
-    from sqlmodel import select
-
     from crm_app.db import get_engine
     from crm_app.i18n import t
-    from crm_app.models import FormConfig
+    from crm_app.services import forms
     from crm_app.settings import get_settings
 
-    # The key is part of the URL and of stored event keys ("<key>:<id>"): no ':' or '/'.
-    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", args.key):
-        raise UserError("channel.form_key_invalid")
-    secret = args.secret or secrets.token_urlsafe(32)
     with write_session(get_engine(get_settings().database_url)) as session:
-        if session.exec(select(FormConfig).where(FormConfig.key == args.key)).first() is not None:
-            raise UserError("channel.form_exists", form=args.key)
-        session.add(FormConfig(key=args.key, channel=args.channel, secret=secret))
+        _, secret = forms.add_form(session, key=args.key, channel=args.channel, secret=args.secret)
     print(t("channel.form_added", form=args.key, channel=args.channel))
     if not args.secret:
         print(t("channel.form_secret", secret=secret))

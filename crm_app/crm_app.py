@@ -8,6 +8,7 @@ from crm_app.api.limits import limit_upload_size
 from crm_app.pages import (  # noqa: F401  (importing registers the pages)
     channel_events,
     field_settings,
+    forms,
     import_wizard,
     leads,
     login,

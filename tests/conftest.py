@@ -14,6 +14,7 @@ from sqlmodel import Session
 from crm_app.db import get_engine, write_session
 from crm_app.services import migrations
 from tests.apprunner import ROOT, RunningApp, start_app
+from tests.fakes import channel_env, fake_providers
 
 PG_SERVER_URL = os.environ.get("CRM_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # Each pytest process works in a database of its own, made from the `test` database's server:
@@ -94,10 +95,13 @@ def demo_users(engine: Engine) -> dict[str, int]:
 
 @pytest.fixture(scope="session")
 def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    """The real app, built and served once per test session, with a throw-away database."""
-    app = start_app(tmp_path_factory.mktemp("app"))
-    yield app
-    app.stop()
+    """The real app, built and served once per test session, with a throw-away database and the
+    channel settings pointing at a local fake Zalo/Graph server. Only one: the built frontend
+    bakes its backend port, so a second app in the same session would break the first's pages."""
+    with fake_providers() as providers_url:
+        app = start_app(tmp_path_factory.mktemp("app"), extra_env=channel_env(providers_url))
+        yield app
+        app.stop()
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     (artifacts / "app.log").write_bytes(app.log_path.read_bytes())

@@ -18,6 +18,7 @@ def settings_nav() -> rx.Component:
         tab(tr["page.settings.users"], routes.SETTINGS),
         tab(tr["fields.title"], routes.SETTINGS_FIELDS),
         tab(tr["sync.title"], routes.SETTINGS_SYNC),
+        tab(tr["forms.title"], routes.SETTINGS_FORMS),
         tab(tr["channel_ui.title"], routes.SETTINGS_CHANNELS),
         spacing="2", padding_bottom="0.5rem",
     )

@@ -38,7 +38,10 @@ def lead_detail() -> rx.Component:
                   rx.cond(D.raw_lead_id > 0, rx.link(tr["lead.from_raw"] + " #" + D.raw_lead_id.to_string(),
                                                      href=routes.RAW_LEADS + "/" + D.raw_lead_id.to_string(),
                                                      id="lead-raw-link")),
-                  align="center", spacing="3"),
+                  rx.spacer(),
+                  rx.link(rx.button(rx.icon("pencil", size=14), tr["detail.edit"], variant="soft"),
+                          href=routes.LEADS + "/" + D.lead_id.to_string() + "/edit", id="lead-edit"),
+                  align="center", spacing="3", width="100%"),
         rx.grid(
             rx.card(rx.grid(rx.foreach(D.items, lambda it: rx.vstack(
                 rx.text(it["label"], size="1", color_scheme="gray"),

@@ -58,7 +58,7 @@ def _form() -> rx.Component:
                 rx.text(tr["form.required_hint"], size="1", color_scheme="gray"),
                 rx.spacer(),
                 rx.link(rx.button(tr["common.cancel"], variant="soft", color_scheme="gray", type="button"),
-                        href=rx.cond(S.is_edit, routes.RAW_LEADS + "/" + S.record_id.to_string(), routes.RAW_LEADS)),
+                        href=S.cancel_href),
                 rx.button(rx.icon("save", size=14), tr["common.save"], type="submit", id="save"),
                 width="100%", align="center",
             ),
@@ -78,3 +78,8 @@ def raw_lead_new() -> rx.Component:
 @crm_page(routes.RAW_LEADS + "/[record_id]/edit", "Sửa KH thô", on_load=S.load)
 def raw_lead_edit() -> rx.Component:
     return rx.vstack(page_header(AuthState.tr["form.edit_title"]), _form(), width="100%")
+
+
+@crm_page(routes.LEADS + "/[lead_id]/edit", "Sửa Lead", on_load=S.load)
+def lead_edit() -> rx.Component:
+    return rx.vstack(page_header(AuthState.tr["form.edit_lead_title"]), _form(), width="100%")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import Session, col, func, select
 
 from crm_app.fields import raw_lead_fields
 from crm_app.i18n import UserError
-from crm_app.models import Lead
+from crm_app.models import Lead, utcnow
+from crm_app.services import audit, raw_leads
 from crm_app.services.auth import Actor
 from crm_app.services.org import visibility
 from crm_app.services.phones import normalise_phone
@@ -59,3 +62,27 @@ def display_values(session: Session, lead: Lead, locale: str = "vi") -> list[dic
     users = user_names(session, {lead.assigned_to_id})
     return [{"label": fd.label(locale), "value": _display(lead, fd.key, users)}  # type: ignore[arg-type]
             for fd in raw_lead_fields(session) if fd.key not in ("converted_lead_id", "description")]
+
+
+def update_lead(session: Session, actor: Actor, lead_id: int, values: dict[str, Any], *, locale: str = "vi") -> Lead:
+    """Same validation as raw leads (one field registry); every change goes to the Lead's timeline."""
+    lead = get_visible(session, actor, lead_id)
+    clean = raw_leads.validate(session, values, locale=locale)
+    changes: dict[str, list[Any]] = {}
+    if "custom" in clean:
+        merged = {**(lead.custom or {}), **clean.pop("custom")}
+        if merged != (lead.custom or {}):
+            changes["custom"] = [lead.custom, merged]
+            lead.custom = merged
+    for key, value in raw_leads.with_derived_keys(clean, lead).items():
+        old = getattr(lead, key)
+        if old != value:
+            if key not in ("search_text", "email_key"):
+                changes[key] = [raw_leads.plain(old), raw_leads.plain(value)]
+            setattr(lead, key, value)
+    if changes:
+        lead.modified_at, lead.modified_by_id = utcnow(), actor.id
+        session.add(lead)
+        audit.record(session=session, entity="lead", entity_id=lead_id, action="updated", user_id=actor.id,
+                     changes=changes)
+    return lead

@@ -22,7 +22,7 @@ from crm_app.fields import (
     raw_lead_fields,
 )
 from crm_app.i18n import UserError, t
-from crm_app.models import RawLead, User, utcnow
+from crm_app.models import Lead, RawLead, User, utcnow
 from crm_app.services import audit
 from crm_app.services.auth import Actor, PermissionDenied, require_admin
 from crm_app.services.org import visibility
@@ -188,7 +188,8 @@ def validate(session: Session, values: dict[str, Any], *, locale: str = "vi"
     return clean
 
 
-def _with_keys(values: dict[str, Any], record: RawLead | None = None) -> dict[str, Any]:
+def with_derived_keys(values: dict[str, Any], record: RawLead | Lead | None = None) -> dict[str, Any]:
+    """Add the match and search keys derived from the contact fields (record values as defaults)."""
     merged = {k: getattr(record, k) for k in CONTACT_KEYS} if record else {}
     merged.update({k: v for k, v in values.items() if k in CONTACT_KEYS})
     email = merged.get("email")
@@ -206,7 +207,7 @@ def create(session: Session, actor: Actor, values: dict[str, Any], *, locale: st
     values = {"assigned_to": str(actor.id), **values}
     clean = validate(session, values, locale=locale)
     clean["status"] = clean.get("status") or STATUS_NEW
-    record = RawLead(**_with_keys(clean), input_source=input_source, created_by_id=actor.id,
+    record = RawLead(**with_derived_keys(clean), input_source=input_source, created_by_id=actor.id,
                      modified_by_id=actor.id)
     session.add(record)
     session.flush()
@@ -217,7 +218,7 @@ def create(session: Session, actor: Actor, values: dict[str, Any], *, locale: st
     return record
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     if isinstance(value, date | datetime):
         return value.isoformat()
     return value
@@ -233,11 +234,11 @@ def update_record(session: Session, actor: Actor, record_id: int, values: dict[s
         if merged_custom != (record.custom or {}):
             changes["custom"] = [record.custom, merged_custom]
             record.custom = merged_custom
-    for key, value in _with_keys(clean, record).items():
+    for key, value in with_derived_keys(clean, record).items():
         old = getattr(record, key)
         if old != value:
             if key not in ("search_text", "email_key"):
-                changes[key] = [_plain(old), _plain(value)]
+                changes[key] = [plain(old), plain(value)]
             setattr(record, key, value)
     if changes:
         record.modified_at = utcnow()

@@ -18,7 +18,7 @@ from crm_app.fields import (
     raw_lead_fields,
 )
 from crm_app.i18n import UserError
-from crm_app.services import auth, raw_leads
+from crm_app.services import auth, leads, raw_leads
 from crm_app.services.raw_leads import ValidationFailed
 from crm_app.state.address import AddressMixin
 from crm_app.state.auth import AuthState
@@ -27,7 +27,10 @@ FORM_KEYS = (*raw_leads.EDITABLE_KEYS, "assigned_to")
 
 
 class RawLeadFormState(AddressMixin, AuthState):
+    """Edits a raw lead, or — on /leads/<id>/edit — a Lead: one field registry, one validation."""
+
     record_id: int = 0
+    module: str = "raw_leads"
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
     form_error: str = ""
@@ -45,8 +48,15 @@ class RawLeadFormState(AddressMixin, AuthState):
     def is_edit(self) -> bool:
         return self.record_id > 0
 
+    @rx.var
+    def cancel_href(self) -> str:
+        if self.record_id:
+            return f"/{self.module.replace('_', '-')}/{self.record_id}"
+        return routes.RAW_LEADS
+
     def _record_id_from_path(self) -> int:
         parts = [p for p in self.router.url.path.split("/") if p]
+        self.module = "leads" if parts[:1] == ["leads"] else "raw_leads"
         return int(parts[1]) if len(parts) >= 3 and parts[1].isdigit() and parts[2] == "edit" else 0
 
     @rx.event
@@ -70,7 +80,8 @@ class RawLeadFormState(AddressMixin, AuthState):
             self.users = [{"username": u.username, "full_name": u.full_name} for u in users]
             if self.record_id:
                 try:
-                    record = raw_leads.get_visible(session, actor, self.record_id)
+                    record = (leads.get_visible if self.module == "leads" else raw_leads.get_visible)(
+                        session, actor, self.record_id)
                 except UserError as exc:
                     return [rx.redirect(routes.RAW_LEADS), rx.toast.error(exc.message(self.locale))]
                 values = raw_leads.form_values(record, session)
@@ -108,7 +119,9 @@ class RawLeadFormState(AddressMixin, AuthState):
         self.values = {**self.values, **values}
         try:
             with write_session() as session:
-                if self.record_id:
+                if self.module == "leads" and self.record_id:
+                    record = leads.update_lead(session, actor, self.record_id, values, locale=self.locale)
+                elif self.record_id:
                     record = raw_leads.update_record(session, actor, self.record_id, values, locale=self.locale)
                 else:
                     record = raw_leads.create(session, actor, values, locale=self.locale)
@@ -121,4 +134,5 @@ class RawLeadFormState(AddressMixin, AuthState):
             self.form_error = exc.message(self.locale)
             return None
         self.errors, self.form_error = {}, ""
-        return [rx.redirect(routes.raw_lead(record_id or 0)), rx.toast.success(self._t("raw_lead.saved"))]
+        target = f"{routes.LEADS}/{record_id}" if self.module == "leads" else routes.raw_lead(record_id or 0)
+        return [rx.redirect(target), rx.toast.success(self._t("raw_lead.saved"))]

@@ -16,7 +16,7 @@ def test_login_shows_the_shell(app_page: AppPage) -> None:
     page = app_page.login("thuhuong")
     expect(page).to_have_url(re.compile(r"/raw-leads/?$"))
     expect(page.locator("#current-user")).to_have_text("Nguyễn Thu Hường")
-    expect(page.get_by_role("link", name="KH thô")).to_be_visible()
+    expect(page.get_by_role("link", name="KH thô", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Lead", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Ticket")).to_be_visible()
     # A user who is not an admin is not offered the settings.
@@ -69,6 +69,6 @@ def test_admin_opens_settings_and_logs_out(app_page: AppPage) -> None:
 def test_english_locale_switch(app_page: AppPage) -> None:
     page = app_page.login("thuhuong")
     page.get_by_role("button", name="English").click()
-    expect(page.get_by_role("link", name="Raw leads")).to_be_visible()
+    expect(page.get_by_role("link", name="Raw leads", exact=True)).to_be_visible()
     page.get_by_role("button", name="Tiếng Việt").click()
-    expect(page.get_by_role("link", name="KH thô")).to_be_visible()
+    expect(page.get_by_role("link", name="KH thô", exact=True)).to_be_visible()

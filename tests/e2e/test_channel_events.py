@@ -34,3 +34,24 @@ def test_user_cannot_open_channel_events(app_page: AppPage) -> None:
     page = app_page.login("thuhuong")
     app_page.goto("/settings/channels")
     expect(page).to_have_url(re.compile(r"/raw-leads/?$"))
+
+
+def test_admin_adds_a_form_and_its_secret_works(app_page: AppPage, running_app: RunningApp) -> None:
+    page = app_page.login("admin")
+    app_page.goto("/settings/forms")
+    page.locator("#form-key").fill("landing-ui")
+    page.locator("#form-add").click()
+    card = page.locator("form").filter(has_text="landing-ui")
+    expect(card).to_be_visible()
+    secret = card.locator("input[readonly]").input_value()
+    assert len(secret) > 20
+    card.locator("textarea[name=mapping]").fill("sdt_khach = mobile")
+    card.get_by_role("button", name="Lưu").click()
+    expect(page.get_by_text("Đã lưu cấu hình.")).to_have_count(2)
+    app_page.screenshot("forms-admin")
+    response = httpx.post(f"{running_app.base_url}/api/webhooks/forms/landing-ui?token={secret}",
+                          json={"ho_ten": "Qua Form UI", "sdt_khach": "0977 333 444"}, timeout=20)
+    assert response.status_code == 200
+    forged = httpx.post(f"{running_app.base_url}/api/webhooks/forms/landing-ui?token=wrong",
+                        json={"ho_ten": "Giả"}, timeout=20)
+    assert forged.status_code in (401, 403)

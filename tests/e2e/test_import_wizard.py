@@ -133,7 +133,7 @@ def test_twenty_thousand_rows_show_progress_and_finish(app_page: AppPage, runnin
     app_page.screenshot("wizard-progress")
     page.get_by_role("link", name="Lead", exact=True).click()  # the page stays usable; the job goes on
     expect(page.get_by_role("heading", name="Lead")).to_be_visible()
-    page.get_by_role("link", name="KH thô").click()
+    page.get_by_role("link", name="KH thô", exact=True).click()
     page.get_by_role("link", name="Nhập dữ liệu").click()
     expect(page.locator("#res-created")).to_have_text("20000", timeout=120_000)
     assert query(running_app, "select count(*) from raw_leads")[0][0] == before + 20_000

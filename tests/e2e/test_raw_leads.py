@@ -69,6 +69,14 @@ def test_create_search_and_convert(app_page: AppPage, running_app: RunningApp) -
     expect(page.locator("#lead-title")).to_have_text("Phạm Thị Ánh Tuyết")
     expect(page.locator("#lead-raw-link")).to_have_text(f"Chuyển đổi từ KH thô #{record_id}")
     app_page.screenshot("lead-detail")
+    page.locator("#lead-edit").click()
+    expect(page.get_by_role("heading", name="Sửa Lead")).to_be_visible()
+    page.locator("#f-company").fill("Công ty Đã Thành Lead")
+    page.locator("#save").click()
+    expect(page.locator("#lead-title")).to_have_text("Phạm Thị Ánh Tuyết")
+    expect(page.get_by_text("Công ty Đã Thành Lead")).to_be_visible()
+    assert db_scalar(running_app, "select company from leads where id = :i", i=lead_id) == "Công ty Đã Thành Lead"
+    assert db_scalar(running_app, "select company from raw_leads where id = :i", i=record_id) == "Công ty Ánh Dương"
 
 
 def test_saved_filter_and_columns(app_page: AppPage, running_app: RunningApp) -> None:
