@@ -2,11 +2,11 @@
 
 import reflex as rx
 
-from crm_app import routes
 from crm_app.api import build_api
 from crm_app.api.limits import limit_upload_size
 from crm_app.pages import (  # noqa: F401  (importing registers the pages)
     channel_events,
+    dashboard,
     field_settings,
     forms,
     import_wizard,
@@ -19,11 +19,5 @@ from crm_app.pages import (  # noqa: F401  (importing registers the pages)
     sync_config,
     tickets,
 )
-
-
-@rx.page(route=routes.HOME, title="CRM", on_load=rx.redirect(routes.RAW_LEADS))
-def index() -> rx.Component:
-    return rx.center(rx.spinner(), height="100vh")
-
 
 app = rx.App(api_transformer=[build_api(), limit_upload_size])

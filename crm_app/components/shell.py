@@ -11,7 +11,8 @@ from crm_app.state.auth import AuthState
 
 
 def _nav_link(label: rx.Var, href: str, icon: str) -> rx.Component:
-    active = AuthState.router.url.path.startswith(href)
+    path = AuthState.router.url.path
+    active = (path == "/") if href == "/" else path.startswith(href)
     return rx.link(
         rx.hstack(rx.icon(icon, size=18), rx.text(label, size="3"), align="center", spacing="2"),
         href=href,
@@ -31,6 +32,7 @@ def sidebar() -> rx.Component:
     return rx.vstack(
         rx.hstack(rx.icon("users", color=rx.color("accent", 10)),
                   rx.heading(tr["app.name"], size="4"), align="center", padding_bottom="1rem"),
+        _nav_link(tr["nav.dashboard"], routes.HOME, "layout-dashboard"),
         _nav_link(tr["nav.raw_leads"], routes.RAW_LEADS, "contact"),
         _nav_link(tr["nav.leads"], routes.LEADS, "user-check"),
         _nav_link(tr["nav.tickets"], routes.TICKETS, "ticket"),
@@ -69,12 +71,38 @@ def sidebar() -> rx.Component:
     )
 
 
-def shell(content: rx.Component) -> rx.Component:
+def top_bar() -> rx.Component:
+    """Narrow screens: the navigation as a row of icons instead of the sidebar."""
+    tr = AuthState.tr
+
+    def item(label: rx.Var, href: str, icon: str) -> rx.Component:
+        return rx.link(rx.icon(icon, size=20), href=href, title=label, aria_label=label, padding="0.4rem")
+
     return rx.hstack(
-        sidebar(),
-        rx.box(content, padding="1.5rem", width="100%", min_width="0"),
-        spacing="0",
-        align="start",
+        item(tr["nav.dashboard"], routes.HOME, "layout-dashboard"),
+        item(tr["nav.raw_leads"], routes.RAW_LEADS, "contact"),
+        item(tr["nav.leads"], routes.LEADS, "user-check"),
+        item(tr["nav.tickets"], routes.TICKETS, "ticket"),
+        rx.cond(AuthState.is_admin, item(tr["nav.settings"], routes.SETTINGS, "settings")),
+        rx.spacer(),
+        rx.text(AuthState.username, size="1", color_scheme="gray"),
+        rx.icon_button(rx.icon("log-out", size=14), size="1", variant="soft", color_scheme="gray",
+                       on_click=AuthState.logout, aria_label=tr["nav.logout"]),
+        display=rx.breakpoints(initial="flex", md="none"), width="100%", align="center", padding="0.5rem 0.75rem",
+        border_bottom=f"1px solid {rx.color('gray', 5)}", background=rx.color("gray", 2),
+    )
+
+
+def shell(content: rx.Component) -> rx.Component:
+    return rx.box(
+        top_bar(),
+        rx.hstack(
+            rx.box(sidebar(), display=rx.breakpoints(initial="none", md="block")),
+            rx.box(content, padding=rx.breakpoints(initial="0.75rem", md="1.5rem"), width="100%", min_width="0"),
+            spacing="0",
+            align="start",
+            width="100%",
+        ),
         width="100%",
     )
 

@@ -177,11 +177,16 @@ def _funnel_row(channel: str, row: Any) -> dict[str, Any]:
 
 def _median_hours(session: Session, cohort: list[ColumnElement[bool]]) -> dict[str, float]:
     """Median hours from a raw lead's arrival to its Lead's creation, per channel."""
-    channel = func.coalesce(RawLead.input_source, literal_column(f"'{UNKNOWN}'")).label("channel")
-    hours = _hours_between(session, Lead.created_at, RawLead.created_at)
-    # The explicit IS NOT NULL lets both databases use the partial index of converted raw leads.
-    converted = (select(channel, hours.label("hours")).join(Lead, Lead.id == RawLead.converted_lead_id)
-                 .where(*cohort, col(RawLead.converted_lead_id).is_not(None)))
+    # Materialised first, from the partial index of converted raw leads (the explicit IS NOT NULL
+    # lets the planners use it): joined directly, PostgreSQL preferred a merge join walking the
+    # converted_lead_id index and the table, three times slower at 1M raw leads.
+    cohort_converted = (select(RawLead.input_source, RawLead.created_at, RawLead.converted_lead_id)
+                        .where(*cohort, col(RawLead.converted_lead_id).is_not(None))
+                        .cte("converted_cohort").prefix_with("MATERIALIZED"))
+    c = cohort_converted.c
+    channel = func.coalesce(c.input_source, literal_column(f"'{UNKNOWN}'")).label("channel")
+    hours = _hours_between(session, Lead.created_at, c.created_at)
+    converted = select(channel, hours.label("hours")).join(Lead, Lead.id == c.converted_lead_id)
     if is_sqlite(session):
         # No percentile function: the middle row (odd count) or the mean of the two middle rows.
         ranked = converted.add_columns(

@@ -80,7 +80,7 @@ class AuthState(rx.State):
     def redirect_if_logged_in(self) -> rx.event.EventSpec | None:
         self.login_error = ""
         if self._actor() is not None:
-            return rx.redirect(routes.RAW_LEADS)
+            return rx.redirect(routes.HOME)
         return None
 
     @rx.event
@@ -105,7 +105,7 @@ class AuthState(rx.State):
         self.username, self.full_name, self.is_admin = (actor.username, actor.full_name,
                                                         actor.is_admin)
         self.login_error = ""
-        target = self.router.url.query_parameters.get("next", routes.RAW_LEADS)
+        target = self.router.url.query_parameters.get("next", routes.HOME)
         return rx.redirect(_safe_next(target))
 
     @rx.event

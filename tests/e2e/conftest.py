@@ -57,12 +57,16 @@ class AppPage:
         self.page.goto(self.base_url + path)
         return self.page
 
-    def login(self, username: str, password: str | None = None) -> Page:
+    def login(self, username: str, password: str | None = None, landing: str = "/raw-leads") -> Page:
+        """Log in (which lands on the dashboard), then open `landing` — the list, by default."""
         page = self.goto("/login")
         page.locator("#username").fill(username)
         page.locator("#password").fill(password or DEMO_PASSWORDS.get(username, "demo1234"))
         page.locator("#login-submit").click()
-        expect(page.locator("#current-user")).to_be_visible(timeout=20_000)
+        expect(page.locator("#current-user")).to_be_attached(timeout=20_000)
+        if landing:
+            self.goto(landing)
+            expect(page.locator("#current-user")).to_be_attached(timeout=20_000)
         return page
 
     def screenshot(self, name: str) -> Path:

@@ -13,8 +13,9 @@ pytestmark = pytest.mark.e2e
 
 
 def test_login_shows_the_shell(app_page: AppPage) -> None:
-    page = app_page.login("thuhuong")
-    expect(page).to_have_url(re.compile(r"/raw-leads/?$"))
+    page = app_page.login("thuhuong", landing="")
+    expect(page).to_have_url(re.compile(r"^http://[^/]+/?$"))
+    expect(page.get_by_role("heading", name="Tổng quan")).to_be_visible()
     expect(page.locator("#current-user")).to_have_text("Nguyễn Thu Hường")
     expect(page.get_by_role("link", name="KH thô", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Lead", exact=True)).to_be_visible()

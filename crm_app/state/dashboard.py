@@ -1,0 +1,111 @@
+"""State of the overview dashboard: the period, the scope, and the figures the service computed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from urllib.parse import urlencode
+
+import reflex as rx
+
+from crm_app import routes
+from crm_app.db import read_session
+from crm_app.services import auth, dashboard
+from crm_app.services.dashboard import VN_TZ, DashboardQuery
+from crm_app.services.values import parse_date
+from crm_app.state.auth import AuthState
+
+ALL = "all"
+
+
+class DashboardState(AuthState):
+    preset: str = "30d"
+    custom_start: str = ""
+    custom_end: str = ""
+    scope: str = ALL
+    users: list[dict[str, str]] = []
+    start: str = ""
+    end: str = ""
+    per_day: list[dict[str, int | str]] = []
+    funnel: list[dict[str, str]] = []
+    open_chart: list[dict[str, int | str]] = []
+    open_links: list[dict[str, str]] = []
+    medians: list[dict[str, str]] = []
+    arrivals_today: int = 0
+    conversion_rate: str = "0%"
+    failing_events: int = -1
+    imports: list[dict[str, str]] = []
+
+    def _list_link(self, **params: str) -> str:
+        base = {"from": self.start, "to": self.end}
+        if self.scope != ALL:
+            base["assigned_to"] = self.scope
+        return f"{routes.RAW_LEADS}?{urlencode({**base, **params})}"
+
+    @rx.var
+    def today_link(self) -> str:
+        today = datetime.now(VN_TZ).date().isoformat()
+        return f"{routes.RAW_LEADS}?{urlencode({'from': today, 'to': today})}"
+
+    @rx.var
+    def converted_link(self) -> str:
+        return self._list_link(converted="1")
+
+    @rx.event
+    def load(self) -> None:
+        actor = self._actor()
+        if actor is None:
+            return
+        today = datetime.now(VN_TZ).date()
+        if self.preset == "custom":
+            start = parse_date(self.custom_start) or today
+            end = parse_date(self.custom_end) or today
+        else:
+            start, end = dashboard.range_for(self.preset, today)
+        scope = int(self.scope) if actor.is_admin and self.scope.isdigit() else None
+        with read_session() as session:
+            figures = dashboard.compute(session, actor, DashboardQuery(start=start, end=end, user_id=scope))
+            if actor.is_admin and not self.users:
+                self.users = [{"id": str(u.id), "label": f"{u.full_name} ({u.username})"}
+                              for u in auth.list_users(session=session, active_only=True)]
+            ids = {u.username: str(u.id) for u in auth.list_users(session=session)}
+        self.start, self.end = figures.start, figures.end
+        self.per_day = [{**row, "day": date.fromisoformat(str(row["day"])).strftime("%d/%m")}
+                        for row in figures.per_day]
+        self.funnel = [{"channel": f["channel"], "raw_leads": str(f["raw_leads"]), "converted": str(f["converted"]),
+                        "rate": f"{100 * f['rate']:.0f}%", "width": f"{max(2, 100 * f['rate']):.0f}%",
+                        "link": self._list_link(input_source=f["channel"])} for f in figures.funnel]
+        self.open_chart = [{"user": u["user"], "open": u["open"]} for u in figures.open_per_user]
+        self.open_links = [
+            {"label": f"{u['user']}: {u['open']}",
+             "link": f"{routes.RAW_LEADS}?" + urlencode({"assigned_to": ids.get(u["username"], ""), "open": "1"})}
+            for u in figures.open_per_user]
+        self.medians = [{"channel": ch, "hours": f"{hours:.1f} giờ" if hours < 48 else f"{hours / 24:.1f} ngày"}
+                        for ch, hours in figures.median_hours.items()]
+        self.arrivals_today = figures.arrivals_today
+        self.conversion_rate = f"{100 * figures.conversion_rate:.1f}%"
+        self.failing_events = -1 if figures.failing_events_24h is None else figures.failing_events_24h
+        self.imports = [{k: str(v) for k, v in imp.items()} for imp in figures.imports]
+
+    @rx.event
+    def set_preset(self, value: str) -> None:
+        if value in (*dashboard.PRESETS, "custom"):
+            self.preset = value
+            self.load()
+
+    @rx.event
+    def set_custom(self, key: str, value: str) -> None:
+        if key == "start":
+            self.custom_start = value
+        elif key == "end":
+            self.custom_end = value
+        if self.preset == "custom":
+            self.load()
+
+    @rx.event
+    def set_scope(self, value: str) -> None:
+        self.scope = value if value == ALL or value.isdigit() else ALL
+        self.load()
+
+    @rx.event
+    def open_channel(self, channel: str) -> rx.event.EventSpec:
+        return rx.redirect(self._list_link(input_source=channel))
