@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 import reflex as rx
@@ -59,6 +59,9 @@ class DashboardState(AuthState):
         if self.preset == "custom":
             start = parse_date(self.custom_start) or today
             end = parse_date(self.custom_end) or today
+            # The service refuses an inverted or over-long range: order it and keep the last year.
+            start, end = min(start, end), max(start, end)
+            start = max(start, end - timedelta(days=dashboard.MAX_DAYS - 1))
         else:
             start, end = dashboard.range_for(self.preset, today)
         scope = int(self.scope) if actor.is_admin and self.scope.isdigit() else None
