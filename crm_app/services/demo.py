@@ -10,7 +10,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, func, select
 
 from crm_app.models import AuditEntry, RawLead, User, utcnow
-from crm_app.services import auth
+from crm_app.services import auth, conversion
 from crm_app.services.text import fold, search_text
 
 DEMO_USERS: tuple[tuple[str, str, str, str], ...] = (
@@ -138,4 +138,16 @@ def seed_demo(*, session: Session, raw_leads: int = 300) -> tuple[int, int]:
         {"entity": "raw_lead", "entity_id": rid, "action": "created", "source": "demo", "user_id": uid,
          "changes": {"input_source": [None, source]}, "created_at": at}
         for rid, uid, at, source in created])
+    _convert_some(session, seed=raw_leads)
     return len(ids), len(rows)
+
+
+def _convert_some(session: Session, *, seed: int, share: float = 0.15) -> None:
+    """Convert part of the reachable demo leads, a few hours to days after they arrived, so the
+    dashboard's funnel and conversion times have something to show."""
+    rng = random.Random(seed)
+    reachable = session.exec(select(RawLead).where(RawLead.mobile != None).order_by(RawLead.id)).all()  # noqa: E711
+    for record in rng.sample(list(reachable), int(len(reachable) * share)):
+        lead = conversion.convert_raw_lead(session, record, actor_id=record.created_by_id, source="demo")
+        lead.created_at = min(utcnow(), record.created_at + timedelta(hours=rng.randint(1, 96)))
+        session.add(lead)
