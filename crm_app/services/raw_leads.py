@@ -272,36 +272,30 @@ def _bulk_target_ids(session: Session, actor: Actor, ids: list[int]) -> list[int
     return [rid for rid, _ in rows if rid is not None]
 
 
+def _bulk_set(session: Session, actor: Actor, ids: list[int], key: str, value: Any) -> int:
+    """Set one column on the records the actor may act on, each change on its timeline."""
+    targets = _bulk_target_ids(session, actor, ids)
+    column = getattr(RawLead, key)
+    for rid, old in session.exec(select(RawLead.id, column).where(col(RawLead.id).in_(targets))).all():
+        if old != value:
+            audit.record(session=session, entity="raw_lead", entity_id=rid or 0, action="updated",
+                         user_id=actor.id, source="bulk", changes={key: [old, value]})
+    session.exec(update(RawLead).where(col(RawLead.id).in_(targets))  # type: ignore[call-overload]
+                 .values({key: value, "modified_at": utcnow(), "modified_by_id": actor.id}))
+    return len(targets)
+
+
 def bulk_assign(session: Session, actor: Actor, ids: list[int], assignee: str) -> int:
     user_id = _user_id_for(session, assignee)
     if user_id is None:
         raise UserError("validation.user", field="Giao cho")
-    targets = _bulk_target_ids(session, actor, ids)
-    now = utcnow()
-    for rid, old in session.exec(select(RawLead.id, RawLead.assigned_to_id)
-                                 .where(col(RawLead.id).in_(targets))).all():
-        if old != user_id:
-            audit.record(session=session, entity="raw_lead", entity_id=rid or 0,
-                         action="updated", user_id=actor.id, source="bulk",
-                         changes={"assigned_to_id": [old, user_id]})
-    session.exec(update(RawLead).where(col(RawLead.id).in_(targets))  # type: ignore[call-overload]
-                 .values(assigned_to_id=user_id, modified_at=now, modified_by_id=actor.id))
-    return len(targets)
+    return _bulk_set(session, actor, ids, "assigned_to_id", user_id)
 
 
 def bulk_status(session: Session, actor: Actor, ids: list[int], status: str) -> int:
     if status not in picklist_values(session, "status"):
         raise UserError("validation.picklist", field="Trạng thái")
-    targets = _bulk_target_ids(session, actor, ids)
-    for rid, old in session.exec(select(RawLead.id, RawLead.status)
-                                 .where(col(RawLead.id).in_(targets))).all():
-        if old != status:
-            audit.record(session=session, entity="raw_lead", entity_id=rid or 0,
-                         action="updated", user_id=actor.id, source="bulk",
-                         changes={"status": [old, status]})
-    session.exec(update(RawLead).where(col(RawLead.id).in_(targets))  # type: ignore[call-overload]
-                 .values(status=status, modified_at=utcnow(), modified_by_id=actor.id))
-    return len(targets)
+    return _bulk_set(session, actor, ids, "status", status)
 
 
 def find_duplicates(session: Session, actor: Actor, *, mobile: str = "", email: str = "",
