@@ -112,7 +112,7 @@ def deliveries(total: int, seed: int = 7, offset: int = 0, repeat: bool = True) 
 def serve(url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "CRM_DATA_DIR": str(workdir),
-           "CRM_CHATBOT_SECRET_HANA": HANA_SECRET}
+           "CRM_CHATBOT_SECRET_HANA": HANA_SECRET, "CRM_WEBHOOK_RATE": "100000", "CRM_WEBHOOK_BURST": "100000"}
     log = (workdir / "server.log").open("wb")
     proc = subprocess.Popen(  # noqa: S603 - fixed argv, loopback only
         [str(ROOT / ".venv" / "bin" / "granian"), "--interface", "asgi", "--factory", "crm_app.api:build_api",

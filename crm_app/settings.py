@@ -58,6 +58,8 @@ class Settings:
         default_factory=lambda: _env("CRM_CHATBOT_SECRET_BOTBANHANG")
     )
     # Largest webhook body accepted (bytes): provider events are a few KB, anything bigger is abuse.
+    webhook_rate: float = field(default_factory=lambda: float(_env("CRM_WEBHOOK_RATE", "100")))
+    webhook_burst: float = field(default_factory=lambda: float(_env("CRM_WEBHOOK_BURST", "300")))
     webhook_body_limit: int = field(
         default_factory=lambda: int(_env("CRM_WEBHOOK_BODY_LIMIT", str(1024 * 1024)))
     )

@@ -12,6 +12,7 @@ import hmac
 import json
 import logging
 import time
+from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -19,6 +20,7 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
+from crm_app.api.ratelimit import RateLimiter
 from crm_app.db import get_engine, read_session
 from crm_app.i18n import t
 from crm_app.models import FormConfig
@@ -40,9 +42,19 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+@lru_cache(maxsize=4)
+def _limiter(rate: float, burst: float) -> RateLimiter:
+    return RateLimiter(rate, burst)
+
+
 async def raw_body(request: Request) -> bytes:
-    """The exact bytes received (signatures cover them), refused past the configured size."""
-    limit = get_settings().webhook_body_limit
+    """The exact bytes received (signatures cover them), refused past the configured size, and
+    refused with 429 when one source sends faster than the configured rate."""
+    settings = get_settings()
+    source = request.client.host if request.client else "?"
+    if not _limiter(settings.webhook_rate, settings.webhook_burst).allow(source):
+        raise HTTPException(429, t("channel.too_many"), headers={"Retry-After": "1"})
+    limit = settings.webhook_body_limit
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > limit):
         raise HTTPException(413, t("channel.too_large"))
