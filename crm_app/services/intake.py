@@ -22,7 +22,8 @@ from sqlmodel import Session, col, select
 
 from crm_app.db import read_session, write_session
 from crm_app.models import ChannelEvent, FormConfig, utcnow
-from crm_app.services.channels import BadPayload, HttpLookups, Lookups, chatbot, facebook, forms, zalo
+from crm_app.services import audit
+from crm_app.services.channels import BadPayload, HttpLookups, Lookups, chatbot, facebook, forms, message_text, zalo
 from crm_app.services.sync_rules import IncomingPerson, apply_incoming
 
 log = logging.getLogger(__name__)
@@ -117,10 +118,18 @@ def process_event(engine: Engine, event_id: int, lookups: Lookups | None = None)
             locked = session.exec(select(ChannelEvent).where(ChannelEvent.id == event_id).with_for_update()).one()
             if locked.status in (PROCESSED, IGNORED):
                 return locked.status
+            text = message_text(locked.channel, locked.body)
             for person in people:
                 decision = apply_incoming(session, person, source=f"channel:{person.channel}")
                 locked.raw_lead_id = decision.raw_lead_id or locked.raw_lead_id
                 locked.lead_id = decision.lead_id or locked.lead_id
+                if text:  # what the person wrote goes on the record's timeline
+                    entity, entity_id = (("raw_lead", decision.raw_lead_id) if decision.raw_lead_id
+                                         else ("lead", decision.lead_id))
+                    if entity_id:
+                        audit.record(session=session, entity=entity, entity_id=entity_id, action="message",
+                                     user_id=None, source=f"channel:{person.channel}",
+                                     changes={"message": text[:2000]})
             locked.status = PROCESSED if people else IGNORED
             locked.attempts += 1
             locked.error = None

@@ -46,6 +46,11 @@ def lines(session: Session, entity: str, entity_id: int, locale: str = "vi") -> 
     out = []
     for e in entries:
         changes = []
+        if e.action == "message":  # a chat message: show what the person wrote
+            out.append(TimelineLine(when=e.created_at.astimezone().strftime("%d/%m/%Y %H:%M"),
+                                    who=_source(e.source, locale), action=t("timeline.message", locale), source="",
+                                    changes=[f"«{(e.changes or {}).get('message', '')}»"]))
+            continue
         for key, pair in (e.changes or {}).items():
             old, new = (list(pair) + [None, None])[:2] if isinstance(pair, list) else (None, pair)
             if key == "assigned_to_id":

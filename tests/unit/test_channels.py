@@ -232,3 +232,24 @@ def test_process_failure_is_kept_then_retried(sqlite_engine: Any) -> None:
         assert lead.mobile == "+84912345678" and lead.input_source == "Facebook Lead Ads"
         stored = s.get(intake.ChannelEvent, event.id)
         assert stored is not None and stored.attempts == 2 and stored.lead_id == lead.id
+
+
+def test_a_zalo_chat_message_goes_on_the_raw_lead_timeline(sqlite_engine) -> None:
+    from crm_app.db import write_session
+    from crm_app.services import intake, timeline
+    from crm_app.services.demo import ensure_demo_users
+
+    with write_session(sqlite_engine) as s:
+        ensure_demo_users(session=s)
+    body = json.dumps({"app_id": "1", "sender": {"id": "246845883529197922"}, "recipient": {"id": "2"},
+                       "event_name": "user_send_text", "timestamp": "154390853474",
+                       "message": {"text": "Cho tôi xin báo giá gói Premium", "msg_id": "m-1"}},
+                      ensure_ascii=False).encode()
+    with write_session(sqlite_engine) as s:
+        event, _ = intake.record_event(s, "zalo", "m-1", body, {"content-type": "application/json"})
+    assert intake.process_event(sqlite_engine, event.id, FakeLookups()) == intake.PROCESSED
+    with write_session(sqlite_engine) as s:
+        raw_lead_id = s.get(type(event), event.id).raw_lead_id
+        lines = timeline.lines(s, "raw_lead", raw_lead_id)
+    assert [(ln.action, ln.changes) for ln in lines if ln.action == "nhắn"] == [
+        ("nhắn", ["«Cho tôi xin báo giá gói Premium»"])]

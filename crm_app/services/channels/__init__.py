@@ -114,3 +114,21 @@ def text_of(value: object) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def message_text(channel: str, body: bytes) -> str | None:
+    """The text a person wrote, for the record's timeline (Zalo and Messenger chat messages)."""
+    try:
+        payload = load_json(body)
+    except BadPayload:
+        return None
+    if channel == "zalo" and str(payload.get("event_name", "")).startswith("user_send_text"):
+        message = payload.get("message")
+        return text_of(message.get("text")) if isinstance(message, dict) else None
+    if channel == "facebook":
+        for entry in payload.get("entry") or []:
+            for item in (entry.get("messaging") or []) if isinstance(entry, dict) else []:
+                message = item.get("message") if isinstance(item, dict) else None
+                if isinstance(message, dict) and not message.get("is_echo"):
+                    return text_of(message.get("text"))
+    return None
