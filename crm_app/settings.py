@@ -44,6 +44,7 @@ class Settings:
     )
     fb_app_secret: str = field(default_factory=lambda: _env("CRM_FB_APP_SECRET"))
     fb_verify_token: str = field(default_factory=lambda: _env("CRM_FB_VERIFY_TOKEN"))
+    fb_page_providers: str = field(default_factory=lambda: _env("CRM_FB_PAGE_PROVIDERS"))
     fb_page_token: str = field(default_factory=lambda: _env("CRM_FB_PAGE_TOKEN"))
     fb_graph_base: str = field(
         default_factory=lambda: _env("CRM_FB_GRAPH_BASE", "https://graph.facebook.com")

@@ -253,3 +253,21 @@ def test_a_zalo_chat_message_goes_on_the_raw_lead_timeline(sqlite_engine) -> Non
         lines = timeline.lines(s, "raw_lead", raw_lead_id)
     assert [(ln.action, ln.changes) for ln in lines if ln.action == "nhắn"] == [
         ("nhắn", ["«Cho tôi xin báo giá gói Premium»"])]
+
+
+def test_messenger_source_is_the_pages_chatbot_provider(monkeypatch) -> None:
+    from crm_app.services.channels import facebook
+    from crm_app.settings import get_settings
+
+    monkeypatch.setenv("CRM_FB_PAGE_PROVIDERS", "111:Hana, 222:Botbanhang, 333:Unknown")
+    get_settings.cache_clear()
+    try:
+        assert [facebook.page_provider(p) for p in ("111", "222", "333", "444", None)] == [
+            "Hana", "Botbanhang", "Facebook", "Facebook", "Facebook"]
+        body = json.dumps({"object": "page", "entry": [{"id": "222", "time": 1, "messaging": [
+            {"sender": {"id": "6000000000000001"}, "recipient": {"id": "222"}, "timestamp": 1,
+             "message": {"mid": "m.1", "text": "xin chào"}}]}]}).encode()
+        [person] = facebook.parse(body, FakeLookups())
+        assert person.channel == "Botbanhang" and person.facebook_psid == "6000000000000001"
+    finally:
+        get_settings.cache_clear()

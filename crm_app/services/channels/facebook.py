@@ -11,11 +11,13 @@ from typing import Any
 from crm_app.services.channels import BadPayload, Lookups, Unit, as_id, dump, load_json, text_of
 from crm_app.services.phones import normalise_phone
 from crm_app.services.sync_rules import IncomingPerson
+from crm_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "facebook"
 MESSENGER_SOURCE = "Facebook"
+PAGE_PROVIDERS = ("Hana", "Botbanhang")
 LEAD_ADS_SOURCE = "Facebook Lead Ads"
 
 # A Vietnamese number typed in a chat: +84/84/0 then 9-10 digits, spaces, dots or dashes allowed.
@@ -79,7 +81,17 @@ def _profile_name(psid: str, lookups: Lookups) -> str | None:
     return name or None
 
 
-def _messaging(item: dict[str, Any], lookups: Lookups) -> IncomingPerson | None:
+def page_provider(page_id: str | None) -> str:
+    """The input source of a page's Messenger conversations: the chatbot that runs the page
+    (CRM_FB_PAGE_PROVIDERS="<page id>:Hana,<page id>:Botbanhang"), else Facebook."""
+    for pair in get_settings().fb_page_providers.split(","):
+        page, _, provider = pair.strip().partition(":")
+        if page and page == page_id and provider.strip() in PAGE_PROVIDERS:
+            return provider.strip()
+    return MESSENGER_SOURCE
+
+
+def _messaging(item: dict[str, Any], lookups: Lookups, page_id: str | None = None) -> IncomingPerson | None:
     message = item.get("message") if isinstance(item.get("message"), dict) else None
     if message is not None and message.get("is_echo"):
         return None  # the page's own reply
@@ -87,7 +99,7 @@ def _messaging(item: dict[str, Any], lookups: Lookups) -> IncomingPerson | None:
     psid = as_id(sender.get("id"))
     if not psid:
         raise BadPayload("messaging event without sender")
-    person = IncomingPerson(channel=MESSENGER_SOURCE, facebook_psid=psid,
+    person = IncomingPerson(channel=page_provider(page_id), facebook_psid=psid,
                             facebook_name=_profile_name(psid, lookups))
     text = text_of(message.get("text")) if message else None
     if text:
@@ -132,8 +144,9 @@ def parse(body: bytes, lookups: Lookups) -> list[IncomingPerson]:
     for entry in payload.get("entry") or []:
         if not isinstance(entry, dict):
             continue
+        page_id = as_id(entry.get("id"))
         for item in entry.get("messaging") or []:
-            if isinstance(item, dict) and (person := _messaging(item, lookups)) is not None:
+            if isinstance(item, dict) and (person := _messaging(item, lookups, page_id)) is not None:
                 people.append(person)
         for change in entry.get("changes") or []:
             if isinstance(change, dict) and change.get("field") == "leadgen" and isinstance(change.get("value"), dict):
