@@ -109,14 +109,14 @@ def deliveries(total: int, seed: int = 7, offset: int = 0, repeat: bool = True) 
     return sent, unique
 
 
-def serve(url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def serve(url: str, workdir: Path, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "CRM_DATA_DIR": str(workdir),
            "CRM_CHATBOT_SECRET_HANA": HANA_SECRET, "CRM_WEBHOOK_RATE": "100000", "CRM_WEBHOOK_BURST": "100000"}
     log = (workdir / "server.log").open("wb")
     proc = subprocess.Popen(  # noqa: S603 - fixed argv, loopback only
         [str(ROOT / ".venv" / "bin" / "granian"), "--interface", "asgi", "--factory", "crm_app.api:build_api",
-         "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--log-level", "warning"],
+         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     for _ in range(120):
@@ -188,7 +188,7 @@ def run(kind: str, args: argparse.Namespace, rate: float | None) -> bool:
         batch, unique = deliveries(args.deliveries)
         warmup, _ = deliveries(WARMUP, offset=90_000, repeat=False)
         unique += WARMUP
-        proc, base = serve(url, workdir)
+        proc, base = serve(url, workdir, args.workers)
         try:
             _, warmup_errors, _ = send_all(base, warmup, args.senders, rate)
             latencies, errors, wall = send_all(base, batch, args.senders, rate)
@@ -200,7 +200,7 @@ def run(kind: str, args: argparse.Namespace, rate: float | None) -> bool:
             get_engine(url).dispose()
     stored = sum(by_status.values())
     q = statistics.quantiles(latencies, n=100)
-    label = f"{rate:.0f}/s" if rate else "unpaced"
+    label = (f"{rate:.0f}/s" if rate else "unpaced") + (f" workers={args.workers}" if args.workers > 1 else "")
     ok = errors == 0 and stored == unique and leads == unique and by_status.get("processed") == unique
     print(f"[{kind} {label}] deliveries={len(batch)} (+{WARMUP} warm-up) senders={args.senders} non200={errors} "
           f"throughput={len(batch) / wall:.1f}/s p50={q[49]:.1f}ms p99={q[98]:.1f}ms max={max(latencies):.1f}ms | "
@@ -216,6 +216,7 @@ def main() -> int:
     parser.add_argument("--senders", type=int, default=20)
     parser.add_argument("--rate", type=float, default=100.0, help="deliveries per second for the paced run")
     parser.add_argument("--unpaced", action="store_true", help="also run as fast as the senders can")
+    parser.add_argument("--workers", type=int, default=1, help="app worker processes")
     args = parser.parse_args()
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     ok = True

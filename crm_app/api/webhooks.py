@@ -9,7 +9,6 @@ APIs do. A processing failure is kept on the event for `crm inbox retry`.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import time
 from functools import lru_cache
@@ -25,7 +24,7 @@ from crm_app.db import get_engine, read_session
 from crm_app.i18n import t
 from crm_app.models import FormConfig
 from crm_app.services import intake
-from crm_app.services.channels import Unit, chatbot, facebook, forms, zalo
+from crm_app.services.channels import BadPayload, Unit, chatbot, facebook, forms, load_json, zalo
 from crm_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -81,12 +80,9 @@ def _deny(request: Request, channel: str, reason: str, status: int) -> HTTPExcep
 
 def _json(body: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
+        return load_json(body)
+    except BadPayload as exc:
         raise HTTPException(400, t("channel.bad_request")) from exc
-    if not isinstance(data, dict):
-        raise HTTPException(400, t("channel.bad_request"))
-    return data
 
 
 def _store(request: Request, channel: str, units: list[Unit]) -> dict[str, int]:

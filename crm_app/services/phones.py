@@ -7,6 +7,7 @@ zero), and pre-2018 11-digit mobiles that map to 10 digits by prefix.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from functools import lru_cache
@@ -32,9 +33,11 @@ def normalise_phone(raw: object) -> str | None:
     if raw is None:
         return None
     if isinstance(raw, float):
-        if raw != raw or raw <= 0:  # NaN
+        if not math.isfinite(raw) or raw <= 0:
             return None
         raw = str(int(raw))
+    if isinstance(raw, int) and not 0 < raw < 10**15:  # also avoids str() of a giant int
+        return None
     text = unicodedata.normalize("NFKC", str(raw)).strip()
     if not text:
         return None

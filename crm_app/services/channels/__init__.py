@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -84,14 +85,26 @@ class HttpLookups:
                          params={"access_token": s.fb_page_token})
 
 
+def _valid_text(value: Any) -> Any:
+    """JSON may escape a lone surrogate ("\\ud800"), which no database or encoder accepts:
+    replace it, everywhere in the document, before anything uses the text."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_valid_text(k): _valid_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_valid_text(v) for v in value]
+    return value
+
+
 def load_json(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise BadPayload("body is not JSON") from exc
     if not isinstance(data, dict):
         raise BadPayload("body is not a JSON object")
-    return data
+    return _valid_text(data)
 
 
 def dump(data: object) -> bytes:
@@ -104,6 +117,8 @@ def as_id(value: object) -> str | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
         value = int(value)
     text = str(value).strip()
     return text or None
