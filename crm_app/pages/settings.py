@@ -5,73 +5,9 @@ import reflex as rx
 from crm_app import routes
 from crm_app.components.settings_nav import settings_nav
 from crm_app.components.shell import crm_page, page_header
-from crm_app.db import read_session, write_session
-from crm_app.i18n import UserError
-from crm_app.services import org
 from crm_app.services.reference_data import VISIBILITY_ALL, VISIBILITY_OWN
 from crm_app.state.auth import AuthState
-
-
-class SettingsState(AuthState):
-    users: list[dict[str, str]] = []
-    visibility: str = VISIBILITY_ALL
-    add_error: str = ""
-
-    @rx.event
-    def load(self) -> None:
-        actor = self._actor()
-        if actor is None or not actor.is_admin:
-            return
-        with read_session() as session:
-            rows = org.user_rows(session=session, actor=actor)
-            self.visibility = org.visibility(session=session)
-        self.users = [
-            {"id": str(r.id), "username": r.username, "full_name": r.full_name,
-             "role": r.role, "active": "1" if r.is_active else "",
-             "raw_leads": str(r.raw_leads)}
-            for r in rows
-        ]
-
-    @rx.event
-    def save_visibility(self, value: str) -> rx.event.EventSpec | None:
-        actor = self._actor()
-        try:
-            with write_session() as session:
-                org.set_visibility(session=session, actor=actor, value=value)  # type: ignore[arg-type]
-        except UserError as exc:
-            return rx.toast.error(exc.message(self.locale))
-        self.visibility = value
-        return rx.toast.success(self._t("settings.saved"))
-
-    @rx.event
-    def add_user(self, form: dict[str, str]) -> rx.event.EventSpec | None:
-        actor = self._actor()
-        try:
-            with write_session() as session:
-                org.add_user(session=session, actor=actor,  # type: ignore[arg-type]
-                             username=form.get("username", ""),
-                             full_name=form.get("full_name", ""),
-                             password=form.get("password", ""),
-                             role="admin" if form.get("role") == "admin" else "user")
-        except UserError as exc:
-            self.add_error = exc.message(self.locale)
-            return None
-        self.add_error = ""
-        self.load()
-        return rx.toast.success(self._t("settings.saved"))
-
-    @rx.event
-    def set_active(self, user_id: str, active: bool) -> rx.event.EventSpec | None:
-        actor = self._actor()
-        try:
-            with write_session() as session:
-                org.set_user_active(session=session, actor=actor,  # type: ignore[arg-type]
-                                    user_id=int(user_id), active=active)
-        except (UserError, ValueError) as exc:
-            message = exc.message(self.locale) if isinstance(exc, UserError) else str(exc)
-            return rx.toast.error(message)
-        self.load()
-        return None
+from crm_app.state.settings import SettingsState
 
 
 def _user_row(user: rx.Var) -> rx.Component:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlmodel import Session, func, select
 
 from crm_app.models import OrgSetting, User
-from crm_app.pages.settings import SettingsState
 from crm_app.services.reference_data import VISIBILITY_KEY
+from crm_app.state.settings import SettingsState
 from tests.statekit import call, state_as, token_for, using_engine
 
 
