@@ -72,7 +72,10 @@ test-deps: $(VENV)/.test-installed $(BUN) chromium services
 # pytest's exit code 5 (no test ran) must fail, not pass silently.
 test: test-deps
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
-	  if [ $$rc -eq 5 ]; then echo "No tests ran: failing." >&2; exit 1; fi; exit $$rc
+	  if [ $$rc -eq 5 ]; then echo "No tests ran: failing." >&2; exit 1; fi; [ $$rc -eq 0 ] || exit $$rc
+	@# The API suite again, with the app itself on PostgreSQL.
+	@[ -n "$(PYTEST_ARGS)" ] || { CRM_TEST_APP_DB=postgresql $(PY) -m pytest tests/api; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "No tests ran: failing." >&2; exit 1; fi; exit $$rc; }
 
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .

@@ -50,7 +50,7 @@ def start_app(workdir: Path, extra_env: dict[str, str] | None = None,
     port = free_port()
     data_dir = workdir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    database_url = f"sqlite:///{data_dir / 'crm.db'}"
+    database_url = (extra_env or {}).get("DATABASE_URL") or f"sqlite:///{data_dir / 'crm.db'}"
     env = {
         **os.environ,
         "DATABASE_URL": database_url,

@@ -22,19 +22,19 @@ PG_SERVER_URL = os.environ.get("CRM_TEST_PG_URL", "postgresql://postgres@127.0.0
 PG_URL = PG_SERVER_URL.rsplit("/", 1)[0] + f"/crm_test_{os.getpid()}"
 
 
-def _create_own_database() -> None:
+def _create_own_database(url: str = PG_URL) -> None:
     server = get_engine(PG_SERVER_URL).execution_options(isolation_level="AUTOCOMMIT")
-    name = PG_URL.rsplit("/", 1)[1]
+    name = url.rsplit("/", 1)[1]
     with server.connect() as conn:
         if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
             conn.execute(text(f'CREATE DATABASE "{name}"'))
 
 
-def _drop_own_database() -> None:
-    get_engine(PG_URL).dispose()
+def _drop_own_database(url: str = PG_URL) -> None:
+    get_engine(url).dispose()
     server = get_engine(PG_SERVER_URL).execution_options(isolation_level="AUTOCOMMIT")
     with server.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_URL.rsplit("/", 1)[1]}" WITH (FORCE)'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -98,10 +98,18 @@ def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp
     """The real app, built and served once per test session, with a throw-away database and the
     channel settings pointing at a local fake Zalo/Graph server. Only one: the built frontend
     bakes its backend port, so a second app in the same session would break the first's pages."""
+    env_db: dict[str, str] = {}
+    app_pg_url = PG_URL + "_app"  # its own: unit tests reset the per-process database's schema
+    if os.environ.get("CRM_TEST_APP_DB") == "postgresql":
+        # The API suite runs a second time with the app on PostgreSQL (make test does both).
+        _create_own_database(app_pg_url)
+        env_db["DATABASE_URL"] = app_pg_url
     with fake_providers() as providers_url:
-        app = start_app(tmp_path_factory.mktemp("app"), extra_env=channel_env(providers_url))
+        app = start_app(tmp_path_factory.mktemp("app"), extra_env={**channel_env(providers_url), **env_db})
         yield app
         app.stop()
+    if env_db:
+        _drop_own_database(app_pg_url)
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     (artifacts / "app.log").write_bytes(app.log_path.read_bytes())
