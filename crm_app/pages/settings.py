@@ -68,7 +68,10 @@ def settings() -> rx.Component:
                         rx.input(name="username", placeholder=tr["login.username"]),
                         rx.input(name="full_name", placeholder=tr["users.full_name"]),
                         rx.input(name="password", type="password", placeholder=tr["login.password"]),
-                        rx.select(["user", "admin"], name="role", default_value="user"),
+                        rx.select.root(rx.select.trigger(), rx.select.content(
+                            rx.select.item(tr["common.role.user"], value="user"),
+                            rx.select.item(tr["common.role.admin"], value="admin")),
+                            name="role", default_value="user"),
                         rx.button(tr["users.add"], type="submit"),
                         wrap="wrap",
                     ),
