@@ -203,3 +203,31 @@ def test_within_file_duplicate_in_a_later_batch_updates_the_created_record(
     assert (result.created, result.merged) == (3, 1)
     first = leads(engine)[0]
     assert (first.last_name, first.email, first.company) == ("Nguyễn", "an@x.vn", "Công ty An")
+
+
+def test_quick_search_follows_created_overwritten_and_undone_records(
+        engine: Engine, demo_users: dict[str, int], data_dir: Path, tmp_path: Path) -> None:
+    from sqlmodel import Session
+
+    from crm_app.services import raw_leads
+
+    def found(text: str) -> list[str]:
+        with Session(engine) as session:
+            page = raw_leads.list_page(session, actor(engine, "admin"), raw_leads.ListQuery(search=text),
+                                       ["first_name"])
+        return sorted(r["first_name"] for r in page.rows)
+
+    existing(engine, demo_users["dung.vu"], first_name="Cũ", mobile="+84912345678", company="Công ty Cũ",
+             search_text="cu | +84912345678 | 0912345678 | cong ty cu")
+    path = write_xlsx(tmp_path / "s.xlsx", [HEAD, ["", "Mới", "0912345678", "", "Công ty Mới"],
+                                            ["Trần", "Bình", "0987654321", "", "Hải Đăng"]])
+    result = quick_import(engine, path, dedup_fields=["mobile"], on_duplicate="overwrite")
+    assert (result.created, result.overwritten) == (1, 1)
+    assert found("hai dang") == ["Bình"]
+    assert found("0987 654") == ["Bình"]
+    assert found("cong ty moi") == ["Mới"]
+    assert found("cong ty cu") == []
+    assert result.job_id is not None
+    importer.undo_job(engine, actor(engine, "admin"), result.job_id)
+    assert found("hai dang") == []
+    assert found("cong ty cu") == ["Cũ"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import queue
 import shutil
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -48,6 +49,8 @@ DATA_COLUMNS = ("salutation", "last_name", "first_name", "mobile", "phone", "ema
 DERIVED = ("email_key", "search_text", "custom", "modified_at", "modified_by_id")
 INDEX_CHUNK = 50_000
 MAX_REASONS = 20
+# Bound parameters per SQLite statement (the library's compile-time maximum, 32,766 by default).
+_SQLITE_VARIABLES = sqlite3.connect(":memory:").getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
 
 
 @dataclass
@@ -204,6 +207,7 @@ class _Batch:
         ("created", "overwritten", "skipped", "merged", "failed"), 0))
     last_row: int = 0
     rows: int = 0
+    inserts: Any = None  # the creates as insert parameters, built by `_Writer.put` (see `_insert_params`)
 
 
 class _Planner:
@@ -352,16 +356,7 @@ def _write_batch(conn: Connection, job: ImportJob, batch: _Batch, user_id: int, 
         if changes:
             conn.execute(insert(ImportChange.__table__), changes)  # type: ignore[attr-defined]
     if batch.creates:
-        rows = []
-        for pending in batch.creates:
-            values = dict.fromkeys(DATA_COLUMNS)
-            values.update(custom={}, status=STATUS_NEW, assigned_to_id=user_id, input_source=INPUT_IMPORT,
-                          import_job_id=job.id, created_at=now, modified_at=now, created_by_id=user_id,
-                          modified_by_id=user_id)
-            values.update(pending.values)
-            _derive(values)
-            rows.append(values)
-        new_ids = _insert_ids(conn, rows, job.id)
+        new_ids = _insert_ids(conn, batch.inserts, job.id, len(batch.creates))
         for pending, rid in zip(batch.creates, new_ids, strict=True):
             if pending.key is not None and planner.index.get(pending.key) is pending:
                 planner.created_rows[rid] = pending.row_number  # before the index swap: same reason either way
@@ -370,29 +365,53 @@ def _write_batch(conn: Connection, job: ImportJob, batch: _Batch, user_id: int, 
         conn.execute(insert(ImportRowIssue.__table__), [{"job_id": job.id, **i} for i in batch.issues])  # type: ignore[attr-defined]
 
 
-def _insert_ids(conn: Connection, rows: list[dict[str, Any]], job_id: int) -> list[int]:
-    """Insert and return the new ids in row order. SQLite cannot order RETURNING under
-    executemany (SQLAlchemy then inserts row by row), but inside our BEGIN IMMEDIATE
-    transaction nobody else inserts, so the new rowids are this job's ids above the old maximum."""
-    if conn.dialect.name != "sqlite":
-        return list(conn.execute(insert(T).returning(T.c.id, sort_by_parameter_order=True), rows).scalars())
-    before = conn.execute(select(func.coalesce(func.max(T.c.id), 0))).scalar_one()
-    # Straight to the driver: SQLAlchemy's per-parameter processing cost more than SQLite's insert.
-    # Values are stored the way SQLAlchemy's SQLite types store them (JSON text, ISO dates);
-    # column names come from our own constant list, values are bound parameters.
-    cols = list(rows[0])
-    stamp = rows[0]["created_at"].strftime("%Y-%m-%d %H:%M:%S.%f")
+def _insert_params(creates: list[Pending], job_id: int, user_id: int, dialect: str) -> Any:
+    """The rows to insert, ready for the driver; built on the planning thread, so the writer
+    thread spends its time in the database. SQLite gets flat parameter tuples for multi-row
+    statements, stored the way SQLAlchemy's SQLite types store them (JSON text, ISO dates)."""
+    now = utcnow()
+    rows = []
+    for pending in creates:
+        values = dict.fromkeys(DATA_COLUMNS)
+        values.update(custom={}, status=STATUS_NEW, assigned_to_id=user_id, input_source=INPUT_IMPORT,
+                      import_job_id=job_id, created_at=now, modified_at=now, created_by_id=user_id,
+                      modified_by_id=user_id)
+        values.update(pending.values)
+        _derive(values)
+        rows.append(values)
+    if dialect != "sqlite":
+        return rows
+    cols = tuple(rows[0])
+    stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")
     for row in rows:
         row["custom"] = json.dumps(row["custom"])
         row["created_at"] = row["modified_at"] = stamp
         if row["birthday"] is not None:
             row["birthday"] = row["birthday"].isoformat()
-    sql = f"INSERT INTO raw_leads ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"  # noqa: S608
+    # Many rows per statement, not executemany: SQLite opens the search index (the FTS5 trigger's
+    # virtual table) once per statement, and that, per row, cost more than the insert itself.
+    per_statement = max(1, _SQLITE_VARIABLES // len(cols))
     getter = itemgetter(*cols)
-    conn.exec_driver_sql(sql, [getter(r) for r in rows])
+    return cols, [tuple(v for r in rows[i:i + per_statement] for v in getter(r))
+                  for i in range(0, len(rows), per_statement)]
+
+
+def _insert_ids(conn: Connection, params: Any, job_id: int, count: int) -> list[int]:
+    """Insert and return the new ids in row order. SQLite cannot order RETURNING under
+    executemany (SQLAlchemy then inserts row by row), but inside our BEGIN IMMEDIATE
+    transaction nobody else inserts, so the new rowids are this job's ids above the old maximum."""
+    if conn.dialect.name != "sqlite":
+        return list(conn.execute(insert(T).returning(T.c.id, sort_by_parameter_order=True), params).scalars())
+    before = conn.execute(select(func.coalesce(func.max(T.c.id), 0))).scalar_one()
+    cols, chunks = params
+    row = f"({', '.join('?' * len(cols))})"
+    for chunk in chunks:
+        # Column names come from our own constant list; values are bound parameters.
+        sql = f"INSERT INTO raw_leads ({', '.join(cols)}) VALUES {', '.join([row] * (len(chunk) // len(cols)))}"  # noqa: S608
+        conn.exec_driver_sql(sql, chunk)
     ids = list(conn.execute(select(T.c.id).where(T.c.id > before, T.c.import_job_id == job_id)
                             .order_by(T.c.id)).scalars())
-    assert len(ids) == len(rows)
+    assert len(ids) == count
     return ids
 
 
@@ -503,6 +522,9 @@ class _Writer:
         self._check()
         for pending in batch.creates:
             pending.dispatched = True
+        if batch.creates:
+            assert self.job.id is not None
+            batch.inserts = _insert_params(batch.creates, self.job.id, self.job.user_id, self.engine.dialect.name)
         self.queue.put(batch)
 
     def drain(self) -> None:
