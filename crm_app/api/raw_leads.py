@@ -24,12 +24,14 @@ def export_raw_leads(
     sort: str = "created_at",
     desc: str = "1",
     conditions: str = Query("[]", max_length=20_000),
+    import_job: str = Query("", alias="import", max_length=12),
 ) -> Response:
     try:
         parsed = json.loads(conditions)
         if not isinstance(parsed, list) or not all(isinstance(c, dict) for c in parsed):
             raise ValueError
-        query = ListQuery(search=search, conditions=parsed, sort=sort, descending=desc == "1")
+        query = ListQuery(search=search, conditions=parsed, sort=sort, descending=desc == "1",
+                          import_job_id=int(import_job) if import_job else None)
         with read_session() as session:
             data = raw_leads.export_xlsx(session, actor, query)
     except (ValueError, UserError) as exc:

@@ -20,6 +20,29 @@ def _card(label: rx.Var, value: rx.Var, href: rx.Var | str, test_id: str) -> rx.
                    href=href, underline="none", flex="1", min_width="200px")
 
 
+def _import_row(job: rx.Var) -> rx.Component:
+    """One import: its records in the list, its counts, and its skipped/failed rows to download."""
+    tr = AuthState.tr
+    return rx.vstack(
+        rx.hstack(rx.link("#", job["id"], " ", job["file"], href=job["records"], size="2", weight="medium",
+                          title=tr["dash.import.records"], class_name="import-records"),
+                  rx.spacer(), rx.text(job["user"], size="1", color_scheme="gray"), width="100%"),
+        rx.hstack(
+            rx.text(tr["wizard.created"], " ", job["created"], " · ", tr["wizard.overwritten"], " ",
+                    job["overwritten"], " · ", tr["wizard.merged"], " ", job["merged"], size="1",
+                    color_scheme="gray"),
+            rx.cond(job["skipped_file"] != "",
+                    rx.link(tr["wizard.skipped"], " ", job["skipped"], href=job["files"] + "skipped", size="1",
+                            is_external=True, color_scheme="amber"),
+                    rx.text(tr["wizard.skipped"], " ", job["skipped"], size="1", color_scheme="gray")),
+            rx.cond(job["failed_file"] != "",
+                    rx.link(tr["wizard.failed"], " ", job["failed"], href=job["files"] + "failed", size="1",
+                            is_external=True, color_scheme="red"),
+                    rx.text(tr["wizard.failed"], " ", job["failed"], size="1", color_scheme="gray")),
+            spacing="2", wrap="wrap"),
+        spacing="0", width="100%", padding_y="4px", border_bottom=f"1px solid {rx.color('gray', 4)}")
+
+
 def _controls() -> rx.Component:
     tr = AuthState.tr
     return rx.hstack(
@@ -94,12 +117,10 @@ def dashboard() -> rx.Component:
                 rx.text(m["channel"], size="2"), rx.spacer(), rx.text(m["hours"], size="2", weight="bold"),
                 width="100%")), rx.cond(S.medians.length() == 0, rx.text(tr["common.empty"], size="2",
                                                                           color_scheme="gray")), width="100%")),
-            _section(tr["dash.imports"], rx.vstack(rx.foreach(S.imports, lambda i: rx.hstack(
-                rx.text("#", i["id"], " ", i["file"], size="2"), rx.spacer(),
-                rx.text("+", i["created"], " · ↻", i["overwritten"], " · ⊕", i["merged"], " · ⤼", i["skipped"],
-                        " · ✕", i["failed"], size="1", color_scheme="gray"),
-                width="100%")), rx.cond(S.imports.length() == 0, rx.text(tr["common.empty"], size="2",
-                                                                          color_scheme="gray")), width="100%")),
+            _section(tr["dash.imports"], rx.vstack(rx.foreach(S.imports, _import_row),
+                                                   rx.cond(S.imports.length() == 0, rx.text(
+                                                       tr["common.empty"], size="2", color_scheme="gray")),
+                                                   width="100%")),
             columns=rx.breakpoints(initial="1", lg="2"), spacing="3", width="100%"),
         width="100%", spacing="4",
     )

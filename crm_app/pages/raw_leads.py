@@ -201,6 +201,11 @@ def raw_leads() -> rx.Component:
                 value=S.active_filter, on_change=S.choose_filter,
             ),
             _filter_popover(),
+            rx.cond(S.import_job != "", rx.badge(
+                AuthState.tr["list.import_filter"], " #", S.import_job,
+                rx.icon_button(rx.icon("x", size=12), size="1", variant="ghost", on_click=S.clear_import_filter,
+                               aria_label=AuthState.tr["list.import_filter_clear"]),
+                size="2", variant="surface", id="import-filter")),
             _columns_dialog(),
             align="center", wrap="wrap",
         ),

@@ -105,7 +105,13 @@ def compute(session: Session, actor: Actor, query: DashboardQuery, *, now: datet
     day = local_day(session, RawLead.created_at)
     # Filtering on the local day itself lets the expression index of migration 0003 serve the
     # range, the grouping order and every column the figures read.
-    scope = [] if user_id is None else [col(RawLead.assigned_to_id) == user_id]
+    owner: ColumnElement[Any] = col(RawLead.assigned_to_id)
+    if is_sqlite(session):
+        # "+ 0" hides the column from SQLite's planner, which otherwise walks the owner's whole
+        # history through ix_raw_leads_owner_created and reads the table (2x slower); the period's
+        # slice of the dashboard index holds every column the figures read.
+        owner = owner + 0
+    scope = [] if user_id is None else [owner == user_id]
     cohort = [day >= query.start, day <= query.end, *scope]
 
     facts = _facts(session, day, cohort)
@@ -219,6 +225,7 @@ def _imports(session: Session, lower: datetime, upper: datetime, user_id: int | 
     return [
         {"id": job.id, "file": job.original_name, "user": full_name, "status": job.status, "total": job.total,
          "created": job.created, "overwritten": job.overwritten, "merged": job.merged, "skipped": job.skipped,
-         "failed": job.failed, "started": job.started_at.astimezone(VN_TZ).isoformat(timespec="seconds")}
+         "failed": job.failed, "started": job.started_at.astimezone(VN_TZ).isoformat(timespec="seconds"),
+         "skipped_file": bool(job.skipped_file), "failed_file": bool(job.failed_file)}
         for job, full_name in session.execute(statement)
     ]

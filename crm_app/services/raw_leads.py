@@ -66,6 +66,7 @@ class ListQuery:
     descending: bool = True
     page: int = 1
     page_size: int = 50
+    import_job_id: int | None = None  # the records one import created (the dashboard's imports card)
 
 
 @dataclass
@@ -399,6 +400,8 @@ def _filtered(session: Session, actor: Actor, query: ListQuery) -> list[ColumnEl
     where = [_condition(c, fields) for c in query.conditions[:20]]
     if (clause := _search_clause(session, query.search)) is not None:
         where.append(clause)
+    if query.import_job_id is not None:
+        where.append(col(RawLead.import_job_id) == query.import_job_id)
     if (vis := _visible_clause(session, actor)) is not None:
         where.append(vis)
     return where

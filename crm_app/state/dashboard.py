@@ -87,7 +87,11 @@ class DashboardState(AuthState):
         self.arrivals_today = figures.arrivals_today
         self.conversion_rate = f"{100 * figures.conversion_rate:.1f}%"
         self.failing_events = -1 if figures.failing_events_24h is None else figures.failing_events_24h
-        self.imports = [{k: str(v) for k, v in imp.items()} for imp in figures.imports]
+        self.imports = [{**{k: str(v) for k, v in imp.items()},
+                         "skipped_file": "1" if imp["skipped_file"] else "",
+                         "failed_file": "1" if imp["failed_file"] else "",
+                         "records": f"{routes.RAW_LEADS}?" + urlencode({"import": imp["id"]}),
+                         "files": f"{routes.IMPORT_FILES}{imp['id']}/"} for imp in figures.imports]
 
     @rx.event
     def set_preset(self, value: str) -> None:

@@ -67,6 +67,7 @@ class RawLeadListState(AuthState):
     conditions: list[dict[str, str]] = []
     saved_filters: list[dict[str, str]] = []
     active_filter: str = NO_FILTER
+    import_job: str = ""  # "12": only the records import #12 created (?import=12)
     filter_fields: list[dict[str, str]] = []
     selected: list[str] = []
     users: list[dict[str, str]] = []
@@ -106,7 +107,8 @@ class RawLeadListState(AuthState):
     def _query(self) -> ListQuery:
         return ListQuery(search=self.search, conditions=conditions_for_service(self.conditions),
                          sort=self.sort, descending=self.descending, page=self.page,
-                         page_size=self.page_size)
+                         page_size=self.page_size,
+                         import_job_id=int(self.import_job) if self.import_job.isdigit() else None)
 
     def _refresh(self, actor: Actor) -> rx.event.EventSpec | None:
         try:
@@ -146,6 +148,7 @@ class RawLeadListState(AuthState):
         """Links from the dashboard open the list already filtered (?input_source=…&from=…)."""
         params = self.router.url.query_parameters
         rows: list[dict[str, str]] = []
+        self.import_job = params.get("import", "") if params.get("import", "").isdigit() else ""
         if params.get("input_source"):
             rows.append({"field": "input_source", "op": "eq", "value": params["input_source"], "value2": ""})
         if params.get("from") or params.get("to"):
@@ -230,6 +233,12 @@ class RawLeadListState(AuthState):
         return self.apply_filters()
 
     @rx.event
+    def clear_import_filter(self) -> rx.event.EventSpec | None:
+        self.import_job, self.page = "", 1
+        actor = self._actor()
+        return self._refresh(actor) if actor else None
+
+    @rx.event
     def apply_filters(self) -> rx.event.EventSpec | None:
         self.page = 1
         actor = self._actor()
@@ -238,6 +247,7 @@ class RawLeadListState(AuthState):
     @rx.event
     def clear_filters(self) -> rx.event.EventSpec | None:
         self.conditions, self.search, self.active_filter, self.page = [], "", NO_FILTER, 1
+        self.import_job = ""
         actor = self._actor()
         return self._refresh(actor) if actor else None
 
@@ -361,5 +371,6 @@ class RawLeadListState(AuthState):
         """The file is built and served by an authenticated API route, not through state."""
         params = urlencode({"search": self.search, "sort": self.sort,
                             "desc": "1" if self.descending else "0",
-                            "conditions": json.dumps(conditions_for_service(self.conditions))})
+                            "conditions": json.dumps(conditions_for_service(self.conditions)),
+                            "import": self.import_job})
         return rx.redirect(f"{routes.EXPORT_RAW_LEADS}?{params}", is_external=True)

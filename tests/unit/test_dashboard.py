@@ -59,7 +59,7 @@ def world(engine: Engine, demo_users: dict[str, int]) -> dict[str, int]:
             s.add(ChannelEvent(channel="zalo", event_key=f"{status}{age}", body=b"{}", status=status,
                                received_at=NOW - timedelta(hours=age)))
         s.add(ImportJob(user_id=h, status="done", original_name="khach.xlsx", total=10, created=5, overwritten=1,
-                        merged=2, skipped=1, failed=1, started_at=vn(19, 10)))
+                        merged=2, skipped=1, failed=1, started_at=vn(19, 10), failed_file="/private/x.xlsx"))
         s.add(ImportJob(user_id=admin, status="done", original_name="cu.xlsx", started_at=vn(1, 10)))
     return demo_users
 
@@ -116,7 +116,8 @@ def test_admin_sees_every_figure_for_seven_days(engine: Engine, world: dict[str,
     assert dash.failing_events_24h == 1
     assert dash.imports == [{"id": dash.imports[0]["id"], "file": "khach.xlsx", "user": "Nguyễn Thu Hường",
                              "status": "done", "total": 10, "created": 5, "overwritten": 1, "merged": 2,
-                             "skipped": 1, "failed": 1, "started": "2026-11-19T10:00:00+07:00"}]
+                             "skipped": 1, "failed": 1, "started": "2026-11-19T10:00:00+07:00",
+                             "skipped_file": False, "failed_file": True}]
 
 
 def test_admin_can_scope_to_one_user(engine: Engine, world: dict[str, int]) -> None:

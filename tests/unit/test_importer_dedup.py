@@ -231,3 +231,24 @@ def test_quick_search_follows_created_overwritten_and_undone_records(
     importer.undo_job(engine, actor(engine, "admin"), result.job_id)
     assert found("hai dang") == []
     assert found("cong ty cu") == ["Cũ"]
+
+
+def test_the_list_shows_the_records_one_import_created(engine: Engine, demo_users: dict[str, int],
+                                                       data_dir: Path, tmp_path: Path) -> None:
+    from sqlmodel import Session
+
+    from crm_app.services import raw_leads
+
+    existing(engine, demo_users["thuhuong"], first_name="Trước")
+    first = quick_import(engine, write_xlsx(tmp_path / "a.xlsx", [HEAD, ["", "An", "", "", ""]]))
+    second = quick_import(engine, write_xlsx(tmp_path / "b.xlsx", [HEAD, ["", "Bình", "", "", ""],
+                                                                     ["", "Chi", "", "", ""]]))
+    with Session(engine) as session:
+        def names(job_id: int | None) -> list[str]:
+            page = raw_leads.list_page(session, actor(engine, "admin"),
+                                       raw_leads.ListQuery(import_job_id=job_id), ["first_name"])
+            return sorted(r["first_name"] for r in page.rows)
+
+        assert names(first.job_id) == ["An"]
+        assert names(second.job_id) == ["Bình", "Chi"]
+        assert names(None) == ["An", "Bình", "Chi", "Trước"]
