@@ -57,5 +57,6 @@ def test_an_import_on_the_dashboard_opens_its_records_and_its_failed_rows(
     expect(page.get_by_text("Quyên Dashboard")).to_be_visible()
     expect(page.get_by_text("Khoa Dashboard")).to_be_visible()
     expect(page.locator("#range-label")).to_contain_text("1–2 / 2")
+    app_page.screenshot("raw-leads-import-filter")
     page.get_by_role("button", name="Bỏ lọc theo import").click()
     expect(page.locator("#import-filter")).to_have_count(0)
