@@ -148,7 +148,8 @@ class RawLeadListState(AuthState):
         """Links from the dashboard open the list already filtered (?input_source=…&from=…)."""
         params = self.router.url.query_parameters
         rows: list[dict[str, str]] = []
-        self.import_job = params.get("import", "") if params.get("import", "").isdigit() else ""
+        job = params.get("import", "")
+        self.import_job = job if job.isdigit() and len(job) <= 9 else ""  # an id, not an overflow
         if params.get("input_source"):
             rows.append({"field": "input_source", "op": "eq", "value": params["input_source"], "value2": ""})
         if params.get("from") or params.get("to"):
