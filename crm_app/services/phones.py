@@ -50,7 +50,8 @@ def normalise_phone(raw: object) -> str | None:
         return None
     if plus and not digits.startswith("84"):
         return _valid_e164("+" + digits)
-    if digits.startswith("84") and len(digits) in (11, 12):
+    # After "+", 84 is the country code whatever the length ("+846900000" is 069 00000, not 084…).
+    if plus or (digits.startswith("84") and len(digits) in (11, 12)):
         national = "0" + digits[2:]
     elif digits.startswith("0"):
         national = digits

@@ -40,3 +40,9 @@ def test_garbage_is_not_a_phone(raw: object) -> None:
 def test_display_form() -> None:
     assert display_phone("+84912345678") == "0912345678"
     assert display_phone(None) == ""
+
+
+def test_normalising_twice_changes_nothing_for_a_short_number() -> None:
+    # Found by the fuzz test: "+846900000" read back as 084 6900000.
+    assert normalise_phone("06900000") == "+846900000"
+    assert normalise_phone("+846900000") == "+846900000"
