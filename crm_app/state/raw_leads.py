@@ -110,6 +110,11 @@ class RawLeadListState(AuthState):
                          page_size=self.page_size,
                          import_job_id=int(self.import_job) if self.import_job.isdigit() else None)
 
+    def _refresh_for_caller(self) -> rx.event.EventSpec | None:
+        """Reload the page for the logged-in caller; nothing for an anonymous one."""
+        actor = self._actor()
+        return self._refresh(actor) if actor else None
+
     def _refresh(self, actor: Actor) -> rx.event.EventSpec | None:
         try:
             with read_session() as session:
@@ -168,8 +173,7 @@ class RawLeadListState(AuthState):
     def set_search(self, value: str) -> rx.event.EventSpec | None:
         self.search = value[:200]
         self.page = 1
-        actor = self._actor()
-        return self._refresh(actor) if actor else None
+        return self._refresh_for_caller()
 
     @rx.event
     def sort_by(self, key: str) -> rx.event.EventSpec | None:
@@ -179,21 +183,18 @@ class RawLeadListState(AuthState):
             self.descending = not self.descending
         else:
             self.sort, self.descending = key, key in ("created_at", "modified_at")
-        actor = self._actor()
-        return self._refresh(actor) if actor else None
+        return self._refresh_for_caller()
 
     @rx.event
     def go_to_page(self, page: int) -> rx.event.EventSpec | None:
         self.page = max(1, int(page))
-        actor = self._actor()
-        return self._refresh(actor) if actor else None
+        return self._refresh_for_caller()
 
     @rx.event
     def set_page_size(self, size: str) -> rx.event.EventSpec | None:
         if size.isdigit() and int(size) in raw_leads.PAGE_SIZES:
             self.page_size, self.page = int(size), 1
-        actor = self._actor()
-        return self._refresh(actor) if actor else None
+        return self._refresh_for_caller()
 
     # ------------------------------------------------------------ filters
 
@@ -236,21 +237,18 @@ class RawLeadListState(AuthState):
     @rx.event
     def clear_import_filter(self) -> rx.event.EventSpec | None:
         self.import_job, self.page = "", 1
-        actor = self._actor()
-        return self._refresh(actor) if actor else None
+        return self._refresh_for_caller()
 
     @rx.event
     def apply_filters(self) -> rx.event.EventSpec | None:
         self.page = 1
-        actor = self._actor()
-        return self._refresh(actor) if actor else None
+        return self._refresh_for_caller()
 
     @rx.event
     def clear_filters(self) -> rx.event.EventSpec | None:
         self.conditions, self.search, self.active_filter, self.page = [], "", NO_FILTER, 1
         self.import_job = ""
-        actor = self._actor()
-        return self._refresh(actor) if actor else None
+        return self._refresh_for_caller()
 
     @rx.event
     def save_filter(self, form: dict[str, Any]) -> rx.event.EventSpec | None:
