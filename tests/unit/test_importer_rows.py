@@ -140,3 +140,18 @@ def test_options_are_checked(engine: Engine, demo_users: dict[str, int], data_di
     with pytest.raises(UserError, match="Email"):
         importer.dry_run(engine, path=path, options=opts, actor=who)
     assert leads(engine) == []
+
+
+def test_text_with_tabs_newlines_and_backslashes_is_stored_as_written(engine: Engine, demo_users: dict[str, int],
+                                                                        data_dir: Path, tmp_path: Path) -> None:
+    # PostgreSQL receives rows through COPY's text format, where these characters are syntax.
+    description = "Gọi lại\tsau 17h\nghi chú: C:\\khach\\N\nhết"
+    path = write_xlsx(tmp_path / "esc.xlsx", [
+        ["Họ", "Tên", "Mô tả", "Công ty"],
+        ["Nguyễn\\Văn", "An", description, "\\N"],
+        ["Trần", "Bình", "", ""],
+    ])
+    assert quick_import(engine, path).created == 2
+    first, second = leads(engine)
+    assert (first.last_name, first.description, first.company) == ("Nguyễn\\Văn", description, "\\N")
+    assert (second.last_name, second.description, second.company) == ("Trần", None, None)
