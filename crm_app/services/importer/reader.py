@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from crm_app.i18n import UserError
 from crm_app.services.importer.preflight import check_xlsx, file_kind
@@ -66,7 +67,7 @@ class ParsedFile:
         assert self._temp is not None
         with self._temp.open("rb") as fh:
             while True:
-                tag, *payload = marshal.load(fh)  # noqa: S302 - our own child wrote it
+                tag, *payload = _read_record(fh)
                 if tag == "B":
                     yield payload[0]
                 elif tag == "D":
@@ -87,6 +88,12 @@ class ParsedFile:
                     batch = []
             if batch:
                 yield batch
+
+
+def _read_record(fh: BinaryIO) -> tuple[Any, ...]:
+    """One record as parse_child.py frames it."""
+    size = int.from_bytes(fh.read(8), "little")
+    return marshal.loads(fh.read(size))  # type: ignore[no-any-return]  # noqa: S302 - our own child wrote it
 
 
 def _revive(value: object) -> object:
@@ -166,7 +173,7 @@ def parse_file(path: Path, *, row_limit: int, while_parsing: Callable[[], None] 
             raise UserError("import.file.corrupt")
         total = int(out.decode().strip())
         with temp.open("rb") as fh:
-            tag, header_values, header_row = marshal.load(fh)  # noqa: S302
+            tag, header_values, header_row = _read_record(fh)
         if header_row != 1 or tag != "H":
             raise UserError("import.file.empty_header")
         headers = _headers(header_values)
