@@ -17,7 +17,8 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from openpyxl.utils import get_column_letter
-from sqlmodel import Session, select
+from sqlalchemy import select
+from sqlmodel import Session
 
 from crm_app.models import ImportRowIssue
 from crm_app.settings import get_settings
@@ -49,9 +50,10 @@ def safe_text(value: str) -> tuple[str, bool]:
 
 def write_issue_file(session: Session, job_id: int, kind: str, headers: list[str]) -> str | None:
     """Write the job's `kind` rows (skipped | failed) to a new file; None when there are none."""
-    query = (select(ImportRowIssue).where(ImportRowIssue.job_id == job_id, ImportRowIssue.kind == kind)
-             .order_by(ImportRowIssue.row_number, ImportRowIssue.id))
-    if session.exec(query.limit(1)).first() is None:
+    issues = ImportRowIssue.__table__  # type: ignore[attr-defined]
+    where = (issues.c.job_id == job_id, issues.c.kind == kind)
+    conn = session.connection()
+    if conn.execute(select(issues.c.id).where(*where).limit(1)).first() is None:
         return None
     path = results_dir() / f"import-{job_id}-{kind}-{secrets.token_hex(8)}.xlsx"
     letters = [get_column_letter(i) for i in range(1, len(headers) + 3)]
@@ -64,20 +66,20 @@ def write_issue_file(session: Session, job_id: int, kind: str, headers: list[str
             number = 1
             last_id = 0
             while True:  # in pages: a failed import of 100k rows must not load them all at once
-                page = list(session.exec(query.where(ImportRowIssue.id > last_id)
-                                         .order_by(None).order_by(ImportRowIssue.id).limit(5000)))
+                page = conn.execute(
+                    select(issues.c.id, issues.c.row_number, issues.c["values"], issues.c.reason)
+                    .where(*where, issues.c.id > last_id).order_by(issues.c.id).limit(5000)).all()
                 if not page:
                     break
-                last_id = page[-1].id or 0
+                last_id = page[-1][0]
                 chunk = []
-                for issue in page:
-                    values = [("" if v is None else str(v)) for v in issue.values]
+                for _id, row_number, raw, reason in page:
+                    values = [("" if v is None else str(v)) for v in raw]
                     values += [""] * (len(headers) - len(values))
                     cut = [CUT_NOTE.format(header=h) for h, v in zip(headers, values, strict=False)
                            if len(v) > MAX_CELL]
                     number += 1
-                    reason = " ".join([issue.reason, *cut])
-                    chunk.append(_row(number, letters, [*values, str(issue.row_number), reason]))
+                    chunk.append(_row(number, letters, [*values, str(row_number), " ".join([reason, *cut])]))
                 fh.write(b"".join(chunk))
             fh.write(_SHEET_TAIL)
     return str(path)
