@@ -2,9 +2,10 @@
 
 Throughput comes from doing per-row work in Python over dicts and sets (the dedup index is
 loaded once, in chunks, as normalised keys → record ids) and talking to the database once per
-batch: a Core executemany insert/update plus the job's counters and checkpoint, all in one
-transaction. A crash therefore leaves whole batches only, and the checkpoint (the last file row
-committed) tells a resumed run where to start, so no row is imported twice.
+batch: the inserts (multi-row INSERT on SQLite, COPY on PostgreSQL), a Core update of matched
+records, the rows' issues, and the job's counters and checkpoint, all in one transaction. A crash
+therefore leaves whole batches only, and the checkpoint (the last file row committed) tells a
+resumed run where to start, so no row is imported twice.
 """
 
 from __future__ import annotations
@@ -370,7 +371,7 @@ def _insert_params(creates: list[Pending], job_id: int, user_id: int, dialect: s
     """The rows to insert, ready for the driver; built on the planning thread, so the writer
     thread spends its time in the database rather than waiting for the GIL. SQLite gets flat
     parameter tuples for multi-row statements, stored the way SQLAlchemy's SQLite types store
-    them (JSON text, ISO dates); PostgreSQL a tuple per row for psycopg2's execute_values."""
+    them (JSON text, ISO dates); PostgreSQL lines of COPY text (see `_copy_line`)."""
     now = utcnow()
     rows = []
     for pending in creates:
