@@ -155,9 +155,11 @@ def _import_child(url: str, path: Path) -> None:
     elapsed = time.perf_counter() - start
     with write_session(engine) as session:
         importer.release_lock(session, actor, job_id)
-    # ru_maxrss is in KiB on Linux; children = the parser process
-    rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-              resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    # This process's own peak is VmHWM: its ru_maxrss also counts the bench process it was
+    # spawned from (Linux keeps the pre-exec high-water mark). Children = the parser process. KiB.
+    own = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
+               if line.startswith("VmHWM:"))
+    rss = max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     print(json.dumps({"elapsed": elapsed, "rss_mb": rss / 1024, "created": result.created,
                       "skipped": result.skipped, "failed": result.failed, "total": result.total}))
 
