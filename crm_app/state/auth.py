@@ -54,6 +54,11 @@ class AuthState(rx.State):
             self.is_admin = actor.is_admin
         return actor
 
+    def _admin(self) -> Actor | None:
+        """The caller when logged in as an admin; None for anyone else (admin pages load nothing)."""
+        actor = self._actor()
+        return actor if actor is not None and actor.is_admin else None
+
     def _t(self, key: str, **params: object) -> str:
         return t(key, self.locale, **params)
 

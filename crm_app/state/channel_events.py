@@ -18,8 +18,8 @@ class ChannelEventsState(AuthState):
 
     @rx.event
     def load(self) -> None:
-        actor = self._actor()
-        if actor is None or not actor.is_admin:
+        actor = self._admin()
+        if actor is None:
             return
         with read_session() as session:
             found = channel_events.recent(session, actor,

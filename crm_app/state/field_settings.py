@@ -21,8 +21,8 @@ class FieldSettingsState(AuthState):
 
     @rx.event
     def load(self) -> None:
-        actor = self._actor()
-        if actor is None or not actor.is_admin:
+        actor = self._admin()
+        if actor is None:
             return
         with read_session() as session:
             customs = field_settings.custom_fields(session)

@@ -17,8 +17,8 @@ class FormsState(AuthState):
 
     @rx.event
     def load(self) -> None:
-        actor = self._actor()
-        if actor is None or not actor.is_admin:
+        actor = self._admin()
+        if actor is None:
             return
         with read_session() as session:
             found = forms.list_forms(session, actor)

@@ -34,8 +34,8 @@ class SyncConfigState(AuthState):
 
     @rx.event
     def load(self) -> None:
-        actor = self._actor()
-        if actor is None or not actor.is_admin:
+        actor = self._admin()
+        if actor is None:
             return
         with read_session() as session:
             settings = sync_rules.load_config(session)
