@@ -49,6 +49,7 @@ DATA_COLUMNS = ("salutation", "last_name", "first_name", "mobile", "phone", "ema
                 "website", "lead_source", "customer_type", "birthday", "street", "ward", "district",
                 "province", "country", "description", "assigned_to_id", "status")
 DERIVED = ("email_key", "search_text", "custom", "modified_at", "modified_by_id")
+ISSUE_COLUMNS = ("job_id", "kind", "row_number", "values", "reason")
 INDEX_CHUNK = 50_000
 MAX_REASONS = 20
 # Bound parameters per SQLite statement (the library's compile-time maximum, 32,766 by default).
@@ -209,7 +210,9 @@ class _Batch:
         ("created", "overwritten", "skipped", "merged", "failed"), 0))
     last_row: int = 0
     rows: int = 0
-    inserts: Any = None  # the creates as insert parameters, built by `_Writer.put` (see `_insert_params`)
+    # Built by `_Writer.put` for the driver (see `_Rows`): the creates, and the issues.
+    inserts: _Rows | None = None
+    issue_rows: _Rows | None = None
 
 
 class _Planner:
@@ -357,72 +360,103 @@ def _write_batch(conn: Connection, job: ImportJob, batch: _Batch, user_id: int, 
                      [{c: r[c] for c in (*cols, "_id")} for r in current.values()])
         if changes:
             conn.execute(insert(ImportChange.__table__), changes)  # type: ignore[attr-defined]
-    if batch.creates:
-        new_ids = _insert_ids(conn, batch.inserts, job.id, len(batch.creates))
+    if batch.inserts:
+        new_ids = _insert_ids(conn, batch.inserts, job.id)
         for pending, rid in zip(batch.creates, new_ids, strict=True):
             if pending.key is not None and planner.index.get(pending.key) is pending:
                 planner.created_rows[rid] = pending.row_number  # before the index swap: same reason either way
                 planner.index[pending.key] = [(now, rid)]
-    if batch.issues:
-        conn.execute(insert(ImportRowIssue.__table__), [{"job_id": job.id, **i} for i in batch.issues])  # type: ignore[attr-defined]
+    if batch.issue_rows:
+        batch.issue_rows.insert(conn, "import_row_issues")
 
 
-def _insert_params(creates: list[Pending], job_id: int, user_id: int, dialect: str) -> Any:
+def _insert_params(creates: list[Pending], job_id: int, user_id: int, dialect: str) -> _Rows:
     """The rows to insert, ready for the driver; built on the planning thread, so the writer
-    thread spends its time in the database rather than waiting for the GIL. SQLite gets flat
-    parameter tuples for multi-row statements, stored the way SQLAlchemy's SQLite types store
-    them (JSON text, ISO dates); PostgreSQL lines of COPY text (see `_copy_line`)."""
+    thread spends its time in the database rather than waiting for the GIL. Values are stored
+    the way SQLAlchemy's types store them (JSON text, ISO dates and timestamps)."""
     now = utcnow()
+    stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else now.isoformat()
     rows = []
     for pending in creates:
         values = dict.fromkeys(DATA_COLUMNS)
         values.update(custom={}, status=STATUS_NEW, assigned_to_id=user_id, input_source=INPUT_IMPORT,
-                      import_job_id=job_id, created_at=now, modified_at=now, created_by_id=user_id,
-                      modified_by_id=user_id)
+                      import_job_id=job_id, created_by_id=user_id, modified_by_id=user_id)
         values.update(pending.values)
         _derive(values)
+        values["custom"] = json.dumps(values["custom"])
+        values["created_at"] = values["modified_at"] = stamp
+        if values["birthday"] is not None:
+            values["birthday"] = values["birthday"].isoformat()
         rows.append(values)
     cols = tuple(rows[0])
-    if dialect != "sqlite":
-        stamp = now.isoformat()
-        for row in rows:
-            row["custom"] = json.dumps(row["custom"])
-            row["created_at"] = row["modified_at"] = stamp
-            if row["birthday"] is not None:
-                row["birthday"] = row["birthday"].isoformat()
-        getter = itemgetter(*cols)
-        return cols, [_copy_line(getter(r)) for r in rows]
-    stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")
-    for row in rows:
-        row["custom"] = json.dumps(row["custom"])
-        row["created_at"] = row["modified_at"] = stamp
-        if row["birthday"] is not None:
-            row["birthday"] = row["birthday"].isoformat()
-    # Many rows per statement, not executemany: SQLite opens the search index (the FTS5 trigger's
-    # virtual table) once per statement, and that, per row, cost more than the insert itself.
-    per_statement = max(1, _SQLITE_VARIABLES // len(cols))
-    getter = itemgetter(*cols)
-    return cols, [tuple(v for r in rows[i:i + per_statement] for v in getter(r))
-                  for i in range(0, len(rows), per_statement)]
+    return _Rows.of(cols, list(map(itemgetter(*cols), rows)), dialect)
 
 
-def _insert_ids(conn: Connection, params: Any, job_id: int, count: int) -> list[int]:
+def _issue_params(issues: list[dict[str, Any]], job_id: int, dialect: str) -> _Rows:
+    rows = [(job_id, i["kind"], i["row_number"], json.dumps(i["values"], ensure_ascii=False), i["reason"])
+            for i in issues]
+    return _Rows.of(ISSUE_COLUMNS, rows, dialect)
+
+
+@dataclass
+class _Rows:
+    """Rows for one table in the driver's own form. SQLite: flat parameter tuples for multi-row
+    INSERTs (not executemany: SQLite opens the search index, the FTS5 trigger's virtual table,
+    once per statement, and that, per row, cost more than the insert itself). PostgreSQL: lines
+    of COPY text (see `_copy_line`)."""
+
+    cols: tuple[str, ...]
+    chunks: list[tuple[Any, ...]] | list[str]
+    count: int
+
+    @classmethod
+    def of(cls, cols: tuple[str, ...], rows: list[tuple[Any, ...]], dialect: str) -> _Rows:
+        if dialect != "sqlite":
+            return cls(cols, [_copy_line(r) for r in rows], len(rows))
+        per_statement = max(1, _SQLITE_VARIABLES // len(cols))
+        return cls(cols, [tuple(v for r in rows[i:i + per_statement] for v in r)
+                          for i in range(0, len(rows), per_statement)], len(rows))
+
+    def insert(self, conn: Connection, table: str, ids: list[int] | None = None) -> None:
+        """Insert every row; on PostgreSQL `ids`, if given, become the rows' id column."""
+        if conn.dialect.name == "sqlite":
+            row = f"({', '.join('?' * len(self.cols))})"
+            for chunk in self.chunks:
+                # Table and column names come from our own constants; values are bound parameters.
+                values = ", ".join([row] * (len(chunk) // len(self.cols)))
+                conn.exec_driver_sql(f"INSERT INTO {table} ({_names(self.cols)}) VALUES {values}", chunk)  # noqa: S608
+            return
+        cols, lines = self.cols, self.chunks
+        if ids is not None:
+            cols, lines = ("id", *cols), [f"{rid}\t{line}" for rid, line in zip(ids, lines, strict=True)]
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        # COPY, not INSERT: the server neither parses nor plans statements, and the driver does no
+        # per-parameter work (SQLAlchemy's cost as much as the server's insert).
+        data = io.StringIO("".join(f"{line}\n" for line in lines))  # type: ignore[union-attr]
+        cursor.copy_expert(f"COPY {table} ({_names(cols)}) FROM STDIN", data, size=1 << 20)
+        cursor.close()
+
+
+def _names(cols: tuple[str, ...]) -> str:
+    return ", ".join(f'"{c}"' for c in cols)  # quoted: "values" is a keyword
+
+
+def _insert_ids(conn: Connection, rows: _Rows, job_id: int) -> list[int]:
     """Insert and return the new ids in row order. SQLite cannot order RETURNING under
     executemany (SQLAlchemy then inserts row by row), but inside our BEGIN IMMEDIATE
     transaction nobody else inserts, so the new rowids are this job's ids above the old maximum.
     PostgreSQL: the ids are drawn from the sequence first, so no RETURNING order is relied on."""
     if conn.dialect.name != "sqlite":
-        return _insert_ids_postgres(conn, params, count)
+        ids = list(conn.exec_driver_sql(
+            "SELECT nextval(pg_get_serial_sequence('raw_leads', 'id')) FROM generate_series(1, %(n)s)",
+            {"n": rows.count}).scalars())
+        rows.insert(conn, "raw_leads", ids)
+        return ids
     before = conn.execute(select(func.coalesce(func.max(T.c.id), 0))).scalar_one()
-    cols, chunks = params
-    row = f"({', '.join('?' * len(cols))})"
-    for chunk in chunks:
-        # Column names come from our own constant list; values are bound parameters.
-        sql = f"INSERT INTO raw_leads ({', '.join(cols)}) VALUES {', '.join([row] * (len(chunk) // len(cols)))}"  # noqa: S608
-        conn.exec_driver_sql(sql, chunk)
+    rows.insert(conn, "raw_leads")
     ids = list(conn.execute(select(T.c.id).where(T.c.id > before, T.c.import_job_id == job_id)
                             .order_by(T.c.id)).scalars())
-    assert len(ids) == count
+    assert len(ids) == rows.count
     return ids
 
 
@@ -435,20 +469,6 @@ def _copy_line(values: tuple[Any, ...]) -> str:
     return "\t".join([
         "\\N" if v is None else (v if v.isprintable() and "\\" not in v else v.translate(_COPY_ESCAPES))
         if type(v) is str else str(v) for v in values])
-
-
-def _insert_ids_postgres(conn: Connection, params: Any, count: int) -> list[int]:
-    cols, lines = params
-    ids = list(conn.exec_driver_sql(
-        "SELECT nextval(pg_get_serial_sequence('raw_leads', 'id')) FROM generate_series(1, %(n)s)",
-        {"n": count}).scalars())
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    # COPY, not INSERT: the server neither parses nor plans statements, and the driver does no
-    # per-parameter work (SQLAlchemy's cost as much as the server's insert).
-    data = io.StringIO("".join(f"{rid}\t{line}\n" for rid, line in zip(ids, lines, strict=True)))
-    cursor.copy_expert(f"COPY raw_leads (id, {', '.join(cols)}) FROM STDIN", data, size=1 << 20)
-    cursor.close()
-    return ids
 
 
 def _regroup(parsed: ParsedFile, start_after: int, size: int) -> Iterator[list[tuple[int, list[object]]]]:
@@ -561,6 +581,9 @@ class _Writer:
         if batch.creates:
             assert self.job.id is not None
             batch.inserts = _insert_params(batch.creates, self.job.id, self.job.user_id, self.engine.dialect.name)
+        if batch.issues:
+            assert self.job.id is not None
+            batch.issue_rows = _issue_params(batch.issues, self.job.id, self.engine.dialect.name)
         self.queue.put(batch)
 
     def drain(self) -> None:
