@@ -413,9 +413,17 @@ class _Rows:
     def of(cls, cols: tuple[str, ...], rows: list[tuple[Any, ...]], dialect: str) -> _Rows:
         if dialect != "sqlite":
             return cls(cols, [_copy_line(r) for r in rows], len(rows))
-        per_statement = max(1, _SQLITE_VARIABLES // len(cols))
-        return cls(cols, [tuple(v for r in rows[i:i + per_statement] for v in r)
-                          for i in range(0, len(rows), per_statement)], len(rows))
+        # Statements of a power-of-two number of rows: the driver caches each distinct statement,
+        # compiled (one of 4096 rows holds some 15 MB), so any row count would pile up dozens.
+        # Up to 4096 rows, or what the library's parameter limit allows: longer ones gain nothing.
+        size = min(4096, 1 << ((_SQLITE_VARIABLES // len(cols)).bit_length() - 1))
+        chunks, start = [], 0
+        while start < len(rows):
+            while size > len(rows) - start:
+                size //= 2
+            chunks.append(tuple(v for r in rows[start:start + size] for v in r))
+            start += size
+        return cls(cols, chunks, len(rows))
 
     def insert(self, conn: Connection, table: str, ids: list[int] | None = None) -> None:
         """Insert every row; on PostgreSQL `ids`, if given, become the rows' id column."""
@@ -601,21 +609,22 @@ class _Writer:
             raise self.error
 
     def _run(self) -> None:
-        while True:
-            batch = self.queue.get()
-            try:
-                if batch is None:
-                    return
-                if self.error is None:
-                    self._commit(batch)
-            except BaseException as exc:  # handed to the planning thread, which raises it
-                self.error = exc
-            finally:
-                self.queue.task_done()
+        with self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn:
+            while True:
+                batch = self.queue.get()
+                try:
+                    if batch is None:
+                        return
+                    if self.error is None:
+                        self._commit(conn, batch)
+                except BaseException as exc:  # handed to the planning thread, which raises it
+                    self.error = exc
+                finally:
+                    self.queue.task_done()
 
-    def _commit(self, batch: _Batch) -> None:
+    def _commit(self, conn: Connection, batch: _Batch) -> None:
         job, jobs = self.job, ImportJob.__table__  # type: ignore[attr-defined]
-        with self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
+        with conn.begin():
             status = conn.execute(select(jobs.c.status).where(jobs.c.id == job.id).with_for_update()).scalar()
             if status != "running":
                 raise UserError("import.job.stopped")
