@@ -160,12 +160,14 @@ def _db_column(fd: FieldDef) -> str:
 
 @dataclass
 class Pending:
-    """A record this run will create, not yet committed (or, in a dry run, never)."""
+    """A record this run creates from a file row: its values until they are handed to the
+    writer (`dispatched`; a dry run never hands them over), then its id once committed."""
 
     row_number: int
     values: dict[str, Any]
     key: tuple[Any, ...] | None = None
-    dispatched: bool = False  # handed to the writer: changing `values` now would be lost
+    dispatched: bool = False
+    record_id: int | None = None
 
 
 Match = Pending | list[tuple[Any, int]]  # pending create, or CRM (modified_at, id) newest first
@@ -226,7 +228,6 @@ class _Planner:
         self.labels = ", ".join(f.label_vi for f in self.dedup)
         self.index = index
         self.width = width
-        self.created_rows: dict[int, int] = {}  # record id → file row, for records this job created
         self.drain: Callable[[], None] = lambda: None
 
     def plan(self, rows: list[tuple[int, list[object]]]) -> _Batch:
@@ -250,7 +251,8 @@ class _Planner:
             action = self.options.on_duplicate
             if isinstance(match, Pending) and match.dispatched and action != "skip":
                 self.drain()  # its insert is committed now: update that record by id
-                match = self.index[key]
+                assert match.record_id is not None
+                match = self.index[key] = [(None, match.record_id)]
             if isinstance(match, Pending):
                 if action == "skip":
                     self._issue(batch, "skipped", number, raw,
@@ -262,10 +264,7 @@ class _Planner:
                 continue
             ids = [rid for _m, rid in match]
             if action == "skip":
-                first_row = self.created_rows.get(ids[0])
-                reason = (t("import.dup.file", row=first_row, fields=self.labels) if first_row else
-                          t("import.dup.crm", ids=_id_list(ids), fields=self.labels))
-                self._issue(batch, "skipped", number, raw, reason)
+                self._issue(batch, "skipped", number, raw, t("import.dup.crm", ids=_id_list(ids), fields=self.labels))
                 batch.counts["skipped"] += 1
                 continue
             batch.updates.append((ids[0], row.values, number))
@@ -335,7 +334,7 @@ def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, date | datetime) else v for k, v in values.items()}
 
 
-def _write_batch(conn: Connection, job: ImportJob, batch: _Batch, user_id: int, planner: _Planner) -> None:
+def _write_batch(conn: Connection, job: ImportJob, batch: _Batch, user_id: int) -> None:
     assert job.id is not None
     now = utcnow()
     if batch.updates:
@@ -361,11 +360,8 @@ def _write_batch(conn: Connection, job: ImportJob, batch: _Batch, user_id: int, 
         if changes:
             conn.execute(insert(ImportChange.__table__), changes)  # type: ignore[attr-defined]
     if batch.inserts:
-        new_ids = _insert_ids(conn, batch.inserts, job.id)
-        for pending, rid in zip(batch.creates, new_ids, strict=True):
-            if pending.key is not None and planner.index.get(pending.key) is pending:
-                planner.created_rows[rid] = pending.row_number  # before the index swap: same reason either way
-                planner.index[pending.key] = [(now, rid)]
+        for pending, rid in zip(batch.creates, _insert_ids(conn, batch.inserts, job.id), strict=True):
+            pending.record_id = rid
     if batch.issue_rows:
         batch.issue_rows.insert(conn, "import_row_issues")
 
@@ -383,7 +379,7 @@ def _insert_params(creates: list[Pending], job_id: int, user_id: int, dialect: s
                       import_job_id=job_id, created_by_id=user_id, modified_by_id=user_id)
         values.update(pending.values)
         _derive(values)
-        values["custom"] = json.dumps(values["custom"])
+        values["custom"] = json.dumps(values["custom"]) if values["custom"] else "{}"
         values["created_at"] = values["modified_at"] = stamp
         if values["birthday"] is not None:
             values["birthday"] = values["birthday"].isoformat()
@@ -574,9 +570,9 @@ class _Writer:
     C code and the network wait for PostgreSQL release the GIL) overlaps planning the next batch.
     Each batch is one transaction with the job's counters and checkpoint."""
 
-    def __init__(self, engine: Engine, job: ImportJob, planner: _Planner, progress: Progress | None,
+    def __init__(self, engine: Engine, job: ImportJob, progress: Progress | None,
                  pause: float) -> None:
-        self.engine, self.job, self.planner, self.progress, self.pause = engine, job, planner, progress, pause
+        self.engine, self.job, self.progress, self.pause = engine, job, progress, pause
         self.queue: queue.Queue[_Batch | None] = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name=f"import-{job.id}", daemon=True)
@@ -584,11 +580,11 @@ class _Writer:
 
     def put(self, batch: _Batch) -> None:
         self._check()
-        for pending in batch.creates:
-            pending.dispatched = True
         if batch.creates:
             assert self.job.id is not None
             batch.inserts = _insert_params(batch.creates, self.job.id, self.job.user_id, self.engine.dialect.name)
+        for pending in batch.creates:  # from now on only its id matters, and memory is freed
+            pending.dispatched, pending.values = True, {}
         if batch.issues:
             assert self.job.id is not None
             batch.issue_rows = _issue_params(batch.issues, self.job.id, self.engine.dialect.name)
@@ -628,7 +624,7 @@ class _Writer:
             status = conn.execute(select(jobs.c.status).where(jobs.c.id == job.id).with_for_update()).scalar()
             if status != "running":
                 raise UserError("import.job.stopped")
-            _write_batch(conn, job, batch, job.user_id, self.planner)
+            _write_batch(conn, job, batch, job.user_id)
             _add_counts(job, batch.counts)
             job.checkpoint, job.processed = batch.last_row, job.processed + batch.rows
             conn.execute(update(jobs).where(jobs.c.id == job.id).values(
@@ -677,7 +673,7 @@ def run_job(engine: Engine, job_id: int, progress: Progress | None = None, *,
             job.total = parsed.total
             if progress:
                 progress(job.processed, job.total)
-            writer = _Writer(engine, job, planner, progress, settings.import_batch_pause)
+            writer = _Writer(engine, job, progress, settings.import_batch_pause)
             planner.drain = writer.drain
             try:
                 for rows in _regroup(parsed, job.checkpoint, size):
