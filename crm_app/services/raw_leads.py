@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from openpyxl import Workbook
-from sqlalchemy import ColumnElement, and_, column, delete, false, func, or_, table, update
+from sqlalchemy import ColumnElement, and_, column, delete, false, func, or_, table, text, update
 from sqlmodel import Session, col, select
 
 from crm_app.db import is_sqlite
@@ -372,27 +372,27 @@ def _condition(cond: dict[str, Any], fields: dict[str, FieldDef]) -> ColumnEleme
     return column.contains(text, autoescape=True)
 
 
-_FTS = table("raw_leads_fts", column("rowid"), column("search_text"))
+_FTS = table("raw_leads_fts", column("rowid"))
 
 
 def _search_clause(session: Session, search: str) -> ColumnElement[bool] | None:
     """Every word must occur in the folded name/phones/email/company.
 
-    On PostgreSQL the pg_trgm index serves the LIKE itself. On SQLite, words of three characters
-    or more first narrow the rows through the FTS5 trigram index (migrations 0002 and 0004),
-    asked with a plain LIKE: one with ESCAPE would not use the index, and an unescaped % or _ in
-    a word only widens that step; the escaped LIKE on the row then decides."""
+    On SQLite, words of three characters or more go through the FTS5 trigram index (see
+    migration 0002); on PostgreSQL the pg_trgm index serves the LIKE itself."""
     search = search.strip()
     if not search:
         return None
     phone = normalise_phone(search)
     words = [fold(phone)] if phone is not None else fold(search).split()[:6]
-    likes = and_(*[col(RawLead.search_text).contains(word, autoescape=True) for word in words])
+    likes = [col(RawLead.search_text).contains(word, autoescape=True) for word in words]
     indexed = [w for w in words if len(w) >= 3]
     if not indexed or not is_sqlite(session):
-        return likes
-    fts_ids = select(_FTS.c.rowid).where(*[_FTS.c.search_text.like(f"%{w}%") for w in indexed])
-    return and_(col(RawLead.id).in_(fts_ids), likes)
+        return and_(*likes)
+    match = " AND ".join('"' + w.replace('"', '""') + '"' for w in indexed)
+    fts_ids = select(_FTS.c.rowid).where(text("raw_leads_fts MATCH :fts_query").bindparams(fts_query=match))
+    short = [like for w, like in zip(words, likes, strict=True) if len(w) < 3]
+    return and_(col(RawLead.id).in_(fts_ids), *short)
 
 
 def _filtered(session: Session, actor: Actor, query: ListQuery) -> list[ColumnElement[bool]]:
