@@ -17,11 +17,8 @@ import argparse
 import hashlib
 import hmac
 import json
-import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -39,6 +36,7 @@ from crm_app.db import get_engine, normalise_url, write_session  # noqa: E402
 from crm_app.models import ChannelEvent, FormConfig, Lead  # noqa: E402
 from crm_app.services import migrations  # noqa: E402
 from crm_app.services.demo import ensure_demo_users  # noqa: E402
+from tests.apprunner import start_api  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"  # only to CREATE DATABASE crm_bench
@@ -56,12 +54,6 @@ class Delivery:
     path: str
     body: bytes
     headers: dict[str, str]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def prepare(kind: str, workdir: Path) -> str:
@@ -107,27 +99,6 @@ def deliveries(total: int, seed: int = 7, offset: int = 0, repeat: bool = True) 
     sent = made + [rng.choice(made) for _ in range(total - unique)]
     rng.shuffle(sent)
     return sent, unique
-
-
-def serve(url: str, workdir: Path, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "CRM_DATA_DIR": str(workdir),
-           "CRM_CHATBOT_SECRET_HANA": HANA_SECRET, "CRM_WEBHOOK_RATE": "100000", "CRM_WEBHOOK_BURST": "100000"}
-    log = (workdir / "server.log").open("wb")
-    proc = subprocess.Popen(  # noqa: S603 - fixed argv, loopback only
-        [str(ROOT / ".venv" / "bin" / "granian"), "--interface", "asgi", "--factory", "crm_app.api:build_api",
-         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    proc.terminate()
-    raise RuntimeError(f"server did not start: {(workdir / 'server.log').read_text()[-2000:]}")
 
 
 def send_all(base: str, batch: list[Delivery], senders: int, rate: float | None
@@ -188,7 +159,7 @@ def run(kind: str, args: argparse.Namespace, rate: float | None) -> bool:
         batch, unique = deliveries(args.deliveries)
         warmup, _ = deliveries(WARMUP, offset=90_000, repeat=False)
         unique += WARMUP
-        proc, base = serve(url, workdir, args.workers)
+        proc, base = start_api(url, workdir, workers=args.workers, extra_env={"CRM_CHATBOT_SECRET_HANA": HANA_SECRET})
         try:
             _, warmup_errors, _ = send_all(base, warmup, args.senders, rate)
             latencies, errors, wall = send_all(base, batch, args.senders, rate)

@@ -1,5 +1,6 @@
 """Build and start the real app (`reflex run --env prod --single-port`) on a free port
-with a throw-away SQLite database, exactly as `make run` does."""
+with a throw-away SQLite database, exactly as `make run` does; or its API alone under granian,
+the ASGI server Reflex itself runs, with as many workers as asked (`start_api`)."""
 
 from __future__ import annotations
 
@@ -86,3 +87,27 @@ def start_app(workdir: Path, extra_env: dict[str, str] | None = None,
         time.sleep(1)
     app.stop()
     raise RuntimeError(f"app did not start in {timeout}s:\n{log_path.read_text()[-4000:]}")
+
+
+def start_api(database_url: str, workdir: Path, *, workers: int = 1, extra_env: dict[str, str] | None = None,
+              timeout: float = 60) -> tuple[subprocess.Popen[bytes], str]:
+    """`crm_app.api.build_api()` on a free port; returns once it answers /api/health at all
+    (503 too: a test may start it with its database down). Webhook rate limits are lifted."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "CRM_DATA_DIR": str(workdir),
+           "CRM_WEBHOOK_RATE": "100000", "CRM_WEBHOOK_BURST": "100000", **(extra_env or {})}
+    log_path = workdir / f"api-{port}.log"
+    process = subprocess.Popen(  # noqa: S603 - fixed argv, loopback only
+        [str(VENV_BIN / "granian"), "--interface", "asgi", "--factory", "crm_app.api:build_api",
+         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            httpx.get(f"{base}/api/health", timeout=2)
+            return process, base
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    process.terminate()
+    raise RuntimeError(f"the API did not start:\n{log_path.read_text()[-2000:]}")

@@ -26,7 +26,7 @@ from crm_app.models import User
 from crm_app.services import importer, migrations, sync_rules
 from crm_app.services.auth import Actor
 from crm_app.services.demo import ensure_demo_users
-from tests.apprunner import ROOT, free_port
+from tests.apprunner import start_api
 from tests.conftest import PG_SERVER_URL
 
 SECRET = "two-workers-secret"
@@ -49,23 +49,7 @@ def shared_db() -> Iterator[str]:
 
 
 def start_worker(url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "CRM_DATA_DIR": str(workdir), "CRM_CHATBOT_SECRET_HANA": SECRET,
-           "CRM_WEBHOOK_RATE": "100000", "CRM_WEBHOOK_BURST": "100000"}
-    log = (workdir / f"worker-{port}.log").open("wb")
-    proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "granian"), "--interface", "asgi", "--factory", "crm_app.api:build_api",
-         "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.terminate()
-    raise RuntimeError("worker did not start")
+    return start_api(url, workdir, extra_env={"CRM_CHATBOT_SECRET_HANA": SECRET})
 
 
 def test_two_workers_one_database(shared_db: str, tmp_path: Path) -> None:

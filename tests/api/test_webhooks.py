@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
-import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -19,7 +17,7 @@ from sqlmodel import Session, select
 
 from crm_app.db import get_engine
 from crm_app.models import ChannelEvent, Lead, RawLead
-from tests.apprunner import ROOT, VENV_BIN, RunningApp, free_port
+from tests.apprunner import RunningApp, start_api
 from tests.fakes import (  # noqa: F401
     BBH_SECRET,
     FAILING_LEADGEN,
@@ -324,20 +322,9 @@ def test_webhooks_in_openapi(app: RunningApp) -> None:
 
 def test_database_down_answers_503_so_the_provider_retries(tmp_path: Any) -> None:
     """The API alone (granian, as in bench/webhook_load.py) with a database nobody listens on."""
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": "postgresql://postgres@127.0.0.1:9/none", "CRM_DATA_DIR": str(tmp_path),
-           "CRM_CHATBOT_SECRET_HANA": HANA_SECRET}
-    server = subprocess.Popen([str(VENV_BIN / "granian"), "--interface", "asgi", "--factory", "crm_app.api:build_api",
-                               "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, url = start_api("postgresql://postgres@127.0.0.1:9/none", tmp_path,
+                            extra_env={"CRM_CHATBOT_SECRET_HANA": HANA_SECRET})
     try:
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(60):
-            try:
-                httpx.get(f"{url}/api/health", timeout=5)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.5)
         response = httpx.post(f"{url}/api/webhooks/chatbot/hana", json=hana("db-down", "A"),
                               headers={"X-Webhook-Token": HANA_SECRET}, timeout=30)
         assert response.status_code == 503 and response.headers.get("retry-after")
