@@ -30,8 +30,10 @@ def export_raw_leads(
         parsed = json.loads(conditions)
         if not isinstance(parsed, list) or not all(isinstance(c, dict) for c in parsed):
             raise ValueError
-        query = ListQuery(search=search, conditions=parsed, sort=sort, descending=desc == "1",
-                          import_job_id=int(import_job) if import_job else None)
+        job_id = raw_leads.import_job_id(import_job)
+        if import_job and job_id is None:
+            raise ValueError
+        query = ListQuery(search=search, conditions=parsed, sort=sort, descending=desc == "1", import_job_id=job_id)
         with read_session() as session:
             data = raw_leads.export_xlsx(session, actor, query)
     except (ValueError, UserError) as exc:

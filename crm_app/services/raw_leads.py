@@ -69,6 +69,11 @@ class ListQuery:
     import_job_id: int | None = None  # the records one import created (the dashboard's imports card)
 
 
+def import_job_id(text: str) -> int | None:
+    """An import id from a link (?import=12); None for anything that is not one."""
+    return int(text) if text.isdigit() and len(text) <= 9 else None  # an id, not an overflow
+
+
 @dataclass
 class ListPage:
     rows: list[dict[str, str]]

@@ -108,7 +108,7 @@ class RawLeadListState(AuthState):
         return ListQuery(search=self.search, conditions=conditions_for_service(self.conditions),
                          sort=self.sort, descending=self.descending, page=self.page,
                          page_size=self.page_size,
-                         import_job_id=int(self.import_job) if self.import_job.isdigit() else None)
+                         import_job_id=raw_leads.import_job_id(self.import_job))
 
     def _refresh_for_caller(self) -> rx.event.EventSpec | None:
         """Reload the page for the logged-in caller; nothing for an anonymous one."""
@@ -154,7 +154,7 @@ class RawLeadListState(AuthState):
         params = self.router.url.query_parameters
         rows: list[dict[str, str]] = []
         job = params.get("import", "")
-        self.import_job = job if job.isdigit() and len(job) <= 9 else ""  # an id, not an overflow
+        self.import_job = job if raw_leads.import_job_id(job) is not None else ""
         if params.get("input_source"):
             rows.append({"field": "input_source", "op": "eq", "value": params["input_source"], "value2": ""})
         if params.get("from") or params.get("to"):
