@@ -79,13 +79,14 @@ DEFAULT_PICKLISTS: dict[str, tuple[str, ...]] = {
     "customer_type": ("Cá nhân", "Doanh nghiệp"),
     "status": ("Mới", "Đang chăm sóc", "Đã chuyển đổi", "Không tiềm năng"),
     "input_source": ("Thủ công", "Import", "Zalo OA", "Zalo Ads Form", "Hana", "Botbanhang",
-                     "Facebook Lead Ads", "Webform"),
+                     "Facebook Lead Ads", "Webform", "API"),
 }
 
 STATUS_NEW = "Mới"
 STATUS_CONVERTED = "Đã chuyển đổi"
 INPUT_MANUAL = "Thủ công"
 INPUT_IMPORT = "Import"
+INPUT_API = "API"
 
 DEFAULT_LIST_COLUMNS: tuple[str, ...] = (
     "last_name", "first_name", "mobile", "email", "company", "lead_source", "status",

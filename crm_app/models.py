@@ -289,3 +289,37 @@ class AuditEntry(SQLModel, table=True):
     user_id: int | None = Field(default=None, foreign_key="users.id")
     changes: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class ApiToken(SQLModel, table=True):
+    """An admin-issued bearer token for the REST API. Only a SHA-256 of its secret is stored; the
+    public `prefix` finds the row, so the secret itself is compared in constant time."""
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=128)
+    prefix: str = Field(max_length=16, unique=True)
+    secret_hash: str = Field(max_length=64)
+    user_id: int = Field(foreign_key="users.id", index=True)  # the token acts with this user's rights
+    can_write: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    last_used_at: datetime | None = Field(default=None)
+    revoked_at: datetime | None = Field(default=None)
+
+
+class ApiIdempotencyKey(SQLModel, table=True):
+    """A POST's Idempotency-Key and the answer it got, written in the same transaction as the
+    record it created: the UNIQUE constraint decides between workers racing with the same key."""
+
+    __tablename__ = "api_idempotency_keys"
+    __table_args__ = (UniqueConstraint("principal", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    principal: str = Field(max_length=32)  # "token:<id>" or "env" (CRM_API_TOKEN)
+    key: str = Field(max_length=255)
+    request_hash: str = Field(max_length=64)
+    status_code: int = 201
+    response: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow, index=True)

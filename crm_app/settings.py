@@ -63,6 +63,9 @@ class Settings:
     # Largest webhook body accepted (bytes): provider events are a few KB, anything bigger is abuse.
     webhook_rate: float = field(default_factory=lambda: float(_env("CRM_WEBHOOK_RATE", "100")))
     webhook_burst: float = field(default_factory=lambda: float(_env("CRM_WEBHOOK_BURST", "300")))
+    # REST API: requests per second per token (sustained) and the burst allowed above it.
+    api_rate: float = field(default_factory=lambda: float(_env("CRM_API_RATE", "50")))
+    api_burst: float = field(default_factory=lambda: float(_env("CRM_API_BURST", "200")))
     webhook_body_limit: int = field(
         default_factory=lambda: int(_env("CRM_WEBHOOK_BODY_LIMIT", str(1024 * 1024)))
     )

@@ -2,14 +2,18 @@
 
 from fastapi import FastAPI
 
-from crm_app.api import health, imports, raw_leads, webhooks
+from crm_app.api import errors, health, imports, openapi, raw_leads, rest, webhooks
 
 
 def build_api() -> FastAPI:
-    api = FastAPI(title="CRM KH thô API", openapi_url="/api/openapi.json", docs_url="/api/docs",
+    api = FastAPI(title="CRM KH thô API", version="1.0", openapi_url="/api/openapi.json", docs_url="/api/docs",
                   redoc_url=None)
+    errors.install(api)
     api.include_router(health.router)
-    api.include_router(raw_leads.router)
+    api.include_router(raw_leads.router)  # before rest: /api/raw-leads/export.xlsx is not a record id
+    api.include_router(rest.router)
     api.include_router(imports.router)
     api.include_router(webhooks.router)
+    api.include_router(errors.catch_all)  # last: any other path under /api/ answers JSON 404/405
+    openapi.install(api)
     return api

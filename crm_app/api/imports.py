@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import FileResponse, Response
 
 from crm_app.api.deps import cookie_actor
+from crm_app.api.errors import responses
 from crm_app.db import read_session
 from crm_app.models import ImportJob
 from crm_app.services import importer
@@ -15,7 +16,11 @@ router = APIRouter()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@router.get("/api/import/template.xlsx", tags=["import"], response_class=Response)
+_XLSX = {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}, "description": "The workbook."}
+
+
+@router.get("/api/import/template.xlsx", tags=["import"], response_class=Response,
+            summary="Import template (.xlsx, browser session)", responses={200: _XLSX, **responses(401, 503)})
 def import_template(actor: Actor = Depends(cookie_actor)) -> Response:
     with read_session() as session:
         data = importer.build_template(session)
@@ -23,7 +28,9 @@ def import_template(actor: Actor = Depends(cookie_actor)) -> Response:
     return Response(data, media_type=XLSX, headers={"Content-Disposition": disposition})
 
 
-@router.get("/api/import/jobs/{job_id}/{kind}", tags=["import"], response_class=FileResponse)
+@router.get("/api/import/jobs/{job_id}/{kind}", tags=["import"], response_class=FileResponse,
+            summary="An import's skipped or failed rows (.xlsx, its owner or an admin)",
+            responses={200: _XLSX, **responses(401, 404, 422, 503, n404="No such job or file, or not yours.")})
 def import_result_file(job_id: int, kind: str, actor: Actor = Depends(cookie_actor)) -> FileResponse:
     if kind not in ("skipped", "failed"):
         raise HTTPException(status_code=404, detail="Không tìm thấy.")

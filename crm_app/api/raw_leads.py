@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
 
 from crm_app.api.deps import cookie_actor
+from crm_app.api.errors import responses
 from crm_app.db import read_session
 from crm_app.i18n import UserError
 from crm_app.services import raw_leads
@@ -17,7 +18,11 @@ router = APIRouter()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@router.get("/api/raw-leads/export.xlsx", tags=["raw-leads"], response_class=Response)
+@router.get("/api/raw-leads/export.xlsx", tags=["raw-leads"], response_class=Response,
+            summary="Export raw leads (.xlsx, browser session)",
+            responses={200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+                             "description": "The list's rows as a workbook."},
+                       **responses(400, 401, 422, 503, n400="`conditions` is not a valid filter.")})
 def export_raw_leads(
     actor: Actor = Depends(cookie_actor),
     search: str = Query("", max_length=200),

@@ -19,6 +19,8 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
+from crm_app.api.errors import responses
+from crm_app.api.openapi import CHATBOT_EVENT, FACEBOOK_EVENT, FORM_SUBMISSION, ZALO_EVENT, json_body, secured
 from crm_app.api.ratelimit import RateLimiter
 from crm_app.db import get_engine, read_session
 from crm_app.i18n import t
@@ -32,13 +34,11 @@ router = APIRouter(tags=["webhooks"])
 
 _MAX_SKEW = 300  # seconds allowed between a form's X-Timestamp and now
 _ACK = {"description": "Stored (or already stored): the provider must not resend."}
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Body is not the provider's format."},
-    401: {"description": "Signature or secret missing."},
-    403: {"description": "Signature or secret wrong, or the channel is not configured."},
-    413: {"description": "Body larger than CRM_WEBHOOK_BODY_LIMIT."},
-    503: {"description": "Database unavailable: nothing stored, the provider should retry."},
-}
+_ERRORS = responses(
+    400, 401, 403, 413, 429, 503, n400="Body is not the provider's format.", n401="Signature or secret missing.",
+    n403="Signature or secret wrong, or the channel is not configured.",
+    n413="Body larger than CRM_WEBHOOK_BODY_LIMIT.", n429="This source sends faster than CRM_WEBHOOK_RATE.",
+    n503="Database unavailable: nothing stored, the provider should retry.")
 
 
 @lru_cache(maxsize=4)
@@ -108,6 +108,7 @@ def _store(request: Request, channel: str, units: list[Unit]) -> dict[str, int]:
 # ---------------------------------------------------------------- Zalo OA
 
 @router.post("/api/webhooks/zalo", summary="Zalo OA events", responses={200: _ACK, **_ERRORS},
+             openapi_extra={**json_body(ZALO_EVENT), **secured("zaloSignature")},
              description="Zalo Official Account webhook (follow, unfollow, user_send_*, user_submit_info). "
                          "Header `X-ZEvent-Signature: mac=<hex>` with hex = SHA-256(app_id + raw body + "
                          "timestamp + OA secret key), timestamp being the body's `timestamp`. Deduplicated "
@@ -130,7 +131,7 @@ def zalo_webhook(request: Request,
 # ---------------------------------------------------------------- Facebook
 
 @router.get("/api/webhooks/facebook", summary="Facebook subscription check", response_class=PlainTextResponse,
-            responses={403: {"description": "Wrong mode or verify token."}},
+            responses=responses(403, 422, n403="Wrong mode or verify token."),
             description="Meta's verification handshake: answers `hub.challenge` as plain text when "
                         "`hub.mode=subscribe` and `hub.verify_token` equals CRM_FB_VERIFY_TOKEN, else 403.")
 def facebook_verify(request: Request, mode: str = Query("", alias="hub.mode"),
@@ -143,6 +144,7 @@ def facebook_verify(request: Request, mode: str = Query("", alias="hub.mode"),
 
 
 @router.post("/api/webhooks/facebook", summary="Facebook Page events", responses={200: _ACK, **_ERRORS},
+             openapi_extra={**json_body(FACEBOOK_EVENT), **secured("facebookSignature")},
              description="Messenger messages (`entry[].messaging[]`, echoes skipped) and Lead Ads "
                          "(`entry[].changes[]` with field `leadgen`). Header `X-Hub-Signature-256: "
                          "sha256=<HMAC-SHA256(app secret, raw body)>`. A batch is stored as one event per "
@@ -163,7 +165,8 @@ def facebook_webhook(request: Request,
 # ---------------------------------------------------------------- chatbots
 
 @router.post("/api/webhooks/chatbot/{provider}", summary="Chatbot events (Hana, Botbanhang)",
-             responses={200: _ACK, 404: {"description": "Unknown provider."}, **_ERRORS},
+             responses={200: _ACK, **_ERRORS, **responses(404, 422, n404="Unknown provider.")},
+             openapi_extra={**json_body(CHATBOT_EVENT), **secured("webhookToken")},
              description="`provider` is `hana` or `botbanhang`. The provider's secret "
                          "(CRM_CHATBOT_SECRET_HANA / _BOTBANHANG) as header `X-Webhook-Token` or query "
                          "parameter `token`. Hana: `lead.*` attributes ({nomalizeData, rawData}); "
@@ -214,7 +217,8 @@ def _form_authenticated(request: Request, form: FormConfig, body: bytes, token: 
 
 
 @router.post("/api/webhooks/forms/{form_key}", summary="Landing page / web form submissions",
-             responses={200: _ACK, 404: {"description": "Unknown or inactive form key."}, **_ERRORS},
+             responses={200: _ACK, **_ERRORS, **responses(404, 422, n404="Unknown or inactive form key.")},
+             openapi_extra={"requestBody": FORM_SUBMISSION, **secured("formSignature", "webhookToken")},
              description="A flat JSON object, LadiPage's `form_data`/`tracking_form` lists, or "
                          "`application/x-www-form-urlencoded`. Field names are matched case- and "
                          "accent-insensitively (phone, sdt, Số điện thoại, name, Họ và tên, email, address...) "

@@ -11,11 +11,7 @@ from crm_app.i18n import UserError
 from crm_app.models import Lead, utcnow
 from crm_app.services import audit, raw_leads
 from crm_app.services.auth import Actor
-from crm_app.services.org import visibility
-from crm_app.services.phones import normalise_phone
-from crm_app.services.raw_leads import COUNT_CAP, ListPage, _display, user_names
-from crm_app.services.reference_data import VISIBILITY_OWN
-from crm_app.services.text import fold
+from crm_app.services.raw_leads import COUNT_CAP, ListPage, ListQuery, _display, can_see, user_names
 
 LEAD_COLUMNS = ("last_name", "first_name", "mobile", "email", "company", "input_source", "status", "assigned_to",
                 "created_at")
@@ -23,21 +19,14 @@ SORTS = {"created_at": Lead.created_at, "last_name": Lead.last_name, "first_name
          "company": Lead.company, "status": Lead.status, "input_source": Lead.input_source}
 
 
-def _where(session: Session, actor: Actor, search: str) -> list:
-    where = []
-    if not actor.is_admin and visibility(session=session) == VISIBILITY_OWN:
-        where.append(col(Lead.assigned_to_id) == actor.id)
-    search = search.strip()
-    if search:
-        phone = normalise_phone(search)
-        words = [fold(phone)] if phone else fold(search).split()[:6]
-        where += [col(Lead.search_text).contains(w, autoescape=True) for w in words]
-    return where
+def filtered(session: Session, actor: Actor, query: ListQuery) -> list:
+    """The raw-lead list's filters, quick search and visibility, on leads."""
+    return raw_leads.filtered(session, actor, query, model=Lead)
 
 
 def list_page(session: Session, actor: Actor, *, search: str = "", sort: str = "created_at", descending: bool = True,
               page: int = 1, page_size: int = 50) -> ListPage:
-    where = _where(session, actor, search)
+    where = filtered(session, actor, ListQuery(search=search))
     capped = select(Lead.id).where(*where).limit(COUNT_CAP + 1).subquery()
     total = session.exec(select(func.count()).select_from(capped)).one()
     column = SORTS.get(sort, Lead.created_at)
@@ -52,8 +41,7 @@ def list_page(session: Session, actor: Actor, *, search: str = "", sort: str = "
 
 def get_visible(session: Session, actor: Actor, lead_id: int) -> Lead:
     lead = session.get(Lead, lead_id)
-    if lead is None or (not actor.is_admin and visibility(session=session) == VISIBILITY_OWN
-                        and lead.assigned_to_id != actor.id):
+    if lead is None or not can_see(session, actor, lead):
         raise UserError("lead.not_found")
     return lead
 

@@ -67,6 +67,10 @@ class ListQuery:
     page: int = 1
     page_size: int = 50
     import_job_id: int | None = None  # the records one import created (the dashboard's imports card)
+    # Time bounds (aware datetimes, inclusive): the REST API's updated_since / created_from / created_to.
+    modified_since: datetime | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
 
 
 def import_job_id(text: str) -> int | None:
@@ -94,13 +98,14 @@ class ValidationFailed(UserError):
 
 # ---------------------------------------------------------------- access
 
-def _visible_clause(session: Session, actor: Actor) -> ColumnElement[bool] | None:
+def _visible_clause(session: Session, actor: Actor, model: Any = RawLead) -> ColumnElement[bool] | None:
+    """The org's visibility setting, for raw leads and leads alike."""
     if actor.is_admin or visibility(session=session) != VISIBILITY_OWN:
         return None
-    return col(RawLead.assigned_to_id) == actor.id
+    return col(model.assigned_to_id) == actor.id
 
 
-def can_see(session: Session, actor: Actor, record: RawLead) -> bool:
+def can_see(session: Session, actor: Actor, record: RawLead | Lead) -> bool:
     clause = _visible_clause(session, actor)
     return clause is None or record.assigned_to_id == actor.id
 
@@ -327,24 +332,24 @@ def find_duplicates(session: Session, actor: Actor, *, mobile: str = "", email: 
 
 # ---------------------------------------------------------------- the list
 
-def _column_for(key: str, fields: dict[str, FieldDef]) -> Any:
+def _column_for(key: str, fields: dict[str, FieldDef], model: Any = RawLead) -> Any:
     if key == "assigned_to":
-        return RawLead.assigned_to_id
+        return model.assigned_to_id
     if key in SORT_COLUMNS:
-        return SORT_COLUMNS[key]
+        return getattr(model, SORT_COLUMNS[key].key)
     if key in ("street", "website", "description", "zalo_name", "facebook_name"):
-        return getattr(RawLead, key)
+        return getattr(model, key)
     fd = fields.get(key)
     if fd is not None and fd.custom:
-        return RawLead.custom[key.removeprefix("cf_")].as_string()  # type: ignore[index]
+        return model.custom[key.removeprefix("cf_")].as_string()
     raise UserError("filter.invalid")
 
 
-def _condition(cond: dict[str, Any], fields: dict[str, FieldDef]) -> ColumnElement[bool]:
+def _condition(cond: dict[str, Any], fields: dict[str, FieldDef], model: Any = RawLead) -> ColumnElement[bool]:
     key, op, value = cond.get("field", ""), cond.get("op", ""), cond.get("value")
     if op not in FILTER_OPS:
         raise UserError("filter.invalid")
-    column = _column_for(str(key), fields)
+    column = _column_for(str(key), fields, model)
     fd = fields.get(str(key))
     if op == "empty":
         return or_(column.is_(None), column == "") if fd and fd.type not in ("date",) \
@@ -380,7 +385,7 @@ def _condition(cond: dict[str, Any], fields: dict[str, FieldDef]) -> ColumnEleme
 _FTS = table("raw_leads_fts", column("rowid"))
 
 
-def _search_clause(session: Session, search: str) -> ColumnElement[bool] | None:
+def _search_clause(session: Session, search: str, model: Any = RawLead) -> ColumnElement[bool] | None:
     """Every word must occur in the folded name/phones/email/company.
 
     On SQLite, words of three characters or more go through the FTS5 trigram index (see
@@ -390,9 +395,9 @@ def _search_clause(session: Session, search: str) -> ColumnElement[bool] | None:
         return None
     phone = normalise_phone(search)
     words = [fold(phone)] if phone is not None else fold(search).split()[:6]
-    likes = [col(RawLead.search_text).contains(word, autoescape=True) for word in words]
+    likes = [col(model.search_text).contains(word, autoescape=True) for word in words]
     indexed = [w for w in words if len(w) >= 3]
-    if not indexed or not is_sqlite(session):
+    if not indexed or not is_sqlite(session) or model is not RawLead:  # the FTS table indexes raw leads
         return and_(*likes)
     match = " AND ".join('"' + w.replace('"', '""') + '"' for w in indexed)
     fts_ids = select(_FTS.c.rowid).where(text("raw_leads_fts MATCH :fts_query").bindparams(fts_query=match))
@@ -400,16 +405,51 @@ def _search_clause(session: Session, search: str) -> ColumnElement[bool] | None:
     return and_(col(RawLead.id).in_(fts_ids), *short)
 
 
-def _filtered(session: Session, actor: Actor, query: ListQuery) -> list[ColumnElement[bool]]:
+def filtered(session: Session, actor: Actor, query: ListQuery, model: Any = RawLead) -> list[ColumnElement[bool]]:
+    """The list's WHERE clauses: conditions, quick search, time bounds and visibility; `model` is
+    RawLead or Lead (same contact columns)."""
     fields = {f.key: f for f in raw_lead_fields(session)}
-    where = [_condition(c, fields) for c in query.conditions[:20]]
-    if (clause := _search_clause(session, query.search)) is not None:
+    where = [_condition(c, fields, model) for c in query.conditions[:20]]
+    if (clause := _search_clause(session, query.search, model)) is not None:
         where.append(clause)
     if query.import_job_id is not None:
-        where.append(col(RawLead.import_job_id) == query.import_job_id)
-    if (vis := _visible_clause(session, actor)) is not None:
+        where.append(col(model.import_job_id) == query.import_job_id)
+    where += time_bounds(model, query)
+    if (vis := _visible_clause(session, actor, model)) is not None:
         where.append(vis)
     return where
+
+
+def time_bounds(model: Any, query: ListQuery) -> list[ColumnElement[bool]]:
+    where = []
+    if query.modified_since is not None:
+        where.append(col(model.modified_at) >= query.modified_since)
+    if query.created_from is not None:
+        where.append(col(model.created_at) >= query.created_from)
+    if query.created_to is not None:
+        where.append(col(model.created_at) <= query.created_to)
+    return where
+
+
+# ---------------------------------------------------------------- keyset pages (REST API)
+
+@dataclass
+class KeysetPage:
+    records: list[Any]
+    total: int
+    next_after: int | None  # the last id of this page when more records follow
+
+
+def keyset_page(session: Session, model: Any, where: list[ColumnElement[bool]], *, after: int | None,
+                limit: int) -> KeysetPage:
+    """Records in id order after the id `after`: a page never skips or repeats a record while
+    others are added (new ids come last), unlike OFFSET. `total` counts every page."""
+    total = session.exec(select(func.count()).select_from(model).where(*where)).one()
+    page_where = [*where, col(model.id) > after] if after is not None else where
+    records = list(session.exec(select(model).where(*page_where).order_by(col(model.id)).limit(limit + 1)))
+    more = len(records) > limit
+    records = records[:limit]
+    return KeysetPage(records, total, records[-1].id if more else None)
 
 
 def _display(record: RawLead, key: str, users: dict[int, str]) -> str:
@@ -437,7 +477,7 @@ def user_names(session: Session, ids: set[int]) -> dict[int, str]:
 
 
 def list_page(session: Session, actor: Actor, query: ListQuery, columns: list[str]) -> ListPage:
-    where = _filtered(session, actor, query)
+    where = filtered(session, actor, query)
     capped = select(RawLead.id).where(*where).limit(COUNT_CAP + 1).subquery()
     total = session.exec(select(func.count()).select_from(capped)).one()
     more = total > COUNT_CAP
@@ -458,7 +498,7 @@ def list_page(session: Session, actor: Actor, query: ListQuery, columns: list[st
 def selectable_ids(session: Session, actor: Actor, query: ListQuery, limit: int = 10_000
                    ) -> list[int]:
     """Ids matching the filters (for "select all matching"), capped."""
-    where = _filtered(session, actor, query)
+    where = filtered(session, actor, query)
     return [i for i in session.exec(select(RawLead.id).where(*where).limit(limit)) if i]
 
 
@@ -486,7 +526,7 @@ def export_xlsx(session: Session, actor: Actor, query: ListQuery | None = None) 
     """Every field as a column with Vietnamese labels; phones as 0XXXXXXXXX (DESIGN §5)."""
     query = query or ListQuery()
     fields = [f for f in raw_lead_fields(session) if f.key != "converted_lead_id"]
-    where = _filtered(session, actor, query)
+    where = filtered(session, actor, query)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("KH thô")
     ws.append(["ID", *[f.label_vi for f in fields], "Ngày tạo"])

@@ -63,6 +63,8 @@ class IncomingPerson:
     province: str | None = None
     country: str | None = None
     extra: dict[str, str] = field(default_factory=dict)  # custom-field keys, else description
+    # Other contact columns, already cleaned by the field registry's validation (the REST API).
+    fields: dict[str, Any] = field(default_factory=dict)
     ticket_channel: str | None = None  # "webform" | "zalo_oa" | "zalo_ads_form" | "chatbot"
     chatbot_finished: bool = False
 
@@ -182,7 +184,7 @@ def condition_met(condition: str, *, has_phone: bool, has_email: bool) -> bool:
 class _Incoming:
     """The person normalised into column values."""
 
-    values: dict[str, str]
+    values: dict[str, Any]
     custom: dict[str, str]
     notes: list[str]  # extra data with no field: appended to the description
 
@@ -227,6 +229,13 @@ def _normalise(session: Session, person: IncomingPerson) -> _Incoming:
            "zalo_user_id": person.zalo_user_id, "zalo_name": person.zalo_name,
            "facebook_psid": person.facebook_psid, "facebook_name": person.facebook_name}
     values = {k: _clip(RawLead, k, str(v).strip()) for k, v in raw.items() if v and str(v).strip()}
+    for key, value in person.fields.items():
+        if value is None or value == "":
+            continue
+        if key == "description":
+            notes.insert(0, value)
+        else:
+            values[key] = _clip(RawLead, key, value) if isinstance(value, str) else value
     custom_keys = set(session.exec(select(CustomField.key).where(CustomField.is_active == True)))  # noqa: E712
     custom: dict[str, str] = {}
     for key, value in person.extra.items():

@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
 from crm_app.i18n import UserError, t
-from crm_app.models import Ticket, utcnow
-from crm_app.services import audit
+from crm_app.models import Lead, RawLead, Ticket, utcnow
+from crm_app.services import audit, raw_leads
 from crm_app.services.auth import Actor
 from crm_app.services.phones import display_phone, phone_key
 
@@ -62,14 +65,46 @@ def _can_see(actor: Actor, ticket: Ticket) -> bool:
     return actor.is_admin or ticket.assigned_to_id == actor.id
 
 
+@dataclass
+class TicketQuery:
+    """Filters of the ticket list (empty: no filter). Phones are E.164, the email lower-case: they
+    find the tickets of the raw leads and leads with that number or address."""
+
+    search: str = ""  # in the subject, case-insensitive
+    status: str = ""
+    channel: str = ""
+    assigned_to_id: int | None = None
+    mobile: str = ""
+    phone: str = ""
+    email: str = ""
+    modified_since: datetime | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+def filtered(session: Session, actor: Actor, query: TicketQuery) -> list[ColumnElement[bool]]:
+    """WHERE clauses for the query; a user sees only the tickets assigned to them."""
+    where: list[ColumnElement[bool]] = [] if actor.is_admin else [col(Ticket.assigned_to_id) == actor.id]
+    for key in ("status", "channel"):
+        if value := getattr(query, key):
+            where.append(getattr(Ticket, key) == value)
+    if query.assigned_to_id is not None:
+        where.append(col(Ticket.assigned_to_id) == query.assigned_to_id)
+    if query.search:
+        where.append(func.lower(Ticket.subject).contains(query.search.lower(), autoescape=True))
+    contact = [(k, getattr(query, k)) for k in ("mobile", "phone") if getattr(query, k)]
+    if query.email:
+        contact.append(("email_key", query.email))
+    for key, value in contact:
+        where.append(or_(col(Ticket.raw_lead_id).in_(select(RawLead.id).where(getattr(RawLead, key) == value)),
+                         col(Ticket.lead_id).in_(select(Lead.id).where(getattr(Lead, key) == value))))
+    return where + raw_leads.time_bounds(Ticket, query)
+
+
 def list_tickets(session: Session, actor: Actor, *, status: str | None = None, limit: int = 200
                  ) -> list[Ticket]:
-    """Newest first; a user sees only the tickets assigned to them."""
-    query = select(Ticket)
-    if not actor.is_admin:
-        query = query.where(Ticket.assigned_to_id == actor.id)
-    if status is not None:
-        query = query.where(Ticket.status == status)
+    """Newest first."""
+    query = select(Ticket).where(*filtered(session, actor, TicketQuery(status=status or "")))
     order = (col(Ticket.created_at).desc(), col(Ticket.id).desc())
     return list(session.exec(query.order_by(*order).limit(max(1, min(limit, 1000)))))
 
