@@ -5,6 +5,7 @@ import reflex as rx
 from crm_app.api import build_api
 from crm_app.api.limits import limit_upload_size
 from crm_app.pages import (  # noqa: F401  (importing registers the pages)
+    api_tokens,
     channel_events,
     dashboard,
     field_settings,

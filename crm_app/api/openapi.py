@@ -141,6 +141,16 @@ def _custom_fields(schema: dict[str, Any], keys: list[str]) -> None:
         model["additionalProperties"] = False
 
 
+def _errors_as_json(schema: dict[str, Any]) -> None:
+    """Error answers are JSON on every route, also where the success is a file or plain text
+    (FastAPI files the declared error models under the route's own media type)."""
+    for operation in (op for path in schema["paths"].values() for op in path.values()):
+        for status, response in operation["responses"].items():
+            content = response.get("content", {})
+            if status[0] in "45" and content and "application/json" not in content:
+                response["content"] = {"application/json": next(iter(content.values()))}
+
+
 def install(api: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if api.openapi_schema is None:
@@ -148,6 +158,7 @@ def install(api: FastAPI) -> None:
             base["components"]["schemas"]["RawLeadCreate"] = RawLeadCreate.model_json_schema(
                 ref_template="#/components/schemas/{model}")
             base["components"]["securitySchemes"].update(WEBHOOK_SCHEMES)
+            _errors_as_json(base)
             api.openapi_schema = base
         schema = copy.deepcopy(api.openapi_schema)
         try:

@@ -26,9 +26,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def export_raw_leads(
     actor: Actor = Depends(cookie_actor),
     search: str = Query("", max_length=200),
-    sort: str = "created_at",
-    desc: str = "1",
-    conditions: str = Query("[]", max_length=20_000),
+    sort: str = Query("created_at", max_length=32),
+    desc: str = Query("1", max_length=1),
+    # Bounded so that the URL stays under the server's limit (64 KiB) even fully percent-encoded.
+    conditions: str = Query("[]", max_length=4_000),
     import_job: str = Query("", alias="import", max_length=12),
 ) -> Response:
     try:

@@ -7,8 +7,9 @@ the channels' sync rules (`services.api_intake`)."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
@@ -36,6 +37,7 @@ from crm_app.i18n import UserError, t
 from crm_app.models import Lead, RawLead, Ticket, User
 from crm_app.services import api_intake, leads, raw_leads, tickets
 from crm_app.services.api_tokens import ApiPrincipal
+from crm_app.services.dashboard import VN_TZ as ORG_TZ
 from crm_app.services.phones import phone_key
 from crm_app.services.raw_leads import ListQuery
 from crm_app.services.sync_rules import CREATED_LEAD, CREATED_NEW_DUPLICATE, CREATED_RAW_LEAD, Decision
@@ -54,17 +56,44 @@ def _clean(value: str | None) -> str:
     return (value or "").replace("\x00", "").strip()
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    """An aware UTC time; a time without offset is read as UTC. Times beyond what UTC can hold
-    (year 1 at +01:00) stand for the earliest or latest time."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_DATE_TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?"
+                        r"(?:([Zz])|([+-])([0-9]{2}):([0-9]{2}))")
+_TIME_SCHEMA = {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]}
+
+
+def parse_time(text: str, *, end_of_day: bool = False) -> datetime | None:
+    """An RFC 3339 date-time (with its offset) or a date (a whole day in the organisation's time
+    zone: its start, or its end with `end_of_day`), as an aware UTC time; None if it is neither.
+    A time beyond what UTC can hold (year 1 at +01:00) stands for the earliest or latest time."""
     try:
-        return value.astimezone(UTC)
+        if m := _DATE.fullmatch(text):
+            day = date(int(m[1]), int(m[2]), int(m[3]))
+            local = datetime.combine(day, time.max if end_of_day else time.min, ORG_TZ)
+        elif m := _DATE_TIME.fullmatch(text):
+            offset = timedelta(0) if m[8] else (1 if m[9] == "+" else -1) * timedelta(hours=int(m[10]),
+                                                                                    minutes=int(m[11]))
+            if offset >= timedelta(days=1) or -offset >= timedelta(days=1):
+                return None
+            local = datetime(int(m[1]), int(m[2]), int(m[3]), int(m[4]), int(m[5]), int(m[6]),
+                             int((m[7] or "0")[:6].ljust(6, "0")), timezone(offset))
+        else:
+            return None
+    except ValueError:
+        return None
+    try:
+        return local.astimezone(UTC)
     except OverflowError:
-        return (datetime.min if value.year < 2000 else datetime.max).replace(tzinfo=UTC)
+        return (datetime.min if local.year < 2000 else datetime.max).replace(tzinfo=UTC)
+
+
+def _time_param(name: str, text: str | None, *, end_of_day: bool = False) -> datetime | None:
+    if text is None:
+        return None
+    parsed = parse_time(text, end_of_day=end_of_day)
+    if parsed is None:
+        raise RequestValidationError([{"type": "datetime_parsing", "loc": ("query", name), "msg": "", "input": text}])
+    return parsed
 
 
 @dataclass
@@ -83,16 +112,20 @@ class Common:
 def common(
     status: str | None = Query(None, max_length=64, description="Exact status value (e.g. `Mới`)."),
     assigned_to: str | None = Query(None, max_length=64, description="Username of the assigned user."),
-    updated_since: datetime | None = Query(
-        None, description="ISO 8601; records created or changed at or after this time (incremental sync). "
-                          "Without an offset the time is UTC."),
-    created_from: datetime | None = Query(None, description="ISO 8601; created at or after this time."),
-    created_to: datetime | None = Query(None, description="ISO 8601; created at or before this time."),
+    updated_since: str | None = Query(
+        None, max_length=40, json_schema_extra=_TIME_SCHEMA,
+        description="Records created or changed at or after this time (incremental sync): an RFC 3339 "
+                    "date-time with its offset, or a date (from the start of that day, Vietnam time)."),
+    created_from: str | None = Query(None, max_length=40, json_schema_extra=_TIME_SCHEMA,
+                                     description="Created at or after this date-time, or from this date."),
+    created_to: str | None = Query(None, max_length=40, json_schema_extra=_TIME_SCHEMA,
+                                   description="Created at or before this date-time, or up to the end of this date."),
     limit: int = Query(50, ge=1, le=500, description="Records per page."),
     cursor: str | None = Query(None, pattern=r"^[0-9]{1,10}$",
                                description="`next_cursor` of the previous page (opaque)."),
 ) -> Common:
-    return Common(_clean(status), _clean(assigned_to), _utc(updated_since), _utc(created_from), _utc(created_to),
+    return Common(_clean(status), _clean(assigned_to), _time_param("updated_since", updated_since),
+                  _time_param("created_from", created_from), _time_param("created_to", created_to, end_of_day=True),
                   limit, int(cursor) if cursor else None)
 
 
@@ -349,9 +382,9 @@ def _render(session: Session, actor: Any, decision: Decision, warnings: dict[str
                      "headers": {"Idempotent-Replayed": {"description": "`true` when this is the stored answer "
                                                                         "to an earlier request with the same key.",
                                                          "schema": {"type": "string"}}}},
-               **responses(400, 401, 403, 413, 422, 429, 503,
-                           n422="A field is unknown or not of its type, or the Idempotency-Key was used with "
-                                "another body.")},
+               **responses(400, 401, 403, 409, 413, 422, 429, 503,
+                           n409="This Idempotency-Key was used before with another body.",
+                           n422="A field is unknown or not of its type.")},
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
         "schema": {"$ref": "#/components/schemas/RawLeadCreate"}}}}},
 )
@@ -378,6 +411,8 @@ async def create_raw_lead(
     values = {k: _strip_nul(v) for k, v in body.model_dump(exclude_unset=True).items()}
     try:
         answer = await run_in_threadpool(_submit, caller, values, _strip_nul(idempotency_key or "") or None)
+    except api_intake.IdempotencyMismatch as exc:
+        return error(409, exc.message())
     except UserError as exc:
         return error(422, exc.message(), errors=getattr(exc, "errors", None))
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None

@@ -20,5 +20,6 @@ def settings_nav() -> rx.Component:
         tab(tr["sync.title"], routes.SETTINGS_SYNC),
         tab(tr["forms.title"], routes.SETTINGS_FORMS),
         tab(tr["channel_ui.title"], routes.SETTINGS_CHANNELS),
-        spacing="2", padding_bottom="0.5rem",
+        tab(tr["api_tokens.title"], routes.SETTINGS_API),
+        spacing="2", padding_bottom="0.5rem", wrap="wrap",
     )

@@ -42,7 +42,7 @@ KEY_TTL = timedelta(hours=24)
 
 
 class IdempotencyMismatch(UserError):
-    """The key was used before with another body (IETF draft: 422)."""
+    """The key was used before with another body: a conflict with the stored request (409)."""
 
     def __init__(self) -> None:
         super().__init__("api.idempotency.mismatch")
