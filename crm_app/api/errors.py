@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import InterfaceError, OperationalError
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -146,6 +147,19 @@ def install(api: FastAPI) -> None:
 
 # ---------------------------------------------------------------- the catch-all under /api/
 
+class _Anything(Convertor[str]):
+    """Any rest of the path, newlines included (Starlette's `path` stops at a decoded %0A)."""
+
+    regex = "(?s:.*)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("anything", _Anything())
 catch_all = APIRouter(include_in_schema=False)
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
@@ -160,7 +174,7 @@ def _routes(routes: list[Any]) -> Iterator[APIRoute]:
 
 
 @catch_all.api_route("/api", methods=_METHODS)
-@catch_all.api_route("/api/{path:path}", methods=_METHODS)
+@catch_all.api_route("/api/{path:anything}", methods=_METHODS)
 def api_not_found(request: Request) -> JSONResponse:
     """A path some route serves with other methods → 405 with Allow; anything else → 404."""
     allowed: set[str] = set()

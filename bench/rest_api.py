@@ -1,0 +1,196 @@
+"""REST API benchmark (issue 17): `GET /api/raw-leads?mobile=…` (a caller's phone, written as people
+write it) and `?q=…&limit=50` (the quick search) against 200,000 raw leads on SQLite and 1,000,000 on
+PostgreSQL, 200 requests from 8 concurrent clients, each compared in the same run with the same
+query through the service in-process from 8 threads (the ratio is the HTTP overhead: auth, routing,
+JSON, the server).
+
+    .venv/bin/python bench/rest_api.py [--db sqlite|postgresql|both] [--sqlite-rows N] [--pg-rows N]
+
+Target: p95 of the phone lookup over HTTP under 50 ms. The databases are kept between runs (same
+row count: not rebuilt); --rebuild forces it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from crm_app.api import rest  # noqa: E402
+from crm_app.db import get_engine, write_session  # noqa: E402
+from crm_app.models import RawLead, User  # noqa: E402
+from crm_app.services import api_tokens, migrations  # noqa: E402
+from crm_app.services.api_tokens import ApiPrincipal  # noqa: E402
+from crm_app.services.auth import Actor  # noqa: E402
+from crm_app.services.demo import demo_raw_lead_rows, ensure_demo_users  # noqa: E402
+from tests.apprunner import start_api  # noqa: E402
+
+PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
+PG_DB = "crm_bench_rest"  # its own database: tests reset theirs
+SQLITE_PATH = Path(tempfile.gettempdir()) / "crm_bench_rest" / "bench.db"
+REQUESTS, CLIENTS = 200, 8
+SEARCH = "nguyen hoa"
+TOKEN = "bench-rest-bootstrap-token"  # noqa: S105 - a throw-away API started by this script
+
+
+def _url(kind: str) -> str:
+    return f"{PG_SERVER}/{PG_DB}" if kind == "postgresql" else f"sqlite:///{SQLITE_PATH}"
+
+
+def build(kind: str, rows: int, rebuild: bool) -> None:
+    """A migrated database with `rows` demo raw leads (kept when it already has them)."""
+    url = _url(kind)
+    if kind == "postgresql":
+        server = get_engine(f"{PG_SERVER}/test").execution_options(isolation_level="AUTOCOMMIT")
+        with server.connect() as conn:
+            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": PG_DB}).scalar():
+                conn.execute(text(f'CREATE DATABASE "{PG_DB}"'))
+    else:
+        SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    engine = get_engine(url)
+    try:
+        with Session(engine) as s:
+            have = s.exec(select(func.count()).select_from(RawLead)).one()[0]
+    except Exception:  # noqa: BLE001 - no schema yet
+        have = -1
+    if have == rows and not rebuild:
+        print(f"[{kind}] reusing {rows:,} raw leads")
+        return
+    if kind == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    else:
+        engine.dispose()
+        SQLITE_PATH.unlink(missing_ok=True)
+    migrations.upgrade(url)
+    with write_session(engine) as s:
+        ids = ensure_demo_users(session=s)
+    users = [v for k, v in ids.items() if k != "admin"]
+    started = time.perf_counter()
+    for chunk, start in enumerate(range(0, rows, 50_000)):
+        data = demo_raw_lead_rows(min(50_000, rows - start), users, seed=chunk)
+        for i in range(0, len(data), 10_000):
+            with write_session(engine) as s:
+                s.execute(insert(RawLead), data[i:i + 10_000])
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    print(f"[{kind}] built {rows:,} raw leads in {time.perf_counter() - started:.0f} s")
+
+
+def spellings(mobile: str) -> list[str]:
+    """The ways a call-centre tool passes a caller's number."""
+    national = mobile[3:]
+    return [f"0{national}", mobile, f"84{national}", f"0{national[:3]} {national[3:6]} {national[6:]}"]
+
+
+def timed(calls: list[Callable[[], int]]) -> list[float]:
+    """Milliseconds per call, `CLIENTS` at a time; each call returns how many items it got."""
+    def one(call: Callable[[], int]) -> float:
+        start = time.perf_counter()
+        assert call() >= 0
+        return (time.perf_counter() - start) * 1000
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        return list(pool.map(one, calls))
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def run(kind: str, rows: int, rebuild: bool, workdir: Path) -> bool:
+    build(kind, rows, rebuild)
+    url = _url(kind)
+    engine = get_engine(url)
+    with Session(engine) as s:
+        mobiles = [m for (m,) in s.exec(select(RawLead.mobile).where(RawLead.mobile.is_not(None))  # type: ignore[union-attr]
+                                        .order_by(RawLead.id).limit(5000))]
+        admin = Actor.of(s.exec(select(User).where(User.username == "admin")).one()[0])
+    rng = random.Random(17)
+    lookups = [rng.choice(spellings(rng.choice(mobiles))) for _ in range(REQUESTS)]
+    process, base = start_api(url, workdir, extra_env={"CRM_API_TOKEN": TOKEN, "CRM_API_RATE": "1000000",
+                                                       "CRM_API_BURST": "1000000"})
+    local = threading.local()
+
+    def client() -> httpx.Client:
+        if not hasattr(local, "client"):
+            local.client = httpx.Client(base_url=base, timeout=60, headers={"Authorization": f"Bearer {TOKEN}"})
+        return local.client
+
+    def http(params: dict[str, str]) -> Callable[[], int]:
+        def call() -> int:
+            answer = client().get("/api/raw-leads", params=params)
+            assert answer.status_code == 200, answer.text
+            return len(answer.json()["items"])
+        return call
+
+    principal = ApiPrincipal(admin, True, api_tokens.BOOTSTRAP_PRINCIPAL, None, None)
+
+    def service(mobile: str = "", q: str = "") -> Callable[[], int]:
+        """The route's own query and items, without HTTP, auth or JSON."""
+        def call() -> int:
+            with Session(engine) as s:
+                filters = rest.ContactFilters(mobile=mobile, phone="", email="", q=q)
+                common = rest.Common(status="", assigned_to="", updated_since=None, created_from=None,
+                                     created_to=None, limit=50, after=None)
+                page = rest.raw_lead_page(s, principal, filters, common, None)
+                return len(rest._contact_items(s, page.records))
+        return call
+
+    try:
+        for warm in lookups[:20]:
+            http({"mobile": warm})()
+        found = http({"mobile": lookups[0]})()
+        assert found >= 1, "the phone lookup found nothing"
+        results = {
+            "mobile=…": (timed([http({"mobile": m}) for m in lookups]), timed([service(mobile=m) for m in lookups])),
+            f"q={SEARCH}&limit=50": (timed([http({"q": SEARCH, "limit": "50"}) for _ in range(REQUESTS)]),
+                                     timed([service(q=SEARCH) for _ in range(REQUESTS)])),
+        }
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        engine.dispose()
+    print(f"\n[{kind}] {rows:,} raw leads; {REQUESTS} requests from {CLIENTS} concurrent clients")
+    print(f"{'query':<24}{'HTTP p50':>10}{'HTTP p95':>10}{'service p50':>13}{'service p95':>13}"
+          f"{'HTTP/service p50':>18}")
+    for name, (over_http, in_process) in results.items():
+        print(f"{name:<24}{statistics.median(over_http):>8.1f}ms{pct(over_http, 0.95):>8.1f}ms"
+              f"{statistics.median(in_process):>11.1f}ms{pct(in_process, 0.95):>11.1f}ms"
+              f"{statistics.median(over_http) / statistics.median(in_process):>17.2f}x")
+    return pct(results["mobile=…"][0], 0.95) < 50
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--sqlite-rows", type=int, default=200_000)
+    parser.add_argument("--pg-rows", type=int, default=1_000_000)
+    parser.add_argument("--rebuild", action="store_true")
+    args = parser.parse_args()
+    kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    ok = True
+    with tempfile.TemporaryDirectory() as workdir:
+        for kind in kinds:
+            ok &= run(kind, args.sqlite_rows if kind == "sqlite" else args.pg_rows, args.rebuild, Path(workdir))
+    print("\ntarget (phone lookup p95 < 50 ms over HTTP):", "met" if ok else "NOT met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
