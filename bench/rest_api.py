@@ -148,7 +148,7 @@ def run(kind: str, rows: int, rebuild: bool, workdir: Path) -> bool:
                 filters = rest.ContactFilters(mobile=mobile, phone="", email="", q=q)
                 common = rest.Common(status="", assigned_to="", updated_since=None, created_from=None,
                                      created_to=None, limit=50, after=None)
-                page = rest.raw_lead_page(s, principal, filters, common, None)
+                page = rest.contact_page(s, principal, RawLead, filters, common, None)
                 return len(rest._contact_items(s, page.records))
         return call
 

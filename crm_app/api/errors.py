@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import InterfaceError, OperationalError
-from starlette.convertors import Convertor, register_url_convertor
+from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -147,19 +147,15 @@ def install(api: FastAPI) -> None:
 
 # ---------------------------------------------------------------- the catch-all under /api/
 
-class _Anything(Convertor[str]):
-    """Any rest of the path, newlines included (Starlette's `path` stops at a decoded %0A)."""
+class _WholePath(PathConvertor):
+    """Starlette's `path` convertor also across a decoded %0A. Its `.*` stops at a newline, so
+    such a URL missed every mount, Reflex's included, and got a plain-text 404 instead of this
+    module's JSON. Registered under the same name before Reflex mounts the app."""
 
     regex = "(?s:.*)"
 
-    def convert(self, value: str) -> str:
-        return value
 
-    def to_string(self, value: str) -> str:
-        return value
-
-
-register_url_convertor("anything", _Anything())
+register_url_convertor("path", _WholePath())
 catch_all = APIRouter(include_in_schema=False)
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
@@ -174,7 +170,7 @@ def _routes(routes: list[Any]) -> Iterator[APIRoute]:
 
 
 @catch_all.api_route("/api", methods=_METHODS)
-@catch_all.api_route("/api/{path:anything}", methods=_METHODS)
+@catch_all.api_route("/api/{path:path}", methods=_METHODS)
 def api_not_found(request: Request) -> JSONResponse:
     """A path some route serves with other methods → 405 with Allow; anything else → 404."""
     allowed: set[str] = set()

@@ -35,7 +35,7 @@ from crm_app.db import get_engine, read_session
 from crm_app.fields import raw_lead_fields
 from crm_app.i18n import UserError, t
 from crm_app.models import Lead, RawLead, Ticket, User
-from crm_app.services import api_intake, leads, raw_leads, tickets
+from crm_app.services import api_intake, raw_leads, tickets
 from crm_app.services.api_tokens import ApiPrincipal
 from crm_app.services.dashboard import VN_TZ as ORG_TZ
 from crm_app.services.phones import phone_key
@@ -231,61 +231,64 @@ def _page(items: list[dict[str, Any]], page: raw_leads.KeysetPage) -> JSONRespon
     return JSONResponse({"items": items, "total": page.total, "next_cursor": cursor})
 
 
-# ---------------------------------------------------------------- raw leads
+# ---------------------------------------------------------------- raw leads and leads
 
-def raw_lead_page(session: Session, caller: ApiPrincipal, f: ContactFilters, c: Common, input_source: str | None
-                  ) -> raw_leads.KeysetPage:
-    where = raw_leads.filtered(session, caller.actor, _list_query(session, f, c, input_source))
-    return raw_leads.keyset_page(session, RawLead, where, after=c.after, limit=c.limit)
+def contact_page(session: Session, caller: ApiPrincipal, model: type[RawLead] | type[Lead], f: ContactFilters,
+                 c: Common, input_source: str | None) -> raw_leads.KeysetPage:
+    """The list's own query (filters, quick search, visibility) on raw leads or leads, one page."""
+    where = raw_leads.filtered(session, caller.actor, _list_query(session, f, c, input_source), model)
+    return raw_leads.keyset_page(session, model, where, after=c.after, limit=c.limit)
+
+
+def _list(caller: ApiPrincipal, model: type[RawLead] | type[Lead], f: ContactFilters, c: Common,
+          input_source: str | None) -> JSONResponse:
+    with read_session() as session:
+        page = contact_page(session, caller, model, f, c, input_source)
+        return _page(_contact_items(session, page.records), page)
+
+
+def _one(caller: ApiPrincipal, model: type[RawLead] | type[Lead], record_id: int) -> JSONResponse:
+    """The record, or 404 when it does not exist or the token's user may not see it (the same
+    answer: which ids exist is none of their business)."""
+    with read_session() as session:
+        record = session.get(model, record_id)
+        if record is None or not raw_leads.can_see(session, caller.actor, record):
+            return error(404, t("api.record_not_found"))
+        return JSONResponse(_contact_items(session, [record])[0])
+
+
+_INPUT_SOURCE = "Nguồn input, e.g. `Zalo OA` or `API`."
+_ONE_ERRORS = responses(401, 404, 422, 429, 503)
 
 
 @router.get("/api/raw-leads", tags=["raw-leads"], summary="List raw leads (KH thô)", response_model=RawLeadPage,
             responses=_READ_ERRORS)
 def list_raw_leads(caller: ApiPrincipal = Depends(principal), f: ContactFilters = Depends(contact_filters),
                    c: Common = Depends(common),
-                   input_source: str | None = Query(None, max_length=64, description="Nguồn input, e.g. `Zalo OA`.")
-                   ) -> JSONResponse:
+                   input_source: str | None = Query(None, max_length=64, description=_INPUT_SOURCE)) -> JSONResponse:
     """Raw leads the token's user may see (the org's visibility setting applies), oldest first.
     Every filter narrows the result; `total` counts all pages."""
-    with read_session() as session:
-        page = raw_lead_page(session, caller, f, c, input_source)
-        return _page(_contact_items(session, page.records), page)
+    return _list(caller, RawLead, f, c, input_source)
 
 
 @router.get("/api/raw-leads/{record_id}", tags=["raw-leads"], summary="One raw lead", response_model=RawLeadItem,
-            responses=responses(401, 404, 422, 429, 503))
+            responses=_ONE_ERRORS)
 def get_raw_lead(record_id: int = Path(ge=1, le=MAX_ID), caller: ApiPrincipal = Depends(principal)) -> JSONResponse:
-    with read_session() as session:
-        try:
-            record = raw_leads.get_visible(session, caller.actor, record_id)
-        except UserError:
-            return error(404, t("api.record_not_found"))
-        return JSONResponse(_contact_items(session, [record])[0])
+    return _one(caller, RawLead, record_id)
 
-
-# ---------------------------------------------------------------- leads
 
 @router.get("/api/leads", tags=["leads"], summary="List leads", response_model=LeadPage, responses=_READ_ERRORS)
 def list_leads(caller: ApiPrincipal = Depends(principal), f: ContactFilters = Depends(contact_filters),
                c: Common = Depends(common),
-               input_source: str | None = Query(None, max_length=64, description="Nguồn input, e.g. `Hana`.")
-               ) -> JSONResponse:
-    """Leads the token's user may see, oldest first."""
-    with read_session() as session:
-        where = leads.filtered(session, caller.actor, _list_query(session, f, c, input_source))
-        page = raw_leads.keyset_page(session, Lead, where, after=c.after, limit=c.limit)
-        return _page(_contact_items(session, page.records), page)
+               input_source: str | None = Query(None, max_length=64, description=_INPUT_SOURCE)) -> JSONResponse:
+    """Leads the token's user may see (the same visibility setting), oldest first."""
+    return _list(caller, Lead, f, c, input_source)
 
 
 @router.get("/api/leads/{record_id}", tags=["leads"], summary="One lead", response_model=LeadItem,
-            responses=responses(401, 404, 422, 429, 503))
+            responses=_ONE_ERRORS)
 def get_lead(record_id: int = Path(ge=1, le=MAX_ID), caller: ApiPrincipal = Depends(principal)) -> JSONResponse:
-    with read_session() as session:
-        try:
-            lead = leads.get_visible(session, caller.actor, record_id)
-        except UserError:
-            return error(404, t("api.record_not_found"))
-        return JSONResponse(_contact_items(session, [lead])[0])
+    return _one(caller, Lead, record_id)
 
 
 # ---------------------------------------------------------------- tickets
@@ -312,7 +315,7 @@ def list_tickets(caller: ApiPrincipal = Depends(principal), f: ContactFilters = 
 
 
 @router.get("/api/tickets/{record_id}", tags=["tickets"], summary="One ticket", response_model=TicketItem,
-            responses=responses(401, 404, 422, 429, 503))
+            responses=_ONE_ERRORS)
 def get_ticket(record_id: int = Path(ge=1, le=MAX_ID), caller: ApiPrincipal = Depends(principal)) -> JSONResponse:
     with read_session() as session:
         try:
@@ -364,7 +367,7 @@ def _render(session: Session, actor: Any, decision: Decision, warnings: dict[str
     lead = session.get(Lead, decision.lead_id) if decision.lead_id else None
     if raw is not None and not raw_leads.can_see(session, actor, raw):
         raw = None
-    if lead is not None and not leads.can_see(session, actor, lead):
+    if lead is not None and not raw_leads.can_see(session, actor, lead):
         lead = None
     items = _contact_items(session, [r for r in (raw, lead) if r is not None])
     body = {"action": decision.action, "raw_lead_id": decision.raw_lead_id, "lead_id": decision.lead_id,
@@ -373,15 +376,17 @@ def _render(session: Session, actor: Any, decision: Decision, warnings: dict[str
     return api_intake.Answer(201 if decision.action in _CREATED else 200, body)
 
 
+_REPLAYED = {"Idempotent-Replayed": {"description": "`true` when this is the stored answer to an earlier request "
+                                                    "with the same Idempotency-Key.", "schema": {"type": "string"}}}
+
+
 @router.post(
     "/api/raw-leads", tags=["raw-leads"], summary="Submit a person (creates or updates by the sync rules)",
     status_code=201, response_model=CreateResult,
-    responses={200: {"model": CreateResult, "description": "An existing record was updated or converted, or the "
-                                                           "rules stored nothing (`action`)."},
-               201: {"description": "A raw lead or lead was created (`action`).",
-                     "headers": {"Idempotent-Replayed": {"description": "`true` when this is the stored answer "
-                                                                        "to an earlier request with the same key.",
-                                                         "schema": {"type": "string"}}}},
+    responses={200: {"model": CreateResult, "headers": _REPLAYED,
+                     "description": "An existing record was updated or converted, or the rules stored nothing "
+                                    "(`action`)."},
+               201: {"description": "A raw lead or lead was created (`action`).", "headers": _REPLAYED},
                **responses(400, 401, 403, 409, 413, 422, 429, 503,
                            n409="This Idempotency-Key was used before with another body.",
                            n422="A field is unknown or not of its type.")},
