@@ -13,6 +13,9 @@ row count: not rebuilt); --rebuild forces it.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
+import json
 import random
 import statistics
 import sys
@@ -22,11 +25,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from crm_app.api import rest  # noqa: E402
@@ -86,6 +91,9 @@ def build(kind: str, rows: int, rebuild: bool) -> None:
             conn.execute(text("DROP INDEX ix_raw_leads_search_trgm"))
     for chunk, start in enumerate(range(0, rows, 50_000)):
         data = demo_raw_lead_rows(min(50_000, rows - start), users, seed=chunk)
+        if kind == "postgresql":
+            _copy(engine, data)
+            continue
         for i in range(0, len(data), 10_000):
             with write_session(engine) as s:
                 s.execute(insert(RawLead), data[i:i + 10_000])
@@ -95,6 +103,23 @@ def build(kind: str, rows: int, rebuild: bool) -> None:
                               "USING gin (search_text gin_trgm_ops)"))
         conn.execute(text("ANALYZE"))
     print(f"[{kind}] built {rows:,} raw leads in {time.perf_counter() - started:.0f} s")
+
+
+def _copy(engine: Engine, data: list[dict[str, Any]]) -> None:
+    """PostgreSQL's COPY (CSV: an unquoted empty field is NULL), 10x faster than INSERTs here."""
+    columns = list(data[0])
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in data:
+        writer.writerow([json.dumps(v) if isinstance(v, dict | list) else v for v in row.values()])
+    out.seek(0)
+    raw = engine.raw_connection()
+    try:
+        with raw.cursor() as cursor:
+            cursor.copy_expert(f"COPY raw_leads ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", out)
+        raw.commit()
+    finally:
+        raw.close()
 
 
 def spellings(mobile: str) -> list[str]:
