@@ -194,7 +194,7 @@ def test_google_suggestions_then_details_fill_the_form_fields(fake: FakeServer) 
     chosen = service.resolve(first, session_token=token)
     assert (chosen.street, chosen.ward, chosen.district, chosen.province, chosen.country) == (
         "12 Nguyễn Huệ",
-        "Bến Nghé",
+        "Phường Bến Nghé",  # put in the official spelling
         "Quận 1",
         HCM,
         "Việt Nam",
