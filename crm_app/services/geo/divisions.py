@@ -63,7 +63,7 @@ PROVINCE_ALIASES: dict[str, tuple[str, ...]] = {
     "da nang": ("dn", "tp dn", "danang"),
     "hai phong": ("hp",),
     "can tho": ("tp ct",),
-    "ba ria vung tau": ("brvt",),
+    "ba ria vung tau": ("brvt", "br vt"),
     "binh duong": ("bd",),
     "hue": ("thua thien hue", "tt hue"),
 }
@@ -141,7 +141,7 @@ class DivisionIndex:
     ):
         self.units: list[Unit] = []
         self.exact: dict[tuple[str, ...], list[Hit]] = defaultdict(list)
-        self._letters: dict[int, dict[str, list[int]]] = {level: defaultdict(list) for level in (WARD, DISTRICT, PROVINCE)}
+        self._letters: dict[int, dict[str, list[int]]] = {lvl: defaultdict(list) for lvl in (WARD, DISTRICT, PROVINCE)}
         new_keys = self._load_new(new_rows)
         old_keys = self._load_legacy(legacy_rows)
         self.successors = self._successors(converter, new_keys, old_keys)
@@ -266,7 +266,7 @@ def _province_extras(name: str) -> tuple[str, ...]:
     return (core.replace(" ", ""), *PROVINCE_ALIASES.get(core, ()))
 
 
-def _package_dir(package: str) -> Path:
+def package_dir(package: str) -> Path:
     # find_spec locates the package without importing it (vietnamadminunits' __init__ pulls in shapely).
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
@@ -275,11 +275,11 @@ def _package_dir(package: str) -> Path:
 
 
 def package_database() -> Path:
-    return _package_dir("vietnamadminunits") / "data" / "dataset.db"
+    return package_dir("vietnamadminunits") / "data" / "dataset.db"
 
 
 def build_index() -> DivisionIndex:
-    data = _package_dir("vietnamadminunits") / "data"
+    data = package_dir("vietnamadminunits") / "data"
     with closing(sqlite3.connect(f"file:{data / 'dataset.db'}?mode=ro", uri=True)) as conn:
         new_rows = conn.execute(
             "SELECT province, ward, provinceKey, wardKey FROM admin_units ORDER BY provinceCode, wardCode"

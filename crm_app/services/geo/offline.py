@@ -337,6 +337,10 @@ class OfflineProvider:
         if tokens.open_end and end > 1:
             # The last word may start nothing yet ("..., Phường Sài Gòn, TP"): keep suggesting what precedes it.
             walk(end - 1, [], -3.0)
+        last_part = max((i for i in range(end) if tokens.segment_start[i]), default=0)
+        if last_part > 0 and end - last_part <= 2 and last_part != end - 1:
+            # A last part that names nothing ("..., Q1, TP HCMM") does not hide the ward and district before it.
+            walk(last_part, [], -4.0)
         return out
 
     @staticmethod
@@ -364,12 +368,12 @@ class OfflineProvider:
         first = chain[-1]
         if self._cuts_a_name(tokens, first):
             return []
-        if len(chain) == 1 and (first.partial or first.fuzzy) and not first.prefixed:
-            # A name being typed or mistyped, alone in the middle of a part, is a street's words ("Trần Duy Hưng"
-            # is no "Hưng Yên"), except a province typed last ("36 Hàng Bạc Ha Noii").
-            at_end = first.end == end and first.level == PROVINCE and not first.partial
-            if not tokens.segment_start[first.start] and not at_end:
-                return []
+        alone = len(chain) == 1 and not first.prefixed and not tokens.segment_start[first.start]
+        if alone and not (first.level == PROVINCE and first.end == end and not first.partial):
+            # A name alone in the middle of a part, without its type word, is a street's words ("Tôn Đức Thắng"
+            # is no "Phường Đức Thắng", "Trần Duy Hưng" no "Hưng Yên"), except a province typed last
+            # ("36 Hàng Bạc Hà Nội").
+            return []
         by_level = {span.level: span for span in chain}
         base = 10.0 * len(chain) + offset
         has_commas = any(tokens.segment_start[1:])
