@@ -202,46 +202,44 @@ class DivisionIndex:
             keys[(province_key, ward_key)] = self._add(WARD, NEW, ward, provinces[province])
         return keys
 
-    def _load_legacy(
-        self, rows: list[tuple[str, str, str | None, str, str, str | None]]
-    ) -> dict[str, tuple[int, str]]:
+    def _load_legacy(self, rows: list[tuple[str, str, str | None, str, str, str | None]]) -> dict[str, int]:
         provinces: dict[str, int] = {}
         districts: dict[tuple[str, str], int] = {}
-        keys: dict[str, tuple[int, str]] = {}  # "province_district_ward" (the converter's key) -> (uid, province key)
+        keys: dict[str, int] = {}  # the converter's keys: "province", "province_district_", "province_district_ward"
         for province, district, ward, province_key, district_key, ward_key in rows:
             if province not in provinces:
                 provinces[province] = self._add(PROVINCE, OLD, province, -1, _province_extras(province))
-                keys[province_key] = (provinces[province], province_key)
+                keys[province_key] = provinces[province]
             dkey = (province, district)
             if dkey not in districts:
                 districts[dkey] = self._add(DISTRICT, OLD, district, provinces[province])
-                keys[f"{province_key}_{district_key}_"] = (districts[dkey], province_key)
+                keys[f"{province_key}_{district_key}_"] = districts[dkey]
             if ward:  # island districts have no wards
                 uid = self._add(WARD, OLD, ward, districts[dkey])
-                keys[f"{province_key}_{district_key}_{ward_key}"] = (uid, province_key)
+                keys[f"{province_key}_{district_key}_{ward_key}"] = uid
         return keys
 
     @staticmethod
     def _successors(
-        converter: dict, new_keys: dict[tuple[str, str], int], old_keys: dict[str, tuple[int, str]]
+        converter: dict, new_keys: dict[tuple[str, str], int], old_keys: dict[str, int]
     ) -> dict[int, tuple[int, ...]]:
         """Pre-2025 unit → the 2025 unit(s) it became: wards → wards (the default first), provinces → province."""
         out: dict[int, list[int]] = defaultdict(list)
         for new_province, old_provinces in converter["DICT_PROVINCE"].items():
             for old in old_provinces:
                 if old in old_keys and (new_province, "") in new_keys:
-                    out[old_keys[old][0]].append(new_keys[(new_province, "")])
+                    out[old_keys[old]].append(new_keys[(new_province, "")])
         for new_province, wards in converter["DICT_PROVINCE_WARD_NO_DIVIDED"].items():
             for new_ward, olds in wards.items():
                 for old in olds:
                     if old in old_keys and (new_province, new_ward) in new_keys:
-                        out[old_keys[old][0]].append(new_keys[(new_province, new_ward)])
+                        out[old_keys[old]].append(new_keys[(new_province, new_ward)])
         for new_province, divided in converter["DICT_PROVINCE_WARD_DIVIDED"].items():
             for old, choices in divided.items():
                 ordered = sorted(choices, key=lambda c: not c["isDefaultNewWard"])
                 for c in ordered:
                     if old in old_keys and (new_province, c["newWardKey"]) in new_keys:
-                        out[old_keys[old][0]].append(new_keys[(new_province, c["newWardKey"])])
+                        out[old_keys[old]].append(new_keys[(new_province, c["newWardKey"])])
         return {uid: tuple(dict.fromkeys(new)) for uid, new in out.items()}
 
     # -- lookup -----------------------------------------------------------------------------------
