@@ -23,6 +23,7 @@ import unicodedata
 from collections import defaultdict
 from contextlib import closing
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from rapidfuzz import process
@@ -162,6 +163,8 @@ class DivisionIndex:
             ordered = sorted(names, key=len)
             self._by_length[level] = (ordered, [len(n) for n in ordered])
         self._letters = {level: dict(names) for level, names in self._letters.items()}
+        # Each keystroke asks again about the parts typed before it: those answers are kept.
+        self.similar = lru_cache(maxsize=8192)(self._similar)
 
     # -- loading --------------------------------------------------------------------------------
 
@@ -249,14 +252,14 @@ class DivisionIndex:
             uid = self.units[uid].parent
         return uid
 
-    def similar(self, letters: str, level: int, max_edits: int) -> list[tuple[int, int]]:
+    def _similar(self, letters: str, level: int, max_edits: int) -> tuple[tuple[int, int], ...]:
         """(unit, edits) for names of `level` within `max_edits` typed letters (a swap of two counts once)."""
         names, lengths = self._by_length[level]
         lo = bisect.bisect_left(lengths, len(letters) - max_edits)
         hi = bisect.bisect_right(lengths, len(letters) + max_edits)
         found = process.extract(letters, names[lo:hi], scorer=OSA.distance, score_cutoff=max_edits, limit=12)
         table = self._letters[level]
-        return [(uid, int(edits)) for name, edits, _ in found for uid in table[name]]
+        return tuple((uid, int(edits)) for name, edits, _ in found for uid in table[name])
 
 
 def _province_extras(name: str) -> tuple[str, ...]:

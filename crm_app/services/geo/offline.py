@@ -183,8 +183,9 @@ def _add_fuzzy_spans(idx: DivisionIndex, tokens: _Tokens, by_end: dict[int, list
     words = tokens.words
     for start, end in _standalone_runs(tokens):
         key = words[start:end]
-        if key in idx.exact:
-            continue  # an exact name is never second-guessed
+        # A mistyped name can be another place's exact name ("Thuận Hà" for "Thuận Hòa"): it is matched
+        # both ways, and suggest() keeps the typo reading only where it recognises more than any exact one.
+        exact = key in idx.exact
         t = _type_word_at(key, 0)
         name = key[t:]
         letters = "".join(name)
@@ -198,7 +199,7 @@ def _add_fuzzy_spans(idx: DivisionIndex, tokens: _Tokens, by_end: dict[int, list
         for level in levels:
             for uid, edits in idx.similar(letters, level, max_edits):
                 unit = idx.units[uid]
-                if t and typed_type not in TYPE_PREFIXES[level].get(unit.type_word, ()):
+                if (t and typed_type not in TYPE_PREFIXES[level].get(unit.type_word, ())) or (exact and not edits):
                     continue
                 hits.append(Hit(uid, bool(t), edits))
         if hits:
@@ -230,6 +231,8 @@ class _Candidate:
     district: int
     province: int
     start: int  # first word of the administrative part
+    levels: int  # divisions recognised in the text
+    fuzzy: bool  # one of them with wrong letters
 
 
 class OfflineProvider:
@@ -252,6 +255,8 @@ class OfflineProvider:
             return []
         idx = self.index
         candidates = self._candidates(idx, tokens)
+        exact_levels = max((c.levels for c in candidates if not c.fuzzy), default=0)
+        candidates = [c for c in candidates if not c.fuzzy or c.levels > exact_levels]
         if candidates:
             # Parses that recognise a whole level less than the best one are noise in the dropdown, and so are
             # parses that recognise nothing for sure (a street name that happens to be a ward elsewhere).
@@ -375,6 +380,7 @@ class OfflineProvider:
             # ("36 Hàng Bạc Hà Nội").
             return []
         by_level = {span.level: span for span in chain}
+        shape = (len(chain), any(span.fuzzy for span in chain))
         base = 10.0 * len(chain) + offset
         has_commas = any(tokens.segment_start[1:])
         for span in chain:
@@ -407,16 +413,16 @@ class OfflineProvider:
                     if (DISTRICT in by_level and d not in districts) or (PROVINCE in by_level and p not in provinces):
                         continue
                     score = base + bonus + pre + districts.get(d, 0) + provinces.get(p, 0)
-                    results.append(_Candidate(score, uid, d, p, first.start))
+                    results.append(_Candidate(score, uid, d, p, first.start, *shape))
             elif DISTRICT in by_level:
                 for uid, pre in districts.items():
                     p = units[uid].parent
                     if PROVINCE in by_level and p not in provinces:
                         continue
-                    results.append(_Candidate(base + pre + provinces.get(p, 0), -1, uid, p, first.start))
+                    results.append(_Candidate(base + pre + provinces.get(p, 0), -1, uid, p, first.start, *shape))
             else:
                 for uid, pre in provinces.items():
-                    results.append(_Candidate(base + bonus + pre, -1, -1, uid, first.start))
+                    results.append(_Candidate(base + bonus + pre, -1, -1, uid, first.start, *shape))
         return results
 
     @staticmethod
