@@ -12,7 +12,7 @@ import dataclasses
 
 import reflex as rx
 
-from crm_app.services.geo import AddressSuggestion, get_address_service, new_session_token
+from crm_app.services.geo import AddressSuggestion, get_address_service, new_session_token, warm_up
 from crm_app.settings import get_settings
 
 ADDRESS_KEYS = ("street", "ward", "district", "province", "country")
@@ -42,6 +42,7 @@ class AddressMixin(rx.State, mixin=True):
         self.suggestions, self.highlight, self._geo_found = [], -1, []
         self.address_2025 = {}
         self._geo_token = new_session_token()
+        warm_up()  # the form is open: the division index (under a second to build) is ready before typing ends
 
     @rx.event
     def set_address_field(self, key: str, value: str) -> None:

@@ -72,6 +72,7 @@ _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5"}
 TOKEN = re.compile(r"[a-z]+|[0-9]+|,")
 
 
+@lru_cache(maxsize=4096)  # a few hundred distinct characters; folding each through NFD is the costly part
 def fold_char(c: str) -> str:
     if c in "đĐ":
         return "d"
@@ -295,6 +296,12 @@ def build_index() -> DivisionIndex:
 
 _index: DivisionIndex | None = None
 _index_lock = threading.Lock()
+
+
+def warm_up() -> None:
+    """Builds the shared index on a background thread, so that the first keystroke of a form does not wait."""
+    if _index is None:
+        threading.Thread(target=shared_index, name="geo-index", daemon=True).start()
 
 
 def shared_index() -> DivisionIndex:
