@@ -234,10 +234,14 @@ class SavedMapping(SQLModel, table=True):
 
 class ChannelEvent(SQLModel, table=True):
     __tablename__ = "channel_events"
-    __table_args__ = (UniqueConstraint("channel", "event_key"),)
+    # A redelivery is the same (channel, form, provider key): the INSERT itself refuses it.
+    __table_args__ = (UniqueConstraint("channel", "form_key", "event_key", name="uq_channel_events_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=32, index=True)
+    # The form a submission was posted to; "" for the other channels (NULL would make the unique
+    # key above ignore duplicates on both databases).
+    form_key: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
     event_key: str = Field(max_length=255)
     body: bytes = Field(sa_type=LargeBinary)
     headers: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
