@@ -23,8 +23,8 @@ from sqlmodel import Session, col, select
 from crm_app.db import read_session, write_session
 from crm_app.models import ChannelEvent, FormConfig, utcnow
 from crm_app.services import audit
-from crm_app.services.channels import BadPayload, Channel, StoredEvent, registry
-from crm_app.services.channels.lookups import HttpLookups, Lookups
+from crm_app.services.channels import BadPayload, Channel, Lookups, StoredEvent, registry
+from crm_app.services.channels.lookups import HttpLookups
 from crm_app.services.sync_rules import apply_incoming
 
 log = logging.getLogger(__name__)

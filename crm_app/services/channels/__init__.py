@@ -22,7 +22,6 @@ from crm_app.services.text import fold
 
 if TYPE_CHECKING:
     from crm_app.models import FormConfig
-    from crm_app.services.channels.lookups import Lookups
     from crm_app.services.incoming import IncomingPerson
 
 
@@ -70,6 +69,16 @@ class StoredEvent:
     body: bytes
     headers: Mapping[str, str] = field(default_factory=dict)  # intake.KEPT_HEADERS, lower-case
     form: FormConfig | None = None
+
+
+class Lookups(Protocol):
+    """The providers' APIs a parser may consult (lookups.HttpLookups; a fake in tests)."""
+
+    def zalo_user(self, user_id: str) -> dict[str, Any]: ...
+
+    def fb_profile(self, psid: str) -> dict[str, Any]: ...
+
+    def fb_leadgen(self, leadgen_id: str) -> dict[str, Any]: ...
 
 
 class Channel(Protocol):

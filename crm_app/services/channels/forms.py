@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 from crm_app.services.channels import (
     BadPayload,
     Delivery,
+    Lookups,
     Refused,
     StoredEvent,
     Unit,
@@ -21,7 +22,6 @@ from crm_app.services.channels import (
     squash,
     text_of,
 )
-from crm_app.services.channels.lookups import Lookups
 from crm_app.services.forms import CHANNEL_LABELS
 from crm_app.services.incoming import IncomingPerson
 

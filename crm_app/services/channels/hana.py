@@ -7,6 +7,7 @@ from typing import Any
 from crm_app.services.channels import (
     BadPayload,
     Delivery,
+    Lookups,
     StoredEvent,
     Unit,
     as_id,
@@ -16,7 +17,6 @@ from crm_app.services.channels import (
     squash,
     text_of,
 )
-from crm_app.services.channels.lookups import Lookups
 from crm_app.services.incoming import IncomingPerson
 from crm_app.settings import get_settings
 

@@ -1,10 +1,10 @@
-"""The providers' APIs the parsers consult (Zalo user detail, Graph profile and Lead Ads answers),
-behind a Protocol so parsers are tested with a fake and the real calls are made here."""
+"""The providers' APIs the parsers consult (Zalo user detail, Graph profile and Lead Ads
+answers): the real `channels.Lookups`; tests give the parsers a fake."""
 
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
@@ -13,14 +13,6 @@ from crm_app.settings import Settings, get_settings
 
 _TIMEOUT = 3.0
 _RETRIES = 2
-
-
-class Lookups(Protocol):
-    def zalo_user(self, user_id: str) -> dict[str, Any]: ...
-
-    def fb_profile(self, psid: str) -> dict[str, Any]: ...
-
-    def fb_leadgen(self, leadgen_id: str) -> dict[str, Any]: ...
 
 
 class HttpLookups:

@@ -9,6 +9,7 @@ from typing import Any
 from crm_app.services.channels import (
     BadPayload,
     Delivery,
+    Lookups,
     Refused,
     StoredEvent,
     Unit,
@@ -17,7 +18,6 @@ from crm_app.services.channels import (
     same_secret,
     text_of,
 )
-from crm_app.services.channels.lookups import Lookups
 from crm_app.services.incoming import IncomingPerson
 from crm_app.settings import get_settings
 
