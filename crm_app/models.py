@@ -120,11 +120,12 @@ class RawLead(ContactFields, table=True):
 # The dashboard's indexes (migration 0003) lead with the Vietnam local day of arrival, written
 # exactly as services/dashboard.local_day writes it so that the planners match them. PostgreSQL
 # carries the other columns the figures read in INCLUDE; the converted index is partial.
-_PG_LOCAL_DAY = cast(func.timezone(literal_column("'Asia/Ho_Chi_Minh'"), RawLead.created_at), Date)
-only_on("postgresql", Index("ix_raw_leads_dashboard", _PG_LOCAL_DAY, RawLead.input_source, RawLead.assigned_to_id,
-                            RawLead.status, postgresql_include=["converted_lead_id", "created_at"]))
-only_on("postgresql", Index("ix_raw_leads_dashboard_converted", _PG_LOCAL_DAY, RawLead.input_source,
-                            RawLead.assigned_to_id, postgresql_include=["created_at", "converted_lead_id"],
+_PG_LOCAL_DAY = cast(func.timezone(literal_column("'Asia/Ho_Chi_Minh'"), col(RawLead.created_at)), Date)
+only_on("postgresql", Index("ix_raw_leads_dashboard", _PG_LOCAL_DAY, col(RawLead.input_source),
+                            col(RawLead.assigned_to_id), col(RawLead.status),
+                            postgresql_include=["converted_lead_id", "created_at"]))
+only_on("postgresql", Index("ix_raw_leads_dashboard_converted", _PG_LOCAL_DAY, col(RawLead.input_source),
+                            col(RawLead.assigned_to_id), postgresql_include=["created_at", "converted_lead_id"],
                             postgresql_where=col(RawLead.converted_lead_id).is_not(None)))
 # SQLite has no INCLUDE: the same columns are trailing key columns there, so the two shapes cannot
 # share one Index object under one name. SQLAlchemy does not reflect SQLite expression indexes
@@ -136,7 +137,7 @@ SQLITE_DASHBOARD_INDEXES = (
     "assigned_to_id, created_at, converted_lead_id) WHERE converted_lead_id IS NOT NULL",
 )
 for _statement in SQLITE_DASHBOARD_INDEXES:
-    event.listen(RawLead.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+    event.listen(SQLModel.metadata.tables["raw_leads"], "after_create", DDL(_statement).execute_if(dialect="sqlite"))
 
 
 class Lead(ContactFields, table=True):

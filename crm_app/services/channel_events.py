@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from crm_app.i18n import UserError
 from crm_app.models import ChannelEvent
@@ -36,12 +37,12 @@ def _label(channel: str, form_key: str) -> str:
 
 def recent(session: Session, actor: Actor, *, status: str | None = None, limit: int = 100) -> list[EventRow]:
     require_admin(actor)
-    query = select(ChannelEvent.id, ChannelEvent.channel, ChannelEvent.status, ChannelEvent.received_at,
-                   ChannelEvent.attempts, ChannelEvent.error, ChannelEvent.raw_lead_id, ChannelEvent.lead_id,
-                   ChannelEvent.form_key)
+    e = ChannelEvent
+    query = select(*(col(c) for c in (e.id, e.channel, e.status, e.received_at, e.attempts, e.error,
+                                       e.raw_lead_id, e.lead_id, e.form_key)))
     if status in STATUSES:
-        query = query.where(ChannelEvent.status == status)
-    rows = session.exec(query.order_by(col(ChannelEvent.id).desc()).limit(limit)).all()
+        query = query.where(col(ChannelEvent.status) == status)
+    rows = session.execute(query.order_by(col(ChannelEvent.id).desc()).limit(limit)).all()
     return [EventRow(id=r[0] or 0, channel=r[1], channel_label=_label(r[1], r[8]), status=r[2],
                      received_at=r[3].astimezone().strftime("%d/%m %H:%M:%S"), attempts=r[4],
                      error=(r[5] or "")[:300], raw_lead_id=r[6], lead_id=r[7]) for r in rows]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, col, select
 
 from crm_app.fields import STATUS_CONVERTED, STATUS_NEW
@@ -65,7 +66,7 @@ class _Incoming:
 
 def _clip(model: type[RawLead] | type[Lead], key: str, value: str) -> str:
     # Channels send arbitrary lengths; PostgreSQL would refuse what the column cannot hold.
-    length = getattr(model.__table__.c[key].type, "length", None)  # type: ignore[attr-defined]
+    length = getattr(sa_inspect(model).columns[key].type, "length", None)
     return value[:length] if length else value
 
 
@@ -197,7 +198,7 @@ def _overwrite(session: Session, record: RawLead | Lead, incoming: _Incoming, so
 
 def _create(session: Session, model: type[RawLead] | type[Lead], person: IncomingPerson,
             incoming: _Incoming, settings: SyncSettings, source: str) -> RawLead | Lead:
-    values = dict(incoming.values)
+    values: dict[str, Any] = dict(incoming.values)
     if "first_name" not in values:  # first_name is required: best name the channel gave
         values["first_name"] = _clip(model, "first_name", person.zalo_name or person.facebook_name
                                      or display_phone(incoming.phone) or values.get("email")

@@ -56,8 +56,8 @@ class SyncSettings:
             value = merged.get(key)
             return value if value in CHOICES[key] else getattr(default, key)
 
-        stored_tickets = merged.get("tickets") if isinstance(merged.get("tickets"), dict) else {}
-        users = merged.get("assignment_users") if isinstance(merged.get("assignment_users"), list) else []
+        stored_tickets = merged["tickets"] if isinstance(merged.get("tickets"), dict) else {}
+        users = merged["assignment_users"] if isinstance(merged.get("assignment_users"), list) else []
         return cls(
             **{key: pick(key) for key in CHOICES},
             convert_on_update=bool(merged.get("convert_on_update")),

@@ -280,3 +280,62 @@ def test_messenger_source_is_the_pages_chatbot_provider(monkeypatch) -> None:
         assert person.channel == "Botbanhang" and person.facebook_psid == "6000000000000001"
     finally:
         get_settings.cache_clear()
+
+
+# ---------------------------------------------------------------- the registry
+
+def test_registry_lists_every_channel_once_with_what_the_screens_need() -> None:
+    from crm_app.i18n import MESSAGES
+    from crm_app.models import ChannelEvent
+    from crm_app.services.channels import registry
+
+    names = [c.name for c in registry.CHANNELS]
+    assert names == ["form", "zalo", "facebook", "hana", "botbanhang"]
+    width = ChannelEvent.__table__.c.channel.type.length  # type: ignore[attr-defined]
+    assert all(len(name) <= width for name in names)
+    assert [registry.get(n) for n in names] == list(registry.CHANNELS) and registry.get("sms") is None
+    assert registry.chatbot("hana") is hana and registry.chatbot("zalo") is None  # zalo has its own route
+    # The automatic-ticket switches, each with its label in both languages.
+    assert registry.TICKET_KEYS == ("webform", "zalo_ads_form", "zalo_oa", "chatbot")
+    for key in registry.TICKET_KEYS:
+        assert MESSAGES["vi"][f"sync.tickets.{key}"] and MESSAGES["en"][f"sync.tickets.{key}"]
+    assert {"Zalo OA", "Facebook Lead Ads", "Hana", "Botbanhang", "Webform", "Landing page",
+            "Zalo Ads Form"} <= set(registry.INPUT_SOURCES)
+    assert registry.label("form") == "Webform / Landing page" and registry.label("old") == "old"
+
+
+def test_only_chat_channels_put_a_message_on_the_timeline() -> None:
+    text = b({"sender": {"id": "1"}, "event_name": "user_send_text", "message": {"text": "Báo giá?", "msg_id": "m"}})
+    assert zalo.message_text(text) == "Báo giá?"
+    chat = b({"entry": [{"messaging": [messaging("m1", "Xin chào")]}]})
+    assert facebook.message_text(chat) == "Xin chào"
+    assert facebook.message_text(b({"entry": [{"messaging": [messaging("m2", "echo", echo=True)]}]})) is None
+    for channel in (hana, botbanhang, forms):
+        assert channel.message_text(chat) is None
+    assert zalo.message_text(b"not json") is None
+
+
+def test_an_event_of_an_unregistered_channel_fails_with_its_reason(sqlite_engine: Any) -> None:
+    from sqlmodel import Session
+
+    from crm_app.db import read_session
+    from crm_app.models import ChannelEvent
+    from crm_app.services import intake
+
+    with read_session(sqlite_engine) as s:
+        event, _ = intake.record_event(s, "sms", "k1", b"{}", {})
+    assert intake.process_event(sqlite_engine, event.id, FakeLookups()) == intake.FAILED
+    with Session(sqlite_engine) as s:
+        stored = s.get(ChannelEvent, event.id)
+        assert stored is not None and "unknown channel 'sms'" in (stored.error or "")
+
+
+def test_the_same_body_to_two_forms_is_two_events_and_a_resend_is_one(sqlite_engine: Any) -> None:
+    from crm_app.db import read_session
+    from crm_app.services import intake
+
+    body = b({"name": "An", "phone": "0912345678"})
+    with read_session(sqlite_engine) as s:
+        outcomes = [intake.record_event(s, "form", "same-digest", body, {}, form_key=key)[1]
+                    for key in ("landing1", "landing2", "landing1")]
+    assert outcomes == [True, True, False]

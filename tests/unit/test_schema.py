@@ -99,3 +99,30 @@ def test_crm_app_has_no_import_cycle() -> None:
              for name, path in modules.items()}
     assert _cycle(graph) == []
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]  # the search finds one
+
+
+def test_form_keys_move_out_of_event_keys_and_back(engine: Engine) -> None:
+    """Migration 0005 on rows stored before it: "<form>:<key>" becomes form_key + event_key; the
+    downgrade puts them back together."""
+    from alembic import command
+
+    from crm_app.services import migrations
+
+    config = migrations.alembic_config(engine.url.render_as_string(hide_password=False))
+    command.downgrade(config, "0003")
+    old = [("form", "landing1:3f2a"), ("form", "zaloads:idem:7"), ("zalo", "msg:1"), ("hana", "hana:x:y")]
+    with engine.begin() as conn:
+        for channel, key in old:
+            conn.execute(text("INSERT INTO channel_events (channel, event_key, body, headers, status, attempts, "
+                              "received_at) VALUES (:c, :k, :b, '{}', 'processed', 1, CURRENT_TIMESTAMP)"),
+                         {"c": channel, "k": key, "b": b"{}"})
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT channel, form_key, event_key FROM channel_events ORDER BY id"))
+        assert [tuple(r) for r in rows] == [("form", "landing1", "3f2a"), ("form", "zaloads", "idem:7"),
+                                            ("zalo", "", "msg:1"), ("hana", "", "hana:x:y")]
+    command.downgrade(config, "0003")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT channel, event_key FROM channel_events ORDER BY id"))
+        assert [tuple(r) for r in rows] == old
+    command.upgrade(config, "head")

@@ -84,10 +84,26 @@ class Lookups(Protocol):
 class Channel(Protocol):
     """A webhook sender. Implemented by a module (see zalo.py) and listed in registry.py."""
 
-    name: str  # ChannelEvent.channel; the chatbot providers' route segment
-    label: str  # shown to admins: a product name, the same in every language
-    input_sources: tuple[str, ...]  # the Nguồn input values the channel's records get
-    ticket_keys: tuple[str, ...]  # the automatic-ticket switches (sync settings) it can trigger
+    # Read-only, so that a module's `ticket_keys = ("zalo_oa",)` satisfies tuple[str, ...].
+    @property
+    def name(self) -> str:
+        """ChannelEvent.channel; the route segment of a chatbot provider."""
+        ...
+
+    @property
+    def label(self) -> str:
+        """Shown to admins: a product name, the same in every language."""
+        ...
+
+    @property
+    def input_sources(self) -> tuple[str, ...]:
+        """The Nguồn input values the channel's records get."""
+        ...
+
+    @property
+    def ticket_keys(self) -> tuple[str, ...]:
+        """The automatic-ticket switches of the sync settings it can trigger."""
+        ...
 
     def authenticate(self, delivery: Delivery) -> None:
         """Raise `Refused` unless the delivery is signed / carries the secret; `BadPayload` when
@@ -150,6 +166,16 @@ def as_id(value: object) -> str | None:
         value = int(value)
     text = str(value).strip()
     return text or None
+
+
+def obj(value: object) -> dict[str, Any]:
+    """`value` if it is a JSON object, else {}: senders omit or mistype any part of a body."""
+    return value if isinstance(value, dict) else {}
+
+
+def seq(value: object) -> list[Any]:
+    """`value` if it is a JSON array, else []."""
+    return value if isinstance(value, list) else []
 
 
 def text_of(value: object) -> str | None:

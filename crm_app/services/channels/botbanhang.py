@@ -15,6 +15,7 @@ from crm_app.services.channels import (
     check_token,
     digest,
     load_json,
+    obj,
     text_of,
 )
 from crm_app.services.incoming import IncomingPerson
@@ -37,7 +38,7 @@ def authenticate(delivery: Delivery) -> None:
 def split(delivery: Delivery) -> list[Unit]:
     """Keyed on the client's or the order's id; other events on the body's digest."""
     payload, raw = delivery.payload, delivery.body
-    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    data = obj(payload.get("data"))
     event = str(payload.get("event") or "")
     if event == "client:new" and (cid := as_id(data.get("id"))):
         return [Unit(f"client:new:{cid}"[:255], raw)]
@@ -65,8 +66,8 @@ def parse(event: StoredEvent, _lookups: Lookups) -> list[IncomingPerson]:
         if gender := text_of(data.get("gender")):
             person.extra["gender"] = gender
     elif kind == "order:new":
-        client = data.get("client") if isinstance(data.get("client"), dict) else {}
-        ship = data.get("ship") if isinstance(data.get("ship"), dict) else {}
+        client = obj(data.get("client"))
+        ship = obj(data.get("ship"))
         person.facebook_psid = as_id(client.get("psid"))
         person.facebook_name = _name(client)
         person.full_name = text_of(ship.get("name"))

@@ -19,7 +19,9 @@ from crm_app.services.channels import (
     hana,
     hmac_sha256,
     load_json,
+    obj,
     same_secret,
+    seq,
     text_of,
 )
 from crm_app.services.incoming import IncomingPerson
@@ -66,7 +68,7 @@ def split(delivery: Delivery) -> list[Unit]:
     each unit is stored as a one-event copy of the batch."""
     payload = delivery.payload
     units: list[Unit] = []
-    entries = payload.get("entry") if isinstance(payload.get("entry"), list) else []
+    entries = seq(payload.get("entry"))
     for entry in entries:
         if not isinstance(entry, dict):
             continue
@@ -76,14 +78,14 @@ def split(delivery: Delivery) -> list[Unit]:
                 continue
             node = item.get("message") or item.get("postback") or {}
             mid = as_id(node.get("mid")) if isinstance(node, dict) else None
-            sender = item.get("sender") if isinstance(item.get("sender"), dict) else {}
+            sender = obj(item.get("sender"))
             key = f"mid:{mid}" if mid else f"msg:{as_id(sender.get('id'))}:{as_id(item.get('timestamp'))}"
             units.append(Unit(key[:255], dump({"object": payload.get("object"),
                                                 "entry": [{**head, "messaging": [item]}]})))
         for change in entry.get("changes") or []:
             if not isinstance(change, dict) or change.get("field") != "leadgen":
                 continue
-            value = change.get("value") if isinstance(change.get("value"), dict) else {}
+            value = obj(change.get("value"))
             leadgen_id = as_id(value.get("leadgen_id"))
             if leadgen_id:
                 units.append(Unit(f"leadgen:{leadgen_id}"[:255],
@@ -128,7 +130,7 @@ def _messaging(item: dict[str, Any], lookups: Lookups, page_id: str | None = Non
     message = item.get("message") if isinstance(item.get("message"), dict) else None
     if message is not None and message.get("is_echo"):
         return None  # the page's own reply
-    sender = item.get("sender") if isinstance(item.get("sender"), dict) else {}
+    sender = obj(item.get("sender"))
     psid = as_id(sender.get("id"))
     if not psid:
         raise BadPayload("messaging event without sender")
@@ -144,7 +146,7 @@ def _field_values(field_data: list[Any]) -> dict[str, str]:
     out: dict[str, str] = {}
     for field in field_data:
         if isinstance(field, dict) and (name := text_of(field.get("name"))):
-            values = field.get("values") if isinstance(field.get("values"), list) else []
+            values = seq(field.get("values"))
             joined = ", ".join(v for v in (text_of(x) for x in values) if v)
             if joined:
                 out[name] = joined

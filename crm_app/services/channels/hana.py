@@ -14,6 +14,7 @@ from crm_app.services.channels import (
     check_token,
     digest,
     load_json,
+    obj,
     squash,
     text_of,
 )
@@ -86,7 +87,7 @@ def _person(payload: dict[str, Any]) -> IncomingPerson:
         person.facebook_psid = lead_id.replace("-", "")[:32]
     if person.facebook_psid is None:
         raise BadPayload("Hana lead without id")
-    conversation = payload.get("conversation") if isinstance(payload.get("conversation"), dict) else {}
+    conversation = obj(payload.get("conversation"))
     if url := text_of(conversation.get("conversationUrl")):
         person.extra["conversation_url"] = url
     return person

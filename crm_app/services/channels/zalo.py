@@ -15,6 +15,7 @@ from crm_app.services.channels import (
     Unit,
     as_id,
     load_json,
+    obj,
     same_secret,
     text_of,
 )
@@ -63,7 +64,7 @@ def user_id(payload: dict[str, Any]) -> str | None:
 def split(delivery: Delivery) -> list[Unit]:
     """One event per delivery; the key is message.msg_id, else (event_name, user id, timestamp)."""
     payload = delivery.payload
-    message = payload.get("message") if isinstance(payload.get("message"), dict) else {}
+    message = obj(payload.get("message"))
     msg_id = as_id(message.get("msg_id"))
     if msg_id:
         key = f"msg:{msg_id}"
