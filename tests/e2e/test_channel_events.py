@@ -31,7 +31,7 @@ def test_form_delivery_is_listed_with_its_record(app_page_factory: Callable[...,
         row = page.locator("tbody tr").first
         expect(row).to_contain_text("Đã xử lý", timeout=15_000)
         # The channel's name from the registry, and which form the submission came through.
-        expect(row).to_contain_text("Webform / Landing page · landing-e2e")
+        expect(row).to_contain_text("Web form · landing-e2e")
         expect(row.get_by_role("link", name=re.compile(r"^(KH thô|Lead) #\d+$")).first).to_be_visible()
         app_page.screenshot(f"channel-events-{width}")
 

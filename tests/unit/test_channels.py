@@ -301,7 +301,7 @@ def test_registry_lists_every_channel_once_with_what_the_screens_need() -> None:
         assert MESSAGES["vi"][f"sync.tickets.{key}"] and MESSAGES["en"][f"sync.tickets.{key}"]
     assert {"Zalo OA", "Facebook Lead Ads", "Hana", "Botbanhang", "Webform", "Landing page",
             "Zalo Ads Form"} <= set(registry.INPUT_SOURCES)
-    assert registry.label("form") == "Webform / Landing page" and registry.label("old") == "old"
+    assert registry.label("form") == "Web form" and registry.label("old") == "old"
 
 
 def test_only_chat_channels_put_a_message_on_the_timeline() -> None:

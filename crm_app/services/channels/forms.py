@@ -26,7 +26,7 @@ from crm_app.services.forms import CHANNEL_LABELS
 from crm_app.services.incoming import IncomingPerson
 
 name = "form"
-label = "Webform / Landing page"
+label = "Web form"  # as the admin's settings tab calls them
 ZALO_ADS_FORM = "Zalo Ads Form"
 input_sources = CHANNEL_LABELS  # a form's records get the form's label
 TICKET = "webform"
