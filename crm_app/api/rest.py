@@ -38,9 +38,9 @@ from crm_app.models import Lead, RawLead, Ticket, User
 from crm_app.services import api_intake, raw_leads, tickets
 from crm_app.services.api_tokens import ApiPrincipal
 from crm_app.services.dashboard import VN_TZ as ORG_TZ
+from crm_app.services.incoming import CREATED_LEAD, CREATED_NEW_DUPLICATE, CREATED_RAW_LEAD, Decision
 from crm_app.services.phones import phone_key
 from crm_app.services.raw_leads import ListQuery
-from crm_app.services.sync_rules import CREATED_LEAD, CREATED_NEW_DUPLICATE, CREATED_RAW_LEAD, Decision
 from crm_app.settings import get_settings
 
 router = APIRouter()

@@ -30,7 +30,7 @@ from crm_app.fields import INPUT_API, UNKNOWN, raw_lead_fields
 from crm_app.i18n import UserError, t
 from crm_app.models import ApiIdempotencyKey, utcnow
 from crm_app.services import raw_leads, sync_rules
-from crm_app.services.sync_rules import Decision, IncomingPerson
+from crm_app.services.incoming import Decision, IncomingPerson
 
 # Given to the sync rules as the person's own data (they normalise phone and email themselves).
 PERSON_KEYS = ("first_name", "last_name", "email", "street", "ward", "district", "province", "country",

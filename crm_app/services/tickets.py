@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
@@ -14,10 +13,9 @@ from crm_app.i18n import UserError, t
 from crm_app.models import Lead, RawLead, Ticket, utcnow
 from crm_app.services import audit, raw_leads
 from crm_app.services.auth import Actor
+from crm_app.services.incoming import IncomingPerson
 from crm_app.services.phones import display_phone, phone_key
-
-if TYPE_CHECKING:
-    from crm_app.services.sync_rules import IncomingPerson, SyncSettings
+from crm_app.services.sync_settings import SyncSettings
 
 TICKET_NEW = "Mới"
 TICKET_IN_PROGRESS = "Đang xử lý"

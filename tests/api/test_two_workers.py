@@ -23,7 +23,7 @@ from sqlmodel import select
 from crm_app.db import get_engine, write_session
 from crm_app.i18n import UserError
 from crm_app.models import User
-from crm_app.services import importer, migrations, sync_rules
+from crm_app.services import importer, migrations, sync_settings
 from crm_app.services.auth import Actor
 from crm_app.services.demo import ensure_demo_users
 from tests.apprunner import start_api
@@ -57,9 +57,9 @@ def test_two_workers_one_database(shared_db: str, tmp_path: Path) -> None:
     with write_session(engine) as s:
         ids = ensure_demo_users(session=s)
         admin = Actor.of(s.get(User, ids["admin"]))
-        settings = sync_rules.load_config(s)
+        settings = sync_settings.load_config(s)
         settings.assignment_users = [ids["thuhuong"], ids["dung.vu"], ids["phu.vo"]]
-        sync_rules.save_config(s, admin, settings)
+        sync_settings.save_config(s, admin, settings)
     workers = [start_worker(shared_db, tmp_path) for _ in range(2)]
     try:
         rng = random.Random(10)
