@@ -27,16 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crm_app.services.auth import PermissionDenied
-from crm_app.services.importer.engine import (
-    ImportOptions,
-    ImportResult,
-    create_job,
-    dry_run,
-    job_issues,
-    run_job,
-    undo_job,
-    validate_options,
-)
+from crm_app.services.importer.jobs import create_job, dry_run, job_issues, run_job, undo_job
 from crm_app.services.importer.lock import acquire_lock, current_lock, force_release, release_lock
 from crm_app.services.importer.mapping import (
     auto_mapping,
@@ -45,6 +36,7 @@ from crm_app.services.importer.mapping import (
     resolve_field,
     save_mapping,
 )
+from crm_app.services.importer.options import ImportOptions, ImportResult, validate_options
 from crm_app.services.importer.reader import parse_file, preview
 from crm_app.services.importer.template import build_template
 from crm_app.settings import get_settings
