@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from crm_app.api import health, imports, raw_leads, webhooks
+from crm_app.api import health, imports, metrics, raw_leads, webhooks
 
 
 def build_api() -> FastAPI:
@@ -12,4 +12,5 @@ def build_api() -> FastAPI:
     api.include_router(raw_leads.router)
     api.include_router(imports.router)
     api.include_router(webhooks.router)
+    api.include_router(metrics.router)
     return api

@@ -3,19 +3,26 @@ checkpoint, mark it failed or done (with its result files), list its issues, und
 
 from __future__ import annotations
 
+import logging
+import os
+import secrets
 import shutil
+import socket
+import threading
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
+from sqlmodel import delete as sm_delete
+from sqlmodel import select as sm_select
 
 from crm_app.db import read_session, write_session
 from crm_app.i18n import UserError, t
-from crm_app.models import ImportChange, ImportJob, ImportRowIssue, Ticket, utcnow
+from crm_app.models import ImportChange, ImportJob, ImportLock, ImportRowIssue, Ticket, utcnow
 from crm_app.services import audit
 from crm_app.services.auth import Actor, PermissionDenied
 from crm_app.services.importer.lock import acquire_lock, heartbeat_stale
@@ -27,6 +34,8 @@ from crm_app.services.importer.writer import DATA_COLUMNS, Progress, Writer, add
 from crm_app.settings import get_settings
 
 MAX_REASONS = 20
+MAX_ATTEMPTS = 3  # workers a job may have; one that kills each of them ends "failed"
+log = logging.getLogger(__name__)
 
 
 def dry_run(engine: Engine, job_id: int | None = None, *, path: Path | None = None,
@@ -88,24 +97,34 @@ def _result_of(job: ImportJob) -> ImportResult:
                         failed_file=job.failed_file, job_id=job.id, status=job.status)
 
 
+def worker_name() -> str:
+    """This process, as it claims a job: host, pid and a random part (pids are reused)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
 def run_job(engine: Engine, job_id: int, progress: Progress | None = None, *,
             batch_size: int | None = None, takeover: bool = False) -> ImportResult:
     """Run (or resume from its checkpoint) a job; file-level problems mark it failed and raise.
 
     A job still "running" with a recent heartbeat belongs to another worker and is refused,
-    unless `takeover` (its process is known to be dead)."""
+    unless `takeover` (its process is known to be dead). The claim names this process on the job
+    (`worker`); a heartbeat thread keeps it fresh, and every write checks the name, so a worker
+    presumed dead that wakes up stops instead of writing beside the one that resumed its job."""
     settings = get_settings()
     size = batch_size or settings.import_batch_size
+    me = worker_name()
     with write_session(engine) as session:
-        job = session.get(ImportJob, job_id)
+        job = session.exec(sm_select(ImportJob).where(ImportJob.id == job_id).with_for_update()).first()
         if job is None:
             raise UserError("import.job.not_found")
         if job.status in ("done", "undone"):
             return _result_of(job)
         if job.status == "running" and not takeover and not heartbeat_stale(job):
             raise UserError("import.job.unfinished")
-        job.status, job.heartbeat_at, job.error = "running", utcnow(), None
+        job.status, job.heartbeat_at, job.error, job.worker = "running", utcnow(), None, me
+        job.attempts += 1
         session.add(job)
+    heartbeat = _Heartbeat(engine, job_id, me, settings.import_stale_seconds / 6)
     try:
         options = ImportOptions.from_json(job.options)
         index: dict[tuple[Any, ...], Match] = {}
@@ -121,7 +140,7 @@ def run_job(engine: Engine, job_id: int, progress: Progress | None = None, *,
             with read_session(engine) as session:
                 ctx, fields = prepare(session, parsed, options)
             planner = Planner(ctx, options, fields, index, len(parsed.headers))
-            _set_total(engine, job_id, parsed.total)
+            _update_claimed(engine, job_id, me, total=parsed.total, heartbeat_at=utcnow())
             job.total = parsed.total
             if progress:
                 progress(job.processed, job.total)
@@ -134,14 +153,19 @@ def run_job(engine: Engine, job_id: int, progress: Progress | None = None, *,
                 writer.close()
             headers = parsed.headers
     except UserError as exc:
-        _fail(engine, job_id, exc.message())
+        heartbeat.stop()
+        _fail(engine, job_id, me, exc.message())
         raise
     except Exception:
-        _fail(engine, job_id, t("import.job.crashed"))
+        heartbeat.stop()
+        _fail(engine, job_id, me, t("import.job.crashed"))
         raise
+    heartbeat.stop()
     with write_session(engine) as session:
-        job = session.get(ImportJob, job_id)
+        job = session.exec(sm_select(ImportJob).where(ImportJob.id == job_id).with_for_update()).first()
         assert job is not None
+        if job.worker != me:
+            raise UserError("import.job.stopped")
         job.skipped_file = _issue_file(session, job_id, "skipped", headers)
         job.failed_file = _issue_file(session, job_id, "failed", headers)
         job.status, job.finished_at, job.heartbeat_at = "done", utcnow(), utcnow()
@@ -157,31 +181,85 @@ def run_job(engine: Engine, job_id: int, progress: Progress | None = None, *,
     return result
 
 
+class _Heartbeat:
+    """Refreshes the job's heartbeat while this process works on it, whatever the work is doing
+    (parsing the file and loading the duplicate index commit nothing for a while)."""
+
+    def __init__(self, engine: Engine, job_id: int, worker: str, interval: float) -> None:
+        self.engine, self.job_id, self.worker = engine, job_id, worker
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(interval,), name=f"heartbeat-{job_id}", daemon=True)
+        self.thread.start()
+
+    def _run(self, interval: float) -> None:
+        while not self.stopped.wait(interval):
+            try:
+                if not _update_claimed(self.engine, self.job_id, self.worker, heartbeat_at=utcnow()):
+                    return  # taken over: the writer's next commit finds out and stops
+            except Exception:  # noqa: BLE001 - a missed beat is retried; a long outage makes the job resumable
+                log.warning("import %s: heartbeat failed", self.job_id, exc_info=True)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+
+def _update_claimed(engine: Engine, job_id: int, worker: str, **values: Any) -> bool:
+    """Update the job if this worker still holds it; False when another has taken it over."""
+    jobs = ImportJob.__table__  # type: ignore[attr-defined]
+    with write_session(engine) as session:
+        result = session.execute(update(jobs).where(jobs.c.id == job_id, jobs.c.worker == worker,
+                                                    jobs.c.status == "running").values(**values))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def _issue_file(session: Session, job_id: int, kind: str, headers: list[str]) -> str | None:
     from crm_app.services.importer.results import write_issue_file
 
     return write_issue_file(session, job_id, kind, headers)
 
 
-def _set_total(engine: Engine, job_id: int, total: int) -> None:
+def _fail(engine: Engine, job_id: int, held_by: str | None, message: str) -> None:
+    """End a job "failed" with its reason and release its lock: a failed job is finished, and
+    nobody may be left waiting behind it. Only while `held_by` still holds it (None: unclaimed)."""
     with write_session(engine) as session:
-        job = session.get(ImportJob, job_id)
-        assert job is not None
-        job.total, job.heartbeat_at = total, utcnow()
+        job = session.exec(sm_select(ImportJob).where(ImportJob.id == job_id).with_for_update()).first()
+        if job is None or job.status not in ("pending", "running") or job.worker != held_by:
+            return
+        job.status, job.error, job.finished_at = "failed", message, utcnow()
         session.add(job)
+        session.exec(sm_delete(ImportLock).where(ImportLock.job_id == job_id))  # type: ignore[call-overload]
 
 
-def _fail(engine: Engine, job_id: int, message: str) -> None:
-    with write_session(engine) as session:
-        job = session.get(ImportJob, job_id)
-        if job is not None and job.status == "running":
-            job.status, job.error, job.finished_at = "failed", message, utcnow()
-            session.add(job)
+def jobs_to_resume(engine: Engine) -> list[int]:
+    """What the rows say needs a worker: jobs pending or running whose heartbeat is stale (their
+    message was lost, or their worker died). One that already had MAX_ATTEMPTS workers, or whose
+    file is gone, cannot be resumed: it ends "failed" with the reason and releases its lock."""
+    cutoff = utcnow() - timedelta(seconds=get_settings().import_stale_seconds)
+    with read_session(engine) as session:
+        stale = session.exec(sm_select(ImportJob).where(col(ImportJob.status).in_(("pending", "running")),
+                                                        col(ImportJob.heartbeat_at) < cutoff)).all()
+    resume = []
+    for job in stale:
+        assert job.id is not None
+        if job.attempts >= MAX_ATTEMPTS:
+            _fail(engine, job.id, job.worker, t("import.job.gave_up", attempts=job.attempts))
+        elif not Path(job.file_path).is_file():
+            _fail(engine, job.id, job.worker, t("import.job.file_gone"))
+        else:
+            resume.append(job.id)
+    return resume
+
+
+def job_phase(job: ImportJob) -> str:
+    """What the wizard says about a job: its status, or "resuming" while a running job's worker
+    has stopped answering and another is about to take over from the checkpoint."""
+    if job.status == "running" and heartbeat_stale(job):
+        return "resuming"
+    return job.status
 
 
 def job_issues(session: Session, job_id: int, kind: str, limit: int = 100) -> list[ImportRowIssue]:
-    from sqlmodel import select as sm_select
-
     return list(session.exec(sm_select(ImportRowIssue).where(ImportRowIssue.job_id == job_id,
                                                              ImportRowIssue.kind == kind)
                              .order_by(ImportRowIssue.row_number).limit(limit)))

@@ -266,8 +266,10 @@ class Writer:
     def _commit(self, conn: Connection, batch: Batch, inserts: _Rows | None, issue_rows: _Rows | None) -> None:
         job, jobs = self.job, ImportJob.__table__  # type: ignore[attr-defined]
         with conn.begin():
-            status = conn.execute(select(jobs.c.status).where(jobs.c.id == job.id).with_for_update()).scalar()
-            if status != "running":
+            # Released (an admin freed the lock) or taken over (this worker was presumed dead).
+            holder = conn.execute(select(jobs.c.status, jobs.c.worker).where(jobs.c.id == job.id)
+                                  .with_for_update()).one()
+            if tuple(holder) != ("running", job.worker):
                 raise UserError("import.job.stopped")
             _write_batch(conn, job, batch, job.user_id, inserts, issue_rows)
             add_counts(job, batch.counts)
