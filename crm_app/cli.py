@@ -236,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     work = sub.add_parser("worker", help="run a background consumer (channel events, imports, scheduled jobs)")
     work.add_argument("--threads", type=int, help="tasks at once (default CRM_WORKER_THREADS, 4)")
     work.add_argument("--embedded", action="store_true", help=argparse.SUPPRESS)  # the app's own consumer
-    work.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
+    work.add_argument("--parent-pid", type=int, help="exit when this process ends")
     work.set_defaults(func=_worker)
     sub.add_parser("status", help="queue, channel events and imports: the figures of GET /metrics") \
         .set_defaults(func=_status)

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from crm_app.db import get_engine, write_session
 from crm_app.services import migrations
-from tests.apprunner import ROOT, RunningApp, start_app
+from tests.apprunner import ROOT, RedisServer, RunningApp, start_app
 from tests.fakes import channel_env, fake_providers
 
 PG_SERVER_URL = os.environ.get("CRM_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -113,3 +113,12 @@ def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     (artifacts / "app.log").write_bytes(app.log_path.read_bytes())
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis of the test's own, which it may stop and start again."""
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()

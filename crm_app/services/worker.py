@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 from crm_app.services import tasks
 from crm_app.settings import get_settings
@@ -56,12 +57,25 @@ def _sweep_loop(interval: float, stop: threading.Event) -> None:
 
 
 def _watch_parent(parent_pid: int, stop: threading.Event) -> None:
-    """An embedded consumer ends with the app that started it, even one killed with -9."""
+    """A consumer started for an app ends with it, even one killed with -9."""
     while not stop.wait(1):
-        if os.getppid() != parent_pid:
-            log.info("the app stopped: consumer exiting")
+        if not _alive(parent_pid):
+            log.info("process %s ended: consumer exiting", parent_pid)
             os.kill(os.getpid(), signal.SIGINT)
             return
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a child of someone else that ended but was not reaped yet
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 @contextlib.contextmanager
