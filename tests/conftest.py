@@ -105,7 +105,9 @@ def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp
         _create_own_database(app_pg_url)
         env_db["DATABASE_URL"] = app_pg_url
     with fake_providers() as providers_url:
-        app = start_app(tmp_path_factory.mktemp("app"), extra_env={**channel_env(providers_url), **env_db})
+        # The sweep runs once, when the app's consumer starts; a test that needs it runs it (e2e wizard).
+        app = start_app(tmp_path_factory.mktemp("app"), extra_env={**channel_env(providers_url), **env_db,
+                                                                   "CRM_QUEUE_SWEEP_SECONDS": "86400"})
         yield app
         app.stop()
     if env_db:

@@ -147,7 +147,8 @@ def delete_expired_files() -> None:
 
 
 # Scheduled jobs (Huey periodic tasks, minute resolution); every consumer schedules them, so each
-# must be harmless to run twice.
+# must be harmless to run twice. The Zalo OA token refresh (issue 16) belongs here once it exists:
+# ("refresh_zalo_oa_token", crontab(minute="*/30"), <its function>).
 # The sweep is not here: it runs every CRM_QUEUE_SWEEP_SECONDS from each consumer (services/worker.py).
 PERIODIC: list[tuple[str, crontab, Callable[[], None]]] = [
     ("expire_import_locks", crontab(minute="*/5"), expire_import_locks),
