@@ -19,8 +19,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
-from crm_app.db import get_engine, read_session, write_session
-from crm_app.models import ImportJob
+from crm_app.db import get_engine, write_session
 from crm_app.services import importer, tasks
 from crm_app.services.demo import ensure_demo_users
 from crm_app.settings import get_settings
@@ -28,6 +27,7 @@ from tests.apprunner import api_env, start_api, start_worker
 from tests.conftest import make_database
 from tests.faults.conftest import HANA_HEADERS, SECRET, count, hana_body, wait_until
 from tests.fixtures.importer import HEADERS, actor, options, write_xlsx
+from tests.unit.test_importer_crash import _job, _rows
 
 BURST = 500
 
@@ -83,21 +83,6 @@ def queue_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     yield get_engine(url)
     tasks.reset()
     get_settings.cache_clear()
-
-
-def _rows() -> list[list[object]]:
-    rows: list[list[object]] = [HEADERS]
-    for i in range(60):
-        mobile = f"09{i % 45:08d}"  # rows 46-60 repeat earlier mobiles, in other batches
-        rows.append(["Nguyễn", f"Khách {i}" if i != 17 else "", mobile, "", ""])
-    return rows
-
-
-def _job(engine: Engine, job_id: int) -> ImportJob:
-    with read_session(engine) as s:
-        job = s.get(ImportJob, job_id)
-    assert job is not None
-    return job
 
 
 def test_a_killed_consumers_import_is_resumed_by_another(queue_settings: Engine, tmp_path: Path) -> None:

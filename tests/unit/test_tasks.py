@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -29,6 +30,7 @@ from tests.fixtures.importer import HEADERS, actor, data_dir, options, write_xls
 from tests.unit.test_channels import FakeLookups
 
 __all__ = ["data_dir"]
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -55,10 +57,14 @@ def _leadgen(engine: Engine, leadgen_id: str) -> int:
 
 
 def _event(engine: Engine, event_id: int) -> ChannelEvent:
+    return _reload(engine, ChannelEvent, event_id)
+
+
+def _reload(engine: Engine, model: type[T], row_id: int) -> T:
     with read_session(engine) as s:
-        event = s.get(ChannelEvent, event_id)
-    assert event is not None
-    return event
+        row = s.get(model, row_id)
+    assert row is not None
+    return row
 
 
 def test_a_transient_failure_is_retried_with_backoff_until_attempts_run_out(queue_env: Engine,
@@ -134,10 +140,7 @@ def _job(engine: Engine, tmp_path: Path, rows: int = 12, **values: object) -> in
 
 
 def _get_job(engine: Engine, job_id: int) -> ImportJob:
-    with read_session(engine) as s:
-        job = s.get(ImportJob, job_id)
-    assert job is not None
-    return job
+    return _reload(engine, ImportJob, job_id)
 
 
 def test_a_dead_workers_import_is_resumed_once_its_heartbeat_is_stale(queue_env: Engine, demo_users: dict[str, int],
