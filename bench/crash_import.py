@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[0] = str(ROOT)  # the repo, not bench/ (see queue.py)
 
 from openpyxl import Workbook  # noqa: E402
 from sqlalchemy import func, text  # noqa: E402
