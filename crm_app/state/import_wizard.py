@@ -329,7 +329,7 @@ class ImportWizardState(AuthState):
             self.job_id, self.step, self.processed, self.job_total = job_id, "progress", 0, self.total_rows
             self._started = time.monotonic()
         path.unlink(missing_ok=True)
-        tasks.enqueue_import(job_id)  # if the queue is down, the sweep enqueues it once it is back
+        await asyncio.to_thread(tasks.enqueue_import, job_id)  # queue down: the sweep enqueues it later
         yield ImportWizardState.watch_job
 
     @rx.event(background=True)
