@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)
 
 import argparse  # noqa: E402
+import os  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
@@ -148,7 +149,8 @@ def run(consumers: int, base: str, env: dict[str, str], workdir: Path, events: i
     times = sorted(done.values())
     drain = (len(times) - 1) / (times[-1] - times[0])
     print(f"{label} backlog drained at {drain:.0f} events/s ({len(times)} events, first to last processed in "
-          f"{times[-1] - times[0]:.1f} s)", flush=True)
+          f"{times[-1] - times[0]:.1f} s); machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+          flush=True)
     return drain
 
 
