@@ -17,7 +17,7 @@ from crm_app.services.demo import ensure_demo_users
 from tests.apprunner import RedisServer, start_api
 from tests.faults.conftest import HANA_HEADERS, SECRET, count, hana_body, wait_until
 
-BURST = 300
+BURST = 150
 
 
 def test_redis_stopped_during_a_burst(shared_pg: str, redis_server: RedisServer, tmp_path: Path) -> None:
