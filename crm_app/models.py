@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, LargeBinary, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import DDL, JSON, Date, Index, LargeBinary, UniqueConstraint, cast, event, func, literal_column
+from sqlmodel import Field, SQLModel, col
 
 
 def utcnow() -> datetime:
@@ -84,13 +84,60 @@ class ContactFields(SQLModel):
     modified_by_id: int | None = Field(default=None, foreign_key="users.id")
 
 
+def only_on(dialect: str, index: Index) -> Index:
+    """An index that exists on one database only: create_all skips it elsewhere, and so does the
+    autogenerate comparison (crm_app/migrations/compare.py reads `info["dialect"]`)."""
+    index.info["dialect"] = dialect
+    return index.ddl_if(dialect=dialect)
+
+
 class RawLead(ContactFields, table=True):
     __tablename__ = "raw_leads"
+    # The list's sorts and filters (migration 0002): (column, id) keeps pages stable and lets
+    # PostgreSQL walk one index instead of sorting the table.
+    __table_args__ = (
+        Index("ix_raw_leads_company_id", "company", "id"),
+        Index("ix_raw_leads_last_name_id", "last_name", "id"),
+        Index("ix_raw_leads_first_name_id", "first_name", "id"),
+        Index("ix_raw_leads_province_id", "province", "id"),
+        Index("ix_raw_leads_created_id", "created_at", "id"),
+        Index("ix_raw_leads_source_created", "lead_source", "created_at"),
+        Index("ix_raw_leads_input_created", "input_source", "created_at"),
+        Index("ix_raw_leads_owner_created", "assigned_to_id", "created_at"),
+        Index("ix_raw_leads_status_created", "status", "created_at"),
+        # Quick search on PostgreSQL: trigrams serve `search_text LIKE '%…%'` (0002). SQLite's
+        # FTS5 table and its triggers are not modelled: migrations create them.
+        only_on("postgresql", Index("ix_raw_leads_search_trgm", "search_text", postgresql_using="gin",
+                                    postgresql_ops={"search_text": "gin_trgm_ops"})),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     status: str = Field(default="Mới", max_length=64, index=True)
     converted_lead_id: int | None = Field(default=None, foreign_key="leads.id", index=True)
     import_job_id: int | None = Field(default=None, index=True)
+
+
+# The dashboard's indexes (migration 0003) lead with the local day of arrival in the default zone
+# (Asia/Ho_Chi_Minh), written exactly as the dashboard's SQL writes it so that the planners match. PostgreSQL
+# carries the other columns the figures read in INCLUDE; the converted index is partial.
+_PG_LOCAL_DAY = cast(func.timezone(literal_column("'Asia/Ho_Chi_Minh'"), col(RawLead.created_at)), Date)
+only_on("postgresql", Index("ix_raw_leads_dashboard", _PG_LOCAL_DAY, col(RawLead.input_source),
+                            col(RawLead.assigned_to_id), col(RawLead.status),
+                            postgresql_include=["converted_lead_id", "created_at"]))
+only_on("postgresql", Index("ix_raw_leads_dashboard_converted", _PG_LOCAL_DAY, col(RawLead.input_source),
+                            col(RawLead.assigned_to_id), postgresql_include=["created_at", "converted_lead_id"],
+                            postgresql_where=col(RawLead.converted_lead_id).is_not(None)))
+# SQLite has no INCLUDE: the same columns are trailing key columns there, so the two shapes cannot
+# share one Index object under one name. SQLAlchemy does not reflect SQLite expression indexes
+# (autogenerate could not compare them anyway): they are declared as DDL run after the table.
+SQLITE_DASHBOARD_INDEXES = (
+    "CREATE INDEX ix_raw_leads_dashboard ON raw_leads (date(created_at, '+7 hours'), input_source, "
+    "assigned_to_id, status, converted_lead_id, created_at)",
+    "CREATE INDEX ix_raw_leads_dashboard_converted ON raw_leads (date(created_at, '+7 hours'), input_source, "
+    "assigned_to_id, created_at, converted_lead_id) WHERE converted_lead_id IS NOT NULL",
+)
+for _statement in SQLITE_DASHBOARD_INDEXES:
+    event.listen(SQLModel.metadata.tables["raw_leads"], "after_create", DDL(_statement).execute_if(dialect="sqlite"))
 
 
 class Lead(ContactFields, table=True):
@@ -236,10 +283,14 @@ class SavedMapping(SQLModel, table=True):
 
 class ChannelEvent(SQLModel, table=True):
     __tablename__ = "channel_events"
-    __table_args__ = (UniqueConstraint("channel", "event_key"),)
+    # A redelivery is the same (channel, form, provider key): the INSERT itself refuses it.
+    __table_args__ = (UniqueConstraint("channel", "form_key", "event_key", name="uq_channel_events_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=32, index=True)
+    # The form a submission was posted to; "" for the other channels (NULL would make the unique
+    # key above ignore duplicates on both databases).
+    form_key: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
     event_key: str = Field(max_length=255)
     body: bytes = Field(sa_type=LargeBinary)
     headers: dict[str, str] = Field(default_factory=dict, sa_type=JSON)

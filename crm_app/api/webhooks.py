@@ -9,10 +9,8 @@ message is lost (queue down, worker killed) is re-enqueued by the sweep: the row
 
 from __future__ import annotations
 
-import hmac
 import logging
 import math
-import time
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -24,13 +22,22 @@ from crm_app.db import get_engine, read_session
 from crm_app.i18n import t
 from crm_app.models import FormConfig
 from crm_app.services import intake, ratelimit, tasks
-from crm_app.services.channels import BadPayload, Unit, chatbot, facebook, forms, load_json, zalo
+from crm_app.services.channels import (
+    BadPayload,
+    Channel,
+    Delivery,
+    Refused,
+    Unit,
+    facebook,
+    forms,
+    registry,
+    zalo,
+)
 from crm_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["webhooks"])
 
-_MAX_SKEW = 300  # seconds allowed between a form's X-Timestamp and now
 _ACK = {"description": "Stored (or already stored): the provider must not resend."}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Body is not the provider's format."},
@@ -63,25 +70,23 @@ async def raw_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _same(given: str | None, expected: str) -> bool:
-    # compare_digest on str raises for non-ASCII: compare bytes (DESIGN §6).
-    return given is not None and hmac.compare_digest(given.strip().encode(), expected.encode())
-
-
-def _deny(request: Request, channel: str, reason: str, status: int) -> HTTPException:
-    client = request.client.host if request.client else "-"
-    log.warning("webhook %s refused from %s: %s", channel, client, reason)
-    return HTTPException(status, t("channel.forbidden" if status == 403 else "channel.unauthorized"))
-
-
-def _json(body: bytes) -> dict[str, Any]:
+def _receive(request: Request, channel: Channel, delivery: Delivery, *, who: str | None = None) -> dict[str, int]:
+    """Authenticate, split and store one delivery for `channel` (`who` names it in the log)."""
     try:
-        return load_json(body)
+        channel.authenticate(delivery)
+        units = channel.split(delivery)
+    except Refused as exc:
+        client = request.client.host if request.client else "-"
+        log.warning("webhook %s refused from %s: %s", who or channel.name, client, exc.reason)
+        raise HTTPException(401 if exc.missing else 403,
+                            t("channel.unauthorized" if exc.missing else "channel.forbidden")) from exc
     except BadPayload as exc:
         raise HTTPException(400, t("channel.bad_request")) from exc
+    form_key = delivery.form.key if delivery.form is not None else ""
+    return _store(request, channel.name, units, form_key)
 
 
-def _store(request: Request, channel: str, units: list[Unit]) -> dict[str, int]:
+def _store(request: Request, channel: str, units: list[Unit], form_key: str) -> dict[str, int]:
     """Commit every unit before answering; processing of the new ones (and of earlier failures the
     provider is resending) is queued, so its outcome never changes the answer."""
     engine = get_engine()
@@ -89,7 +94,8 @@ def _store(request: Request, channel: str, units: list[Unit]) -> dict[str, int]:
     try:
         with read_session(engine) as session:
             for unit in units:
-                event, is_new = intake.record_event(session, channel, unit.key, unit.body, dict(request.headers))
+                event, is_new = intake.record_event(session, channel, unit.key, unit.body, dict(request.headers),
+                                                    form_key=form_key)
                 stored += is_new
                 duplicates += not is_new
                 if is_new or event.status == intake.FAILED:
@@ -108,19 +114,8 @@ def _store(request: Request, channel: str, units: list[Unit]) -> dict[str, int]:
                          "Header `X-ZEvent-Signature: mac=<hex>` with hex = SHA-256(app_id + raw body + "
                          "timestamp + OA secret key), timestamp being the body's `timestamp`. Deduplicated "
                          "on `message.msg_id`, else (event_name, user id, timestamp).")
-def zalo_webhook(request: Request,
-                 body: bytes = Depends(raw_body)) -> dict[str, int]:
-    s = get_settings()
-    if not (s.zalo_app_id and s.zalo_oa_secret):
-        raise _deny(request, "zalo", "channel not configured", 403)
-    header = request.headers.get("x-zevent-signature", "")
-    if not header.startswith("mac="):
-        raise _deny(request, "zalo", "signature missing", 401)
-    payload = _json(body)
-    timestamp = str(payload.get("timestamp", ""))
-    if not _same(header[4:], zalo.signature(s.zalo_app_id, body, timestamp, s.zalo_oa_secret)):
-        raise _deny(request, "zalo", "bad signature", 403)
-    return _store(request, zalo.CHANNEL, zalo.split(payload, body))
+def zalo_webhook(request: Request, body: bytes = Depends(raw_body)) -> dict[str, int]:
+    return _receive(request, zalo, Delivery(body, request.headers))
 
 
 # ---------------------------------------------------------------- Facebook
@@ -132,9 +127,10 @@ def zalo_webhook(request: Request,
 def facebook_verify(request: Request, mode: str = Query("", alias="hub.mode"),
                     token: str = Query("", alias="hub.verify_token"),
                     challenge: str = Query("", alias="hub.challenge", max_length=256)) -> PlainTextResponse:
-    expected = get_settings().fb_verify_token
-    if mode != "subscribe" or not expected or not _same(token, expected):
-        raise _deny(request, "facebook", "bad verify token", 403)
+    if not facebook.verify_subscription(mode, token):
+        client = request.client.host if request.client else "-"
+        log.warning("webhook facebook refused from %s: bad verify token", client)
+        raise HTTPException(403, t("channel.forbidden"))
     return PlainTextResponse(challenge)
 
 
@@ -143,71 +139,29 @@ def facebook_verify(request: Request, mode: str = Query("", alias="hub.mode"),
                          "(`entry[].changes[]` with field `leadgen`). Header `X-Hub-Signature-256: "
                          "sha256=<HMAC-SHA256(app secret, raw body)>`. A batch is stored as one event per "
                          "message `mid` / `leadgen_id`.")
-def facebook_webhook(request: Request,
-                     body: bytes = Depends(raw_body)) -> dict[str, int]:
-    secret = get_settings().fb_app_secret
-    if not secret:
-        raise _deny(request, "facebook", "channel not configured", 403)
-    header = request.headers.get("x-hub-signature-256")
-    if not header:
-        raise _deny(request, "facebook", "signature missing", 401)
-    if not _same(header, facebook.signature(secret, body)):
-        raise _deny(request, "facebook", "bad signature", 403)
-    return _store(request, facebook.CHANNEL, facebook.split(_json(body), body))
+def facebook_webhook(request: Request, body: bytes = Depends(raw_body)) -> dict[str, int]:
+    return _receive(request, facebook, Delivery(body, request.headers))
 
 
 # ---------------------------------------------------------------- chatbots
 
-@router.post("/api/webhooks/chatbot/{provider}", summary="Chatbot events (Hana, Botbanhang)",
+@router.post("/api/webhooks/chatbot/{provider}",
+             summary=f"Chatbot events ({', '.join(c.label for c in registry.CHATBOTS)})",
              responses={200: _ACK, 404: {"description": "Unknown provider."}, **_ERRORS},
-             description="`provider` is `hana` or `botbanhang`. The provider's secret "
-                         "(CRM_CHATBOT_SECRET_HANA / _BOTBANHANG) as header `X-Webhook-Token` or query "
+             description=f"`provider`: {', '.join(f'`{c.name}`' for c in registry.CHATBOTS)}. The provider's "
+                         "secret (CRM_CHATBOT_SECRET_<PROVIDER>) as header `X-Webhook-Token` or query "
                          "parameter `token`. Hana: `lead.*` attributes ({nomalizeData, rawData}); "
                          "Botbanhang: `client:new` and `order:new`.")
 def chatbot_webhook(provider: str, request: Request,
                     body: bytes = Depends(raw_body), token: str | None = Query(None, max_length=256)
                     ) -> dict[str, int]:
-    if provider not in chatbot.PROVIDERS:
+    channel = registry.chatbot(provider)
+    if channel is None:
         raise HTTPException(404, t("channel.provider_not_found"))
-    s = get_settings()
-    secret = s.chatbot_secret_hana if provider == "hana" else s.chatbot_secret_botbanhang
-    if not secret:
-        raise _deny(request, provider, "channel not configured", 403)
-    given = request.headers.get("x-webhook-token") or token
-    if not given:
-        raise _deny(request, provider, "token missing", 401)
-    if not _same(given, secret):
-        raise _deny(request, provider, "bad token", 403)
-    return _store(request, provider, chatbot.split(provider, _json(body), body))
+    return _receive(request, channel, Delivery(body, request.headers, token))
 
 
 # ---------------------------------------------------------------- forms
-
-def _form_authenticated(request: Request, form: FormConfig, body: bytes, token: str | None) -> None:
-    """X-Signature (HMAC of the raw body, optional X-Timestamp within ±300 s), else a shared token
-    as Bearer, X-Webhook-Token or ?token= (for senders that cannot set headers)."""
-    name = f"form {form.key}"
-    signature = request.headers.get("x-signature")
-    if signature:
-        stamp = request.headers.get("x-timestamp")
-        if stamp is not None:
-            try:
-                skew = abs(time.time() - float(stamp))
-            except ValueError:
-                skew = float("inf")
-            if skew > _MAX_SKEW:
-                raise _deny(request, name, "timestamp outside the window", 403)
-        if not _same(signature, forms.signature(form.secret, body)):
-            raise _deny(request, name, "bad signature", 403)
-        return
-    auth = request.headers.get("authorization", "")
-    given = (auth[7:] if auth.lower().startswith("bearer ") else None) or request.headers.get("x-webhook-token") \
-        or token
-    if not given:
-        raise _deny(request, name, "credentials missing", 401)
-    if not _same(given, form.secret):
-        raise _deny(request, name, "bad token", 403)
-
 
 @router.post("/api/webhooks/forms/{form_key}", summary="Landing page / web form submissions",
              responses={200: _ACK, 404: {"description": "Unknown or inactive form key."}, **_ERRORS},
@@ -228,5 +182,4 @@ def form_webhook(form_key: str, request: Request,
         raise HTTPException(503, t("channel.unavailable"), headers={"Retry-After": "30"}) from exc
     if form is None or not form.is_active:
         raise HTTPException(404, t("channel.form_not_found"))
-    _form_authenticated(request, form, body, token)
-    return _store(request, forms.CHANNEL, forms.split(form.key, body, request.headers.get("idempotency-key")))
+    return _receive(request, forms, Delivery(body, request.headers, token, form), who=f"form {form.key}")

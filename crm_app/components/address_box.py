@@ -18,11 +18,18 @@ document.addEventListener('keydown', (e) => {
 
 def address_box(*, fields: rx.Var, values: rx.Var, suggestions: rx.Var, highlight: rx.Var,
                 on_type: Callable, on_key: Callable, on_pick: Callable, on_change: Callable,
-                on_close: Callable, hint: rx.Var | str) -> rx.Component:
+                on_close: Callable, hint: rx.Var | str, after_2025: rx.Var, tr: rx.Var) -> rx.Component:
+    """`after_2025` is {"place", "others"} when the picked address is pre-2025 (its 2025 equivalent), else {}."""
+
     def suggestion(s: rx.Var) -> rx.Component:
         index = s["index"].to(int)
         return rx.box(
-            rx.hstack(rx.icon("map-pin", size=14, color=rx.color("gray", 9)), rx.text(s["label"], size="2"),
+            rx.hstack(rx.icon("map-pin", size=14, color=rx.color("gray", 9), flex_shrink="0"),
+                      rx.vstack(
+                          rx.text(s["label"], size="2"),
+                          rx.cond(s["after_2025"] != "",
+                                  rx.text("2025: " + s["after_2025"], size="1", color=rx.color("gray", 10))),
+                          spacing="0"),
                       align="center"),
             padding="6px 10px", cursor="pointer", role="option",
             background=rx.cond(highlight == index, rx.color("accent", 4), "transparent"),
@@ -58,4 +65,16 @@ def address_box(*, fields: rx.Var, values: rx.Var, suggestions: rx.Var, highligh
     return rx.fragment(
         rx.script(_KEY_GUARD),
         rx.grid(rx.foreach(fields, one), columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%"),
+        rx.cond(
+            after_2025.get("place", "") != "",
+            rx.callout.root(
+                rx.callout.icon(rx.icon("info", size=16)),
+                rx.vstack(
+                    rx.text(tr["address.after_2025"], " ", rx.text.strong(after_2025.get("place", ""),
+                                                                        id="address-2025-place"), size="2"),
+                    rx.cond(after_2025.get("others", "") != "",
+                            rx.text(tr["address.after_2025_others"], " ", after_2025.get("others", ""), size="1")),
+                    spacing="1"),
+                id="address-2025", color_scheme="blue", variant="surface", size="1", width="100%"),
+        ),
     )

@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 
 import crm_app.models  # noqa: F401  (registers the tables)
 from crm_app.db import get_engine
+from crm_app.migrations import compare
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -13,12 +14,7 @@ target_metadata = SQLModel.metadata
 def run_migrations_online() -> None:
     engine = get_engine(config.get_main_option("sqlalchemy.url"))
     with engine.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
-            compare_type=True,
-        )
+        context.configure(connection=connection, target_metadata=target_metadata, **compare.options(connection))
         with context.begin_transaction():
             context.run_migrations()
 

@@ -5,12 +5,16 @@ import reflex as rx
 from crm_app import routes
 from crm_app.components.shell import crm_page, page_header
 from crm_app.fields import DEFAULT_PICKLISTS
+from crm_app.services.channels.registry import INPUT_SOURCES
 from crm_app.state.auth import AuthState
 from crm_app.state.dashboard import ALL
 from crm_app.state.dashboard import DashboardState as S
 
-CHANNELS = DEFAULT_PICKLISTS["input_source"]
-COLORS = ("#2563eb", "#16a34a", "#0ea5e9", "#a855f7", "#f97316", "#eab308", "#ef4444", "#14b8a6")
+# A bar for every Nguồn input a record can carry: the picklist's defaults (manual entry, import)
+# and whatever a registered channel writes (a form's label, Messenger) even if not in the picklist.
+CHANNELS = tuple(dict.fromkeys((*DEFAULT_PICKLISTS["input_source"], *INPUT_SOURCES)))
+COLORS = ("#2563eb", "#16a34a", "#0ea5e9", "#a855f7", "#f97316", "#eab308", "#ef4444", "#14b8a6", "#ec4899",
+          "#64748b")
 
 
 def _card(label: rx.Var, value: rx.Var, href: rx.Var | str, test_id: str) -> rx.Component:

@@ -5,7 +5,7 @@ import reflex as rx
 from crm_app import routes
 from crm_app.components.settings_nav import settings_nav
 from crm_app.components.shell import crm_page, page_header
-from crm_app.services import sync_rules
+from crm_app.services.channels.registry import TICKET_KEYS
 from crm_app.state.auth import AuthState
 from crm_app.state.sync_config import CHOICES
 from crm_app.state.sync_config import SyncConfigState as S
@@ -78,7 +78,7 @@ def _tickets() -> rx.Component:
         *[rx.el.label(rx.hstack(rx.switch(checked=S.tickets.get(ch, False), id=f"ticket-{ch}",
                                           on_change=lambda v, ch=ch: S.set_ticket(ch, v)),
                                 rx.text(tr[f"sync.tickets.{ch}"], size="2"), align="center"))
-          for ch in sync_rules.TICKET_CHANNELS],
+          for ch in TICKET_KEYS],
         spacing="3"), width="100%")
 
 

@@ -7,8 +7,6 @@ IMMEDIATE); on PostgreSQL the cursor row is locked with SELECT ... FOR UPDATE.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -18,14 +16,9 @@ from crm_app.fields import STATUS_CONVERTED
 from crm_app.i18n import UserError
 from crm_app.models import AssignmentCursor, RawLead, User
 from crm_app.services import audit
-
-if TYPE_CHECKING:
-    from crm_app.services.sync_rules import SyncSettings
+from crm_app.services.sync_settings import METHOD_LEAST_OPEN, SyncSettings
 
 CURSOR_NAME = "sync_assignment"
-METHOD_ROUND_ROBIN = "round_robin"
-METHOD_LEAST_OPEN = "least_open"
-METHODS = (METHOD_ROUND_ROBIN, METHOD_LEAST_OPEN)
 STATUS_NOT_POTENTIAL = "Không tiềm năng"
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from crm_app.i18n import UserError
 from crm_app.models import ChannelEvent
 from crm_app.services import intake
 from crm_app.services.auth import Actor, require_admin
+from crm_app.services.channels import registry
 
 STATUSES = (intake.RECEIVED, intake.PROCESSED, intake.FAILED, intake.IGNORED)
 
@@ -19,6 +21,7 @@ STATUSES = (intake.RECEIVED, intake.PROCESSED, intake.FAILED, intake.IGNORED)
 class EventRow:
     id: int
     channel: str
+    channel_label: str  # the channel's product name, and the form's key for a form submission
     status: str
     received_at: str
     attempts: int
@@ -27,15 +30,22 @@ class EventRow:
     lead_id: int | None
 
 
+def _label(channel: str, form_key: str) -> str:
+    label = registry.label(channel)
+    return f"{label} · {form_key}" if form_key else label
+
+
 def recent(session: Session, actor: Actor, *, status: str | None = None, limit: int = 100) -> list[EventRow]:
     require_admin(actor)
-    query = select(ChannelEvent.id, ChannelEvent.channel, ChannelEvent.status, ChannelEvent.received_at,
-                   ChannelEvent.attempts, ChannelEvent.error, ChannelEvent.raw_lead_id, ChannelEvent.lead_id)
+    e = ChannelEvent
+    query = select(*(col(c) for c in (e.id, e.channel, e.status, e.received_at, e.attempts, e.error,
+                                       e.raw_lead_id, e.lead_id, e.form_key)))
     if status in STATUSES:
-        query = query.where(ChannelEvent.status == status)
-    rows = session.exec(query.order_by(col(ChannelEvent.id).desc()).limit(limit)).all()
-    return [EventRow(id=r[0] or 0, channel=r[1], status=r[2], received_at=r[3].astimezone().strftime("%d/%m %H:%M:%S"),
-                     attempts=r[4], error=(r[5] or "")[:300], raw_lead_id=r[6], lead_id=r[7]) for r in rows]
+        query = query.where(col(ChannelEvent.status) == status)
+    rows = session.execute(query.order_by(col(ChannelEvent.id).desc()).limit(limit)).all()
+    return [EventRow(id=r[0] or 0, channel=r[1], channel_label=_label(r[1], r[8]), status=r[2],
+                     received_at=r[3].astimezone().strftime("%d/%m %H:%M:%S"), attempts=r[4],
+                     error=(r[5] or "")[:300], raw_lead_id=r[6], lead_id=r[7]) for r in rows]
 
 
 def retry(engine: Engine, actor: Actor, event_id: int) -> str:

@@ -25,8 +25,9 @@ from sqlmodel import Session, col, select
 from crm_app.db import read_session, write_session
 from crm_app.models import ChannelEvent, FormConfig, utcnow
 from crm_app.services import audit
-from crm_app.services.channels import BadPayload, HttpLookups, Lookups, chatbot, facebook, forms, message_text, zalo
-from crm_app.services.sync_rules import IncomingPerson, apply_incoming
+from crm_app.services.channels import BadPayload, Channel, Lookups, StoredEvent, registry
+from crm_app.services.channels.lookups import HttpLookups
+from crm_app.services.sync_rules import apply_incoming
 from crm_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -78,11 +79,12 @@ def kept_headers(headers: dict[str, str]) -> dict[str, str]:
 
 
 def record_event(session: Session, channel: str, event_key: str, body: bytes,
-                 headers: dict[str, str]) -> tuple[ChannelEvent, bool]:
+                 headers: dict[str, str], *, form_key: str = "") -> tuple[ChannelEvent, bool]:
     """Store one provider event and commit; (existing row, False) when it was already stored.
+    `form_key`: the form a submission was posted to (forms only).
 
     No read-before-write: the INSERT itself decides, so concurrent redeliveries cannot both win."""
-    event = ChannelEvent(channel=channel, event_key=event_key[:255], body=body,
+    event = ChannelEvent(channel=channel, form_key=form_key, event_key=event_key[:255], body=body,
                          headers=kept_headers(headers), status=RECEIVED, next_attempt_at=utcnow() + _stale_after())
     session.add(event)
     try:
@@ -91,31 +93,23 @@ def record_event(session: Session, channel: str, event_key: str, body: bytes,
     except IntegrityError:
         session.rollback()
         existing = session.exec(select(ChannelEvent).where(ChannelEvent.channel == channel,
+                                                           ChannelEvent.form_key == form_key,
                                                            ChannelEvent.event_key == event_key[:255])).one()
         return existing, False
     return event, True
 
 
-def _people(event: ChannelEvent, form: FormConfig | None, lookups: Lookups) -> list[IncomingPerson]:
-    if event.channel == zalo.CHANNEL:
-        return zalo.parse(event.body, lookups)
-    if event.channel == facebook.CHANNEL:
-        return facebook.parse(event.body, lookups)
-    if event.channel in chatbot.PROVIDERS:
-        return chatbot.parse(event.channel, event.body, lookups)
-    if event.channel == forms.CHANNEL:
-        if form is None:
-            raise BadPayload("the form of this event no longer exists")
-        return forms.parse(event.body, event.headers.get("content-type", ""), channel=form.channel,
-                           mapping=form.mapping)
-    raise BadPayload(f"unknown channel {event.channel!r}")
+def _channel(event: ChannelEvent) -> Channel:
+    channel = registry.get(event.channel)
+    if channel is None:
+        raise BadPayload(f"unknown channel {event.channel!r}")
+    return channel
 
 
 def _form_of(session: Session, event: ChannelEvent) -> FormConfig | None:
-    if event.channel != forms.CHANNEL:
+    if not event.form_key:
         return None
-    form_key = event.event_key.split(":", 1)[0]
-    return session.exec(select(FormConfig).where(FormConfig.key == form_key)).first()
+    return session.exec(select(FormConfig).where(FormConfig.key == event.form_key)).first()
 
 
 def process_event(engine: Engine, event_id: int, lookups: Lookups | None = None) -> str:
@@ -138,12 +132,13 @@ def attempt(engine: Engine, event_id: int, lookups: Lookups | None = None) -> st
             return event.status if event is not None else IGNORED
         form = _form_of(session, event)
     try:
-        people = _people(event, form, lookups or HttpLookups())
+        channel = _channel(event)
+        people = channel.parse(StoredEvent(event.body, event.headers, form), lookups or HttpLookups())
         with _write_gate(engine.dialect.name), write_session(engine) as session:
             locked = session.exec(select(ChannelEvent).where(ChannelEvent.id == event_id).with_for_update()).one()
             if locked.status in (PROCESSED, IGNORED):
                 return locked.status
-            text = message_text(locked.channel, locked.body)
+            text = channel.message_text(locked.body)
             for person in people:
                 decision = apply_incoming(session, person, source=f"channel:{person.channel}")
                 locked.raw_lead_id = decision.raw_lead_id or locked.raw_lead_id

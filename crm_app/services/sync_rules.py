@@ -1,172 +1,40 @@
 """Channel sync rules (Cấu hình hệ thống → Tích hợp → Cấu hình đồng bộ thông tin KH; DESIGN §4).
 
-`apply_incoming` is the one function every channel calls: from the admin's five settings it
-decides whether an incoming person creates, updates or converts a raw lead / lead, assigns new
-records and maybe opens a ticket. Call it inside `db.write_session` (the round-robin cursor and
-the duplicate check rely on the write transaction).
+`apply_incoming` is the one function every channel calls: from the admin's five settings
+(sync_settings.py) it decides whether an incoming person (incoming.py) creates, updates or
+converts a raw lead / lead, assigns new records and maybe opens a ticket. Call it inside
+`db.write_session` (the round-robin cursor and the duplicate check rely on the write transaction).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, col, select
 
 from crm_app.fields import STATUS_CONVERTED, STATUS_NEW
-from crm_app.i18n import UserError, t
-from crm_app.models import CustomField, Lead, RawLead, SyncConfig, User, utcnow
+from crm_app.i18n import t
+from crm_app.models import CustomField, Lead, RawLead, utcnow
 from crm_app.services import assignment, audit, conversion, tickets
-from crm_app.services.auth import Actor, require_admin
+from crm_app.services.incoming import (
+    CONVERTED,
+    CREATED_LEAD,
+    CREATED_NEW_DUPLICATE,
+    CREATED_RAW_LEAD,
+    STORED_NOTHING,
+    UPDATED_LEAD,
+    UPDATED_RAW_LEAD,
+    Decision,
+    IncomingPerson,
+)
 from crm_app.services.phones import display_phone, phone_key
-from crm_app.services.reference_data import DEFAULT_SYNC_SETTINGS
+from crm_app.services.sync_settings import SyncSettings, load_config
 from crm_app.services.text import search_text
 from crm_app.services.values import is_email
 
-CONDITIONS = ("email", "phone", "email_or_phone", "email_and_phone")
-TARGETS_WHEN_MET = ("lead", "raw_lead")
-TARGETS_WHEN_NOT_MET = ("raw_lead", "lead", "none")
-ON_MATCH = ("overwrite", "skip")
-TICKET_CHANNELS = ("webform", "zalo_oa", "zalo_ads_form", "chatbot")
-
-CREATED_RAW_LEAD = "created_raw_lead"
-CREATED_LEAD = "created_lead"
-UPDATED_RAW_LEAD = "updated_raw_lead"
-UPDATED_LEAD = "updated_lead"
-CONVERTED = "converted"
-STORED_NOTHING = "stored_nothing"
-CREATED_NEW_DUPLICATE = "created_new_duplicate"
-
-# Incoming values copied onto the record (non-empty ones only).
-_COPIED = ("first_name", "last_name", "mobile", "email", "street", "ward", "district", "province",
-           "country", "zalo_user_id", "zalo_name", "facebook_psid", "facebook_name")
-
-
-@dataclass
-class IncomingPerson:
-    """What a channel learned about a person; raw values, normalised here."""
-
-    channel: str  # an input-source value ("Zalo OA", "Hana", ...) or a form's label
-    zalo_user_id: str | None = None
-    zalo_name: str | None = None
-    facebook_psid: str | None = None
-    facebook_name: str | None = None
-    full_name: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    phone: str | None = None
-    email: str | None = None
-    street: str | None = None
-    ward: str | None = None
-    district: str | None = None
-    province: str | None = None
-    country: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)  # custom-field keys, else description
-    ticket_channel: str | None = None  # "webform" | "zalo_oa" | "zalo_ads_form" | "chatbot"
-    chatbot_finished: bool = False
-
-
-@dataclass
-class Decision:
-    action: str
-    raw_lead_id: int | None = None
-    lead_id: int | None = None
-    assigned_to_id: int | None = None
-    ticket_id: int | None = None
-
-
-@dataclass
-class SyncSettings:
-    condition: str = DEFAULT_SYNC_SETTINGS["condition"]
-    target_when_met: str = DEFAULT_SYNC_SETTINGS["target_when_met"]
-    target_when_not_met: str = DEFAULT_SYNC_SETTINGS["target_when_not_met"]
-    convert_on_update: bool = DEFAULT_SYNC_SETTINGS["convert_on_update"]
-    on_match: str = DEFAULT_SYNC_SETTINGS["on_match"]
-    assignment_users: list[int] = field(default_factory=list)
-    assignment_method: str = DEFAULT_SYNC_SETTINGS["assignment_method"]
-    tickets: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(TICKET_CHANNELS, False))
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SyncSettings:
-        """Lenient: a missing or unknown stored value falls back to the default, so a damaged
-        config row never stops the channels."""
-        merged = {**DEFAULT_SYNC_SETTINGS, **(data or {})}
-        default = cls()
-
-        def pick(key: str, allowed: tuple[str, ...]) -> str:
-            value = merged.get(key)
-            return value if value in allowed else getattr(default, key)
-
-        stored_tickets = merged.get("tickets") if isinstance(merged.get("tickets"), dict) else {}
-        users = merged.get("assignment_users") if isinstance(merged.get("assignment_users"), list) else []
-        return cls(
-            condition=pick("condition", CONDITIONS),
-            target_when_met=pick("target_when_met", TARGETS_WHEN_MET),
-            target_when_not_met=pick("target_when_not_met", TARGETS_WHEN_NOT_MET),
-            convert_on_update=bool(merged.get("convert_on_update")),
-            on_match=pick("on_match", ON_MATCH),
-            assignment_users=[int(u) for u in users if isinstance(u, int) or str(u).isdigit()],
-            assignment_method=pick("assignment_method", assignment.METHODS),
-            tickets={k: bool(stored_tickets.get(k)) for k in TICKET_CHANNELS},
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-# ---------------------------------------------------------------- configuration
-
-def _config_row(session: Session) -> SyncConfig | None:
-    return session.exec(select(SyncConfig).order_by(col(SyncConfig.id))).first()
-
-
-def load_config(session: Session) -> SyncSettings:
-    row = _config_row(session)
-    return SyncSettings.from_dict(row.settings if row is not None else {})
-
-
-def _validate(session: Session, settings: SyncSettings) -> None:
-    for key, allowed in (("condition", CONDITIONS), ("target_when_met", TARGETS_WHEN_MET),
-                         ("target_when_not_met", TARGETS_WHEN_NOT_MET), ("on_match", ON_MATCH),
-                         ("assignment_method", assignment.METHODS)):
-        if getattr(settings, key) not in allowed:
-            raise UserError("sync.invalid", field=key)
-    if not isinstance(settings.convert_on_update, bool):
-        raise UserError("sync.invalid", field="convert_on_update")
-    if set(settings.tickets) - set(TICKET_CHANNELS) or not all(
-            isinstance(v, bool) for v in settings.tickets.values()):
-        raise UserError("sync.invalid", field="tickets")
-    users = settings.assignment_users
-    if len(set(users)) != len(users) or not all(isinstance(u, int) for u in users):
-        raise UserError("sync.invalid", field="assignment_users")
-    known = set(session.exec(select(User.id).where(col(User.id).in_(users)))) if users else set()
-    for uid in users:
-        if uid not in known:
-            raise UserError("sync.unknown_user", user=uid)
-
-
-def save_config(session: Session, actor: Actor, settings: SyncSettings) -> SyncSettings:
-    """Admin only; every changed setting is audited as [old, new]."""
-    require_admin(actor)
-    _validate(session, settings)
-    settings = SyncSettings.from_dict(settings.to_dict())  # fills tickets keys left out
-    row = _config_row(session) or SyncConfig(settings={})
-    old, new = SyncSettings.from_dict(row.settings).to_dict(), settings.to_dict()
-    changes = {k: [old.get(k), v] for k, v in new.items() if old.get(k) != v}
-    row.settings = new
-    row.modified_at = utcnow()
-    row.modified_by_id = actor.id
-    session.add(row)
-    session.flush()
-    assert row.id is not None
-    if changes:
-        audit.record(session=session, entity="sync_config", entity_id=row.id, action="updated",
-                     user_id=actor.id, source="manual", changes=changes)
-    return settings
-
-
-# ---------------------------------------------------------------- the rules
 
 def condition_met(condition: str, *, has_phone: bool, has_email: bool) -> bool:
     """Setting (1): what the channel's data must contain."""
@@ -198,7 +66,7 @@ class _Incoming:
 
 def _clip(model: type[RawLead] | type[Lead], key: str, value: str) -> str:
     # Channels send arbitrary lengths; PostgreSQL would refuse what the column cannot hold.
-    length = getattr(model.__table__.c[key].type, "length", None)  # type: ignore[attr-defined]
+    length = getattr(sa_inspect(model).columns[key].type, "length", None)
     return value[:length] if length else value
 
 
@@ -330,7 +198,7 @@ def _overwrite(session: Session, record: RawLead | Lead, incoming: _Incoming, so
 
 def _create(session: Session, model: type[RawLead] | type[Lead], person: IncomingPerson,
             incoming: _Incoming, settings: SyncSettings, source: str) -> RawLead | Lead:
-    values = dict(incoming.values)
+    values: dict[str, Any] = dict(incoming.values)
     if "first_name" not in values:  # first_name is required: best name the channel gave
         values["first_name"] = _clip(model, "first_name", person.zalo_name or person.facebook_name
                                      or display_phone(incoming.phone) or values.get("email")

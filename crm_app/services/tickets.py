@@ -3,18 +3,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlmodel import Session, col, select
 
 from crm_app.i18n import UserError, t
 from crm_app.models import Ticket, utcnow
 from crm_app.services import audit
 from crm_app.services.auth import Actor
+from crm_app.services.incoming import IncomingPerson
 from crm_app.services.phones import display_phone, phone_key
-
-if TYPE_CHECKING:
-    from crm_app.services.sync_rules import IncomingPerson, SyncSettings
+from crm_app.services.sync_settings import SyncSettings
 
 TICKET_NEW = "Mới"
 TICKET_IN_PROGRESS = "Đang xử lý"

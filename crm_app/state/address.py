@@ -12,16 +12,27 @@ import dataclasses
 
 import reflex as rx
 
-from crm_app.services.geo import AddressSuggestion, get_address_service, new_session_token
+from crm_app.services.geo import AddressSuggestion, get_address_service, new_session_token, warm_up
 from crm_app.settings import get_settings
 
 ADDRESS_KEYS = ("street", "ward", "district", "province", "country")
+_DIVISION_KEYS = ("ward", "district", "province")
+
+
+def after_2025(s: AddressSuggestion) -> dict[str, str]:
+    """The 2025 place of a pre-2025 suggestion, for the hint under the fields: {} for a 2025 address."""
+    if not s.province_2025:
+        return {}
+    place = ", ".join(p for p in (s.ward_2025, s.province_2025) if p)
+    return {"place": place, "others": ", ".join(s.ward_2025_others)}
 
 
 class AddressMixin(rx.State, mixin=True):
     address: dict[str, str] = {}
     suggestions: list[dict[str, str]] = []
     highlight: int = -1
+    # The picked pre-2025 address's 2025 equivalent, shown as a hint: {"place", "others"} or {}.
+    address_2025: dict[str, str] = {}
     _geo_token: str = ""
     _geo_seq: int = 0
     _geo_found: list[AddressSuggestion] = []
@@ -29,12 +40,16 @@ class AddressMixin(rx.State, mixin=True):
     def _reset_address(self, values: dict[str, str]) -> None:
         self.address = {k: values.get(k, "") or "" for k in ADDRESS_KEYS}
         self.suggestions, self.highlight, self._geo_found = [], -1, []
+        self.address_2025 = {}
         self._geo_token = new_session_token()
+        warm_up()  # the form is open: the division index (under a second to build) is ready before typing ends
 
     @rx.event
     def set_address_field(self, key: str, value: str) -> None:
         if key in ADDRESS_KEYS:
             self.address = {**self.address, key: value[:255]}
+            if key in _DIVISION_KEYS:
+                self.address_2025 = {}  # no longer the place the hint was for
 
     @rx.event(background=True)
     async def type_street(self, value: str):  # type: ignore[no-untyped-def]
@@ -48,7 +63,10 @@ class AddressMixin(rx.State, mixin=True):
             if seq != self._geo_seq:
                 return
             self._geo_found = found
-            self.suggestions = [{"label": s.label, "index": str(i)} for i, s in enumerate(found)]
+            self.suggestions = [
+                {"label": s.label, "index": str(i), "after_2025": after_2025(s).get("place", "")}
+                for i, s in enumerate(found)
+            ]
             self.highlight = 0 if found else -1
 
     @rx.event(background=True)
@@ -63,7 +81,13 @@ class AddressMixin(rx.State, mixin=True):
         resolved = await asyncio.to_thread(service.resolve, chosen, session_token=token)
         filled = dataclasses.asdict(resolved)
         async with self:
-            self.address = {k: filled.get(k) or self.address.get(k, "") for k in ADDRESS_KEYS}
+            # The divisions are the picked place's, even empty (a 2025 address has no district); the street
+            # and country keep what was typed when the provider has none.
+            self.address = {
+                k: filled.get(k, "") if k in _DIVISION_KEYS else filled.get(k) or self.address.get(k, "")
+                for k in ADDRESS_KEYS
+            }
+            self.address_2025 = after_2025(resolved)
             self._geo_token = new_session_token()
 
     @rx.event

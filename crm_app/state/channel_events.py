@@ -24,7 +24,7 @@ class ChannelEventsState(AuthState):
         with read_session() as session:
             found = channel_events.recent(session, actor,
                                           status=None if self.status_filter == "all" else self.status_filter)
-        self.rows = [{"id": str(e.id), "channel": e.channel, "status": e.status,
+        self.rows = [{"id": str(e.id), "channel": e.channel_label, "status": e.status,
                       "status_label": self._t(f"channel_ui.status.{e.status}"), "received_at": e.received_at,
                       "attempts": str(e.attempts), "error": e.error, "raw_lead_id": str(e.raw_lead_id or ""),
                       "lead_id": str(e.lead_id or "")} for e in found]

@@ -6,17 +6,9 @@ import reflex as rx
 
 from crm_app.db import read_session, write_session
 from crm_app.i18n import UserError
-from crm_app.services import auth, sync_rules
-from crm_app.services.sync_rules import SyncSettings
+from crm_app.services import auth, sync_settings
+from crm_app.services.sync_settings import CHOICES, SyncSettings
 from crm_app.state.auth import AuthState
-
-CHOICES = {
-    "condition": sync_rules.CONDITIONS,
-    "target_when_met": sync_rules.TARGETS_WHEN_MET,
-    "target_when_not_met": sync_rules.TARGETS_WHEN_NOT_MET,
-    "on_match": sync_rules.ON_MATCH,
-    "assignment_method": ("round_robin", "least_open"),
-}
 
 
 class SyncConfigState(AuthState):
@@ -38,7 +30,7 @@ class SyncConfigState(AuthState):
         if actor is None:
             return
         with read_session() as session:
-            settings = sync_rules.load_config(session)
+            settings = sync_settings.load_config(session)
             users = auth.list_users(session=session, active_only=True)
         self.users = [{"id": str(u.id), "username": u.username, "full_name": u.full_name} for u in users]
         by_id = {u["id"]: u for u in self.users}
@@ -80,7 +72,7 @@ class SyncConfigState(AuthState):
 
     @rx.event
     def set_ticket(self, channel: str, value: bool) -> None:
-        if channel in sync_rules.TICKET_CHANNELS:
+        if channel in sync_settings.TICKET_KEYS:
             self.tickets, self.dirty = {**self.tickets, channel: bool(value)}, True
 
     @rx.event
@@ -90,7 +82,7 @@ class SyncConfigState(AuthState):
                                 assignment_users=[int(a["id"]) for a in self.assignees], tickets=dict(self.tickets))
         try:
             with write_session() as session:
-                sync_rules.save_config(session, actor, settings)  # type: ignore[arg-type]
+                sync_settings.save_config(session, actor, settings)  # type: ignore[arg-type]
         except UserError as exc:
             return rx.toast.error(exc.message(self.locale))
         self.dirty = False

@@ -65,17 +65,21 @@ def fb_post(app: RunningApp, payload: dict[str, Any], *, ascii_only: bool = True
                       headers={"Content-Type": "application/json", "X-Hub-Signature-256": sig})
 
 
-def events(db: Engine, channel: str, key_part: str = "") -> list[ChannelEvent]:
+def events(db: Engine, channel: str, key_part: str = "", form_key: str | None = None) -> list[ChannelEvent]:
     with Session(db) as s:
-        rows = s.exec(select(ChannelEvent).where(ChannelEvent.channel == channel)).all()
+        query = select(ChannelEvent).where(ChannelEvent.channel == channel)
+        if form_key is not None:
+            query = query.where(ChannelEvent.form_key == form_key)
+        rows = s.exec(query).all()
     return [e for e in rows if key_part in e.event_key]
 
 
-def settled(db: Engine, channel: str, key_part: str, count: int = 1) -> list[ChannelEvent]:
+def settled(db: Engine, channel: str, key_part: str, count: int = 1, form_key: str | None = None
+            ) -> list[ChannelEvent]:
     """Processing runs after the 200: wait (bounded) until the events have left "received"."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        rows = events(db, channel, key_part)
+        rows = events(db, channel, key_part, form_key)
         if len(rows) >= count and all(e.status != "received" for e in rows):
             return rows
         time.sleep(0.2)
@@ -277,7 +281,8 @@ def test_form_signed_token_and_urlencoded(app: RunningApp, db: Engine) -> None:
     headers = {"Content-Type": "application/json", "X-Signature": sig, "X-Timestamp": str(int(time.time()))}
     assert httpx.post(url, content=body, headers=headers, timeout=10).status_code == 200
     assert httpx.post(url, content=body, headers=headers, timeout=10).json() == {"stored": 0, "duplicates": 1}
-    settled(db, "form", "landing1:")
+    [event] = settled(db, "form", "", form_key="landing1")
+    assert event.event_key == hashlib.sha256(body).hexdigest()  # the form's key has its own column
     [mai] = leads(db, mobile="+84912345600")
     assert (mai.first_name, mai.last_name, mai.email, mai.input_source) == ("Mai", "Lê Thị", "mai@example.com",
                                                                              "Landing page")

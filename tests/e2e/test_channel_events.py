@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -14,20 +15,25 @@ from tests.e2e.conftest import AppPage
 pytestmark = pytest.mark.e2e
 
 
-def test_form_delivery_is_listed_with_its_record(app_page: AppPage, running_app: RunningApp) -> None:
+def test_form_delivery_is_listed_with_its_record(app_page_factory: Callable[..., AppPage],
+                                                 running_app: RunningApp) -> None:
     out = running_app.crm("form", "add", "landing-e2e", "--channel", "Webform", "--secret", "bi-mat-e2e").stdout
     assert "landing-e2e" in out
     response = httpx.post(f"{running_app.base_url}/api/webhooks/forms/landing-e2e",
                           json={"name": "Khách Từ Form", "phone": "0977 111 222", "email": "form@e2e.vn"},
                           headers={"X-Webhook-Token": "bi-mat-e2e"}, timeout=20)
     assert response.status_code == 200
-    page = app_page.login("admin")
-    app_page.goto("/settings/channels")
-    expect(page.get_by_role("heading", name="Sự kiện kênh")).to_be_visible()
-    row = page.locator("tbody tr").first
-    expect(row).to_contain_text("Đã xử lý", timeout=15_000)
-    expect(row.get_by_role("link", name=re.compile(r"^(KH thô|Lead) #\d+$")).first).to_be_visible()
-    app_page.screenshot("channel-events")
+    for width, height in ((1366, 860), (390, 844)):
+        app_page = app_page_factory((width, height))
+        page = app_page.login("admin")
+        app_page.goto("/settings/channels")
+        expect(page.get_by_role("heading", name="Sự kiện kênh")).to_be_visible()
+        row = page.locator("tbody tr").first
+        expect(row).to_contain_text("Đã xử lý", timeout=15_000)
+        # The channel's name from the registry, and which form the submission came through.
+        expect(row).to_contain_text("Web form · landing-e2e")
+        expect(row.get_by_role("link", name=re.compile(r"^(KH thô|Lead) #\d+$")).first).to_be_visible()
+        app_page.screenshot(f"channel-events-{width}")
 
 
 def test_user_cannot_open_channel_events(app_page: AppPage) -> None:

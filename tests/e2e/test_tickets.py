@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from crm_app.db import get_engine, write_session
 from crm_app.models import User
-from crm_app.services import sync_rules
+from crm_app.services import sync_settings
 from crm_app.services.auth import Actor
 from tests.apprunner import RunningApp
 from tests.e2e.conftest import AppPage
@@ -24,10 +24,10 @@ def test_form_submission_opens_a_ticket_for_the_assignee(app_page: AppPage, runn
     with write_session(engine) as s:
         admin = Actor.of(s.exec(select(User).where(User.username == "admin")).one())
         hieu = s.exec(select(User).where(User.username == "hieu.nguyen")).one()
-        settings = sync_rules.load_config(s)
+        settings = sync_settings.load_config(s)
         settings.tickets = {**settings.tickets, "webform": True}
         settings.assignment_users = [hieu.id]
-        sync_rules.save_config(s, admin, settings)
+        sync_settings.save_config(s, admin, settings)
     running_app.crm("form", "add", "ticket-form", "--channel", "Webform", "--secret", "ticket-secret")
     response = httpx.post(f"{running_app.base_url}/api/webhooks/forms/ticket-form", timeout=20,
                           json={"name": "Khách Cần Hỗ Trợ", "phone": "0988 777 666", "email": "ho.tro@e2e.vn"},

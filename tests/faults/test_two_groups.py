@@ -19,7 +19,7 @@ from sqlmodel import select
 from crm_app.db import get_engine, write_session
 from crm_app.i18n import UserError
 from crm_app.models import User
-from crm_app.services import importer, sync_rules
+from crm_app.services import importer, sync_settings
 from crm_app.services.auth import Actor
 from crm_app.services.demo import ensure_demo_users
 from tests.apprunner import RedisServer, start_api
@@ -47,9 +47,9 @@ def test_two_process_groups_one_database_one_redis(shared_pg: str, redis_server:
     with write_session(engine) as s:
         ids = ensure_demo_users(session=s)
         admin = Actor.of(s.get(User, ids["admin"]))
-        settings = sync_rules.load_config(s)
+        settings = sync_settings.load_config(s)
         settings.assignment_users = [ids["thuhuong"], ids["dung.vu"], ids["phu.vo"]]
-        sync_rules.save_config(s, admin, settings)
+        sync_settings.save_config(s, admin, settings)
     env = {"REDIS_URL": redis_server.url, "CRM_WEBHOOK_RATE": str(RATE), "CRM_WEBHOOK_BURST": str(BURST)}
     groups = []
     for name in ("a", "b"):  # separate data directories: nothing shared but PostgreSQL and Redis

@@ -13,7 +13,9 @@ from sqlmodel import Session, func, select
 from crm_app.db import get_engine, write_session
 from crm_app.models import AssignmentCursor, AuditEntry, RawLead, SyncConfig, User
 from crm_app.services import assignment
-from crm_app.services.sync_rules import IncomingPerson, SyncSettings, apply_incoming
+from crm_app.services.incoming import IncomingPerson
+from crm_app.services.sync_rules import apply_incoming
+from crm_app.services.sync_settings import SyncSettings
 
 ARRIVALS = 1000
 PROCESSES = 2

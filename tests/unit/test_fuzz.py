@@ -29,20 +29,21 @@ from crm_app.api import build_api, webhooks
 from crm_app.db import read_session, write_session
 from crm_app.i18n import UserError
 from crm_app.models import ChannelEvent, FormConfig, ImportJob, Lead, RawLead, User
-from crm_app.services import assignment, importer
+from crm_app.services import importer
 from crm_app.services.auth import Actor
 from crm_app.services.demo import ensure_demo_users
 from crm_app.services.importer.rows import importable_fields
+from crm_app.services.incoming import IncomingPerson
 from crm_app.services.phones import display_phone, normalise_phone
-from crm_app.services.sync_rules import (
+from crm_app.services.sync_rules import apply_incoming
+from crm_app.services.sync_settings import (
     CONDITIONS,
+    METHODS,
     ON_MATCH,
     TARGETS_WHEN_MET,
     TARGETS_WHEN_NOT_MET,
-    TICKET_CHANNELS,
-    IncomingPerson,
+    TICKET_KEYS,
     SyncSettings,
-    apply_incoming,
     save_config,
 )
 from crm_app.services.values import parse_date
@@ -279,7 +280,7 @@ def incoming_people() -> st.SearchStrategy[IncomingPerson]:
         full_name=vi_names, first_name=vi_names, last_name=vi_names, phone=phones, email=emails,
         street=vi_names, ward=vi_names, district=vi_names, province=vi_names, country=vi_names,
         extra=st.dictionaries(st.text(max_size=20), st.text(max_size=50), max_size=3),
-        ticket_channel=st.sampled_from((*TICKET_CHANNELS, None)), chatbot_finished=st.booleans(),
+        ticket_channel=st.sampled_from((*TICKET_KEYS, None)), chatbot_finished=st.booleans(),
     )
 
 
@@ -290,8 +291,8 @@ def sync_settings(user_ids: list[int]) -> st.SearchStrategy[SyncSettings]:
         target_when_not_met=st.sampled_from(TARGETS_WHEN_NOT_MET), convert_on_update=st.booleans(),
         on_match=st.sampled_from(ON_MATCH),
         assignment_users=st.lists(st.sampled_from(user_ids), unique=True, max_size=len(user_ids)),
-        assignment_method=st.sampled_from(assignment.METHODS),
-        tickets=st.fixed_dictionaries({k: st.booleans() for k in TICKET_CHANNELS}),
+        assignment_method=st.sampled_from(METHODS),
+        tickets=st.fixed_dictionaries({k: st.booleans() for k in TICKET_KEYS}),
     )
 
 

@@ -10,7 +10,7 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -107,11 +107,13 @@ PHOTON_RESULT = {
 
 @dataclass
 class FakeServer:
-    """A fake geocoder: `mode` is "ok", "http_error", "denied", "zero" or "slow"; every request is recorded."""
+    """A fake geocoder: `mode` is "ok", "http_error", "denied", "zero" or "slow"; every request is recorded.
+    `answer`, when set, answers instead of the fixed bodies: (path, query parameters) -> JSON body."""
 
     base_url: str = ""
     mode: str = "ok"
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    answer: Callable[[str, dict[str, str]], Any] | None = None
 
     def count(self, path: str) -> int:
         return sum(1 for p, _ in self.requests if p == path)
@@ -148,7 +150,7 @@ def fake() -> Iterator[FakeServer]:
             url = urlsplit(self.path)
             params = {k: v[0] for k, v in parse_qs(url.query).items()}
             state.requests.append((url.path, params))
-            status, body = _answer(state, url.path)
+            status, body = (200, state.answer(url.path, params)) if state.answer else _answer(state, url.path)
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=UTF-8")
@@ -194,7 +196,7 @@ def test_google_suggestions_then_details_fill_the_form_fields(fake: FakeServer) 
     chosen = service.resolve(first, session_token=token)
     assert (chosen.street, chosen.ward, chosen.district, chosen.province, chosen.country) == (
         "12 Nguyễn Huệ",
-        "Bến Nghé",
+        "Phường Bến Nghé",  # put in the official spelling
         "Quận 1",
         HCM,
         "Việt Nam",

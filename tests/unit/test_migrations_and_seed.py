@@ -20,7 +20,7 @@ def test_migrations_create_every_table_and_index(engine) -> None:
     for column in ("mobile", "phone", "email_key", "zalo_user_id", "facebook_psid"):
         assert (column,) in indexed
     uniques = inspector.get_unique_constraints("channel_events")
-    assert any(set(u["column_names"]) == {"channel", "event_key"} for u in uniques)
+    assert any(set(u["column_names"]) == {"channel", "form_key", "event_key"} for u in uniques)
 
 
 def test_upgrade_twice_is_harmless(engine) -> None:

@@ -18,11 +18,13 @@ from crm_app.db import get_engine, write_session
 from crm_app.fields import STATUS_CONVERTED, STATUS_NEW
 from crm_app.i18n import MESSAGES, UserError
 from crm_app.models import AuditEntry, CustomField, Lead, RawLead, SyncConfig, Ticket, User
-from crm_app.services import conversion, sync_rules, tickets
+from crm_app.services import conversion, sync_settings, tickets
 from crm_app.services.auth import Actor, PermissionDenied
 from crm_app.services.demo import ensure_demo_users
+from crm_app.services.incoming import IncomingPerson
 from crm_app.services.phones import phone_key
-from crm_app.services.sync_rules import IncomingPerson, SyncSettings, apply_incoming
+from crm_app.services.sync_rules import apply_incoming
+from crm_app.services.sync_settings import SyncSettings
 from tests.conftest import make_database
 
 PHONE_RAW = "0123456789"  # the guide's example: not a valid number for phonenumbers
@@ -321,16 +323,16 @@ def test_extra_goes_to_custom_fields_or_description_and_bad_values_are_kept_as_n
 def test_only_an_admin_saves_the_config_and_every_change_is_audited(engine: Engine,
                                                                     demo_users: dict[str, int]) -> None:
     with write_session(engine) as s:
-        assert sync_rules.load_config(s) == SyncSettings()  # a new installation: the guide's defaults
+        assert sync_settings.load_config(s) == SyncSettings()  # a new installation: the guide's defaults
         with pytest.raises(PermissionDenied):
-            sync_rules.save_config(s, actor(s, "thuhuong"), SyncSettings(on_match="skip"))
+            sync_settings.save_config(s, actor(s, "thuhuong"), SyncSettings(on_match="skip"))
     with write_session(engine) as s:
         new = SyncSettings(condition="phone", on_match="skip",
                            assignment_users=[demo_users["hieu.nguyen"], demo_users["dung.vu"]],
                            tickets={"webform": True})
-        sync_rules.save_config(s, actor(s, "admin"), new)
+        sync_settings.save_config(s, actor(s, "admin"), new)
     with Session(engine) as s:
-        loaded = sync_rules.load_config(s)
+        loaded = sync_settings.load_config(s)
         assert (loaded.condition, loaded.on_match, loaded.target_when_met) == ("phone", "skip", "lead")
         assert loaded.tickets == {"webform": True, "zalo_oa": False, "zalo_ads_form": False, "chatbot": False}
         entry = s.exec(select(AuditEntry).where(AuditEntry.entity == "sync_config")).one()
@@ -350,7 +352,7 @@ def test_invalid_config_is_refused(sqlite_engine: Engine) -> None:
         admin = actor(s, "admin")
         for bad in bad_values:
             with pytest.raises(UserError) as err:
-                sync_rules.save_config(s, admin, SyncSettings(**bad))  # type: ignore[arg-type]
+                sync_settings.save_config(s, admin, SyncSettings(**bad))  # type: ignore[arg-type]
             assert err.value.key.startswith("sync."), bad
         assert s.exec(select(AuditEntry).where(AuditEntry.entity == "sync_config")).first() is None
 

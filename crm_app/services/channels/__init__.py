@@ -1,31 +1,42 @@
-"""Channel parsers: pure functions turning a stored webhook event into `IncomingPerson`s.
+"""Channels: the webhook senders (Zalo OA, Facebook, chatbots, web forms) behind one interface.
 
-Each module offers `split(payload) -> list[Unit]` (one unit per provider event, with its
-idempotency key) used by the route before storing, and `parse(body, lookups)` used when the
-stored event is processed. Network look-ups (names, Lead Ads answers) go through `Lookups` so
-the parsers stay testable without a server.
+Every channel module implements `Channel` with module-level names and is listed once in
+`registry.py`; the webhook routes, `intake`, the ticket rules, the dashboard and the admin's event
+screen take their channel lists from there. A delivery goes through `authenticate` and `split`
+on the route (before the provider gets its 200), then each stored `Unit` through `parse` when it is
+processed. Parsers are pure: network look-ups go through `lookups.Lookups`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
-import logging
 import math
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx
+from crm_app.services.text import fold
 
-from crm_app.settings import Settings, get_settings
-
-log = logging.getLogger(__name__)
-
-_TIMEOUT = 3.0
-_RETRIES = 2
+if TYPE_CHECKING:
+    from crm_app.models import FormConfig
+    from crm_app.services.incoming import IncomingPerson
 
 
 class BadPayload(ValueError):
-    """The stored body cannot be understood; retrying will not help."""
+    """The body cannot be understood; retrying will not help."""
+
+
+class Refused(Exception):
+    """The delivery does not prove it comes from the sender, or the channel is not configured.
+    `missing`: no credentials at all (HTTP 401) rather than wrong ones (403)."""
+
+    def __init__(self, reason: str, *, missing: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.missing = missing
 
 
 @dataclass(frozen=True)
@@ -36,7 +47,33 @@ class Unit:
     body: bytes
 
 
+@dataclass
+class Delivery:
+    """One HTTP delivery as the route received it, before anything is stored."""
+
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)  # case-insensitive, or lower-case names
+    token: str | None = None  # ?token=, for senders that cannot set headers
+    form: FormConfig | None = None  # the form addressed (forms route only)
+
+    @cached_property
+    def payload(self) -> dict[str, Any]:
+        """The body as a JSON object (BadPayload otherwise), read once."""
+        return load_json(self.body)
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """What `parse` reads: a stored unit's bytes, its kept headers and, for a form, the form."""
+
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)  # intake.KEPT_HEADERS, lower-case
+    form: FormConfig | None = None
+
+
 class Lookups(Protocol):
+    """The providers' APIs a parser may consult (lookups.HttpLookups; a fake in tests)."""
+
     def zalo_user(self, user_id: str) -> dict[str, Any]: ...
 
     def fb_profile(self, psid: str) -> dict[str, Any]: ...
@@ -44,45 +81,47 @@ class Lookups(Protocol):
     def fb_leadgen(self, leadgen_id: str) -> dict[str, Any]: ...
 
 
-class HttpLookups:
-    """The real providers' APIs (base URLs configurable so tests point them at a fake)."""
+class Channel(Protocol):
+    """A webhook sender. Implemented by a module (see zalo.py) and listed in registry.py."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings or get_settings()
+    # Read-only, so that a module's `ticket_keys = ("zalo_oa",)` satisfies tuple[str, ...].
+    @property
+    def name(self) -> str:
+        """ChannelEvent.channel; the route segment of a chatbot provider."""
+        ...
 
-    def _get(self, url: str, *, params: dict[str, str], headers: dict[str, str] | None = None) -> dict[str, Any]:
-        last: Exception | None = None
-        for _ in range(_RETRIES + 1):
-            try:
-                response = httpx.get(url, params=params, headers=headers, timeout=_TIMEOUT)
-                if response.status_code < 500:
-                    response.raise_for_status()
-                    data = response.json()
-                    if not isinstance(data, dict):
-                        raise BadPayload("provider answered a non-object")
-                    return data
-                last = httpx.HTTPStatusError("server error", request=response.request, response=response)
-            except (httpx.TransportError, ValueError) as exc:
-                last = exc
-                if isinstance(exc, BadPayload):
-                    break
-        raise RuntimeError(f"lookup failed: {type(last).__name__}: {last}")
+    @property
+    def label(self) -> str:
+        """Shown to admins: a product name, the same in every language."""
+        ...
 
-    def zalo_user(self, user_id: str) -> dict[str, Any]:
-        s = self.settings
-        return self._get(f"{s.zalo_api_base.rstrip('/')}/v3.0/oa/user/detail",
-                         params={"data": json.dumps({"user_id": user_id})},
-                         headers={"access_token": s.zalo_oa_access_token})
+    @property
+    def input_sources(self) -> tuple[str, ...]:
+        """The Nguồn input values the channel's records get."""
+        ...
 
-    def fb_profile(self, psid: str) -> dict[str, Any]:
-        s = self.settings
-        return self._get(f"{s.fb_graph_base.rstrip('/')}/{psid}",
-                         params={"fields": "first_name,last_name", "access_token": s.fb_page_token})
+    @property
+    def ticket_keys(self) -> tuple[str, ...]:
+        """The automatic-ticket switches of the sync settings it can trigger."""
+        ...
 
-    def fb_leadgen(self, leadgen_id: str) -> dict[str, Any]:
-        s = self.settings
-        return self._get(f"{s.fb_graph_base.rstrip('/')}/v21.0/{leadgen_id}",
-                         params={"access_token": s.fb_page_token})
+    def authenticate(self, delivery: Delivery) -> None:
+        """Raise `Refused` unless the delivery is signed / carries the secret; `BadPayload` when
+        the body needed for the check is unreadable."""
+        ...
+
+    def split(self, delivery: Delivery) -> list[Unit]:
+        """One unit per provider event, keyed for deduplication; `BadPayload` for a body that
+        is not the provider's format."""
+        ...
+
+    def parse(self, event: StoredEvent, lookups: Lookups) -> list[IncomingPerson]:
+        """The people in a stored unit; [] when it holds nothing for the CRM (echo, unfollow)."""
+        ...
+
+    def message_text(self, body: bytes) -> str | None:
+        """What the person wrote, for the record's timeline (chat channels)."""
+        ...
 
 
 def _valid_text(value: Any) -> Any:
@@ -112,6 +151,11 @@ def dump(data: object) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def digest(body: bytes) -> str:
+    """A dedup key for senders that give none: an identical body again is a redelivery."""
+    return hashlib.sha256(body).hexdigest()
+
+
 def as_id(value: object) -> str | None:
     """Provider ids exceed 2^53: keep them as strings, also when sent as JSON numbers."""
     if value is None or isinstance(value, bool):
@@ -124,6 +168,16 @@ def as_id(value: object) -> str | None:
     return text or None
 
 
+def obj(value: object) -> dict[str, Any]:
+    """`value` if it is a JSON object, else {}: senders omit or mistype any part of a body."""
+    return value if isinstance(value, dict) else {}
+
+
+def seq(value: object) -> list[Any]:
+    """`value` if it is a JSON array, else []."""
+    return value if isinstance(value, list) else []
+
+
 def text_of(value: object) -> str | None:
     if value is None or isinstance(value, (dict, list)):
         return None
@@ -131,19 +185,27 @@ def text_of(value: object) -> str | None:
     return text or None
 
 
-def message_text(channel: str, body: bytes) -> str | None:
-    """The text a person wrote, for the record's timeline (Zalo and Messenger chat messages)."""
-    try:
-        payload = load_json(body)
-    except BadPayload:
-        return None
-    if channel == "zalo" and str(payload.get("event_name", "")).startswith("user_send_text"):
-        message = payload.get("message")
-        return text_of(message.get("text")) if isinstance(message, dict) else None
-    if channel == "facebook":
-        for entry in payload.get("entry") or []:
-            for item in (entry.get("messaging") or []) if isinstance(entry, dict) else []:
-                message = item.get("message") if isinstance(item, dict) else None
-                if isinstance(message, dict) and not message.get("is_echo"):
-                    return text_of(message.get("text"))
-    return None
+def squash(name: str) -> str:
+    """A field name folded and without separators: "Số điện thoại", "so_dien_thoai" and
+    "SoDienThoai" are one name."""
+    return "".join(c for c in fold(name) if c.isalnum())
+
+
+def same_secret(given: str | None, expected: str) -> bool:
+    """Constant-time comparison; bytes, because compare_digest refuses non-ASCII str (DESIGN §6)."""
+    return given is not None and hmac.compare_digest(given.strip().encode(), expected.encode())
+
+
+def hmac_sha256(secret: str, body: bytes) -> str:
+    """The "sha256=<hex>" signature Meta and our form senders put on the raw body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def check_token(given: str | None, secret: str) -> None:
+    """A shared secret sent as is (header or ?token=): Refused unless it matches."""
+    if not secret:
+        raise Refused("channel not configured")
+    if not given:
+        raise Refused("token missing", missing=True)
+    if not same_secret(given, secret):
+        raise Refused("bad token")

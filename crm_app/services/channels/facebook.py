@@ -2,38 +2,73 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import re
 from typing import Any
 
-from crm_app.services.channels import BadPayload, Lookups, Unit, as_id, dump, load_json, text_of
+from crm_app.services.channels import (
+    BadPayload,
+    Delivery,
+    Lookups,
+    Refused,
+    StoredEvent,
+    Unit,
+    as_id,
+    botbanhang,
+    dump,
+    hana,
+    hmac_sha256,
+    load_json,
+    obj,
+    same_secret,
+    seq,
+    text_of,
+)
+from crm_app.services.incoming import IncomingPerson
 from crm_app.services.phones import normalise_phone
-from crm_app.services.sync_rules import IncomingPerson
 from crm_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "facebook"
+name = "facebook"
+label = "Facebook"
 MESSENGER_SOURCE = "Facebook"
-PAGE_PROVIDERS = ("Hana", "Botbanhang")
 LEAD_ADS_SOURCE = "Facebook Lead Ads"
+input_sources = (LEAD_ADS_SOURCE, MESSENGER_SOURCE)
+TICKET = "webform"  # a Lead Ads form is a web form for the ticket rules
+ticket_keys = (TICKET,)
+# Chatbots that can run a page's Messenger (CRM_FB_PAGE_PROVIDERS).
+PAGE_PROVIDERS = (hana.INPUT_SOURCE, botbanhang.INPUT_SOURCE)
 
 # A Vietnamese number typed in a chat: +84/84/0 then 9-10 digits, spaces, dots or dashes allowed.
 _PHONE_RE = re.compile(r"(?<![\d+])(?:\+?84|0)(?:[\s.\-]?\d){8,10}(?!\d)")
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 
 
-def signature(app_secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+def authenticate(delivery: Delivery) -> None:
+    """Header `X-Hub-Signature-256: sha256=<HMAC-SHA256(app secret, raw body)>`."""
+    secret = get_settings().fb_app_secret
+    if not secret:
+        raise Refused("channel not configured")
+    header = delivery.headers.get("x-hub-signature-256")
+    if not header:
+        raise Refused("signature missing", missing=True)
+    if not same_secret(header, hmac_sha256(secret, delivery.body)):
+        raise Refused("bad signature")
 
 
-def split(payload: dict[str, Any], raw: bytes) -> list[Unit]:
+def verify_subscription(mode: str, token: str) -> bool:
+    """Meta's GET handshake: `hub.mode=subscribe` with our verify token."""
+    expected = get_settings().fb_verify_token
+    return mode == "subscribe" and bool(expected) and same_secret(token, expected)
+
+
+def split(delivery: Delivery) -> list[Unit]:
     """One unit per messaging event (key: mid) and per leadgen change (key: leadgen_id);
     each unit is stored as a one-event copy of the batch."""
+    payload = delivery.payload
     units: list[Unit] = []
-    entries = payload.get("entry") if isinstance(payload.get("entry"), list) else []
+    entries = seq(payload.get("entry"))
     for entry in entries:
         if not isinstance(entry, dict):
             continue
@@ -43,14 +78,14 @@ def split(payload: dict[str, Any], raw: bytes) -> list[Unit]:
                 continue
             node = item.get("message") or item.get("postback") or {}
             mid = as_id(node.get("mid")) if isinstance(node, dict) else None
-            sender = item.get("sender") if isinstance(item.get("sender"), dict) else {}
+            sender = obj(item.get("sender"))
             key = f"mid:{mid}" if mid else f"msg:{as_id(sender.get('id'))}:{as_id(item.get('timestamp'))}"
             units.append(Unit(key[:255], dump({"object": payload.get("object"),
                                                 "entry": [{**head, "messaging": [item]}]})))
         for change in entry.get("changes") or []:
             if not isinstance(change, dict) or change.get("field") != "leadgen":
                 continue
-            value = change.get("value") if isinstance(change.get("value"), dict) else {}
+            value = obj(change.get("value"))
             leadgen_id = as_id(value.get("leadgen_id"))
             if leadgen_id:
                 units.append(Unit(f"leadgen:{leadgen_id}"[:255],
@@ -95,7 +130,7 @@ def _messaging(item: dict[str, Any], lookups: Lookups, page_id: str | None = Non
     message = item.get("message") if isinstance(item.get("message"), dict) else None
     if message is not None and message.get("is_echo"):
         return None  # the page's own reply
-    sender = item.get("sender") if isinstance(item.get("sender"), dict) else {}
+    sender = obj(item.get("sender"))
     psid = as_id(sender.get("id"))
     if not psid:
         raise BadPayload("messaging event without sender")
@@ -111,7 +146,7 @@ def _field_values(field_data: list[Any]) -> dict[str, str]:
     out: dict[str, str] = {}
     for field in field_data:
         if isinstance(field, dict) and (name := text_of(field.get("name"))):
-            values = field.get("values") if isinstance(field.get("values"), list) else []
+            values = seq(field.get("values"))
             joined = ", ".join(v for v in (text_of(x) for x in values) if v)
             if joined:
                 out[name] = joined
@@ -129,7 +164,7 @@ def _leadgen(value: dict[str, Any], lookups: Lookups) -> IncomingPerson:
         raise BadPayload("leadgen change without leadgen_id")
     # Without the answers there is nothing to store: let the failure keep the event for retry.
     answers = _field_values(lookups.fb_leadgen(leadgen_id).get("field_data") or [])
-    person = IncomingPerson(channel=LEAD_ADS_SOURCE, ticket_channel="webform")
+    person = IncomingPerson(channel=LEAD_ADS_SOURCE, ticket_channel=TICKET)
     for name, text in answers.items():
         if name in _LEADGEN_FIELDS:
             setattr(person, _LEADGEN_FIELDS[name], text)
@@ -138,8 +173,8 @@ def _leadgen(value: dict[str, Any], lookups: Lookups) -> IncomingPerson:
     return person
 
 
-def parse(body: bytes, lookups: Lookups) -> list[IncomingPerson]:
-    payload = load_json(body)
+def parse(event: StoredEvent, lookups: Lookups) -> list[IncomingPerson]:
+    payload = load_json(event.body)
     people: list[IncomingPerson] = []
     for entry in payload.get("entry") or []:
         if not isinstance(entry, dict):
@@ -152,3 +187,17 @@ def parse(body: bytes, lookups: Lookups) -> list[IncomingPerson]:
             if isinstance(change, dict) and change.get("field") == "leadgen" and isinstance(change.get("value"), dict):
                 people.append(_leadgen(change["value"], lookups))
     return people
+
+
+def message_text(body: bytes) -> str | None:
+    """The text of the first Messenger message (not the page's own echo) in a stored unit."""
+    try:
+        payload = load_json(body)
+    except BadPayload:
+        return None
+    for entry in payload.get("entry") or []:
+        for item in (entry.get("messaging") or []) if isinstance(entry, dict) else []:
+            message = item.get("message") if isinstance(item, dict) else None
+            if isinstance(message, dict) and not message.get("is_echo"):
+                return text_of(message.get("text"))
+    return None

@@ -10,6 +10,7 @@ Typical use from a form:
 from __future__ import annotations
 
 from crm_app.services.geo.base import COUNTRY, AddressProvider, AddressSuggestion, ProviderError
+from crm_app.services.geo.divisions import warm_up
 from crm_app.services.geo.fallback import FallbackProvider, get_address_service, new_session_token
 from crm_app.services.geo.google import GooglePlacesProvider
 from crm_app.services.geo.offline import OfflineProvider
@@ -26,4 +27,5 @@ __all__ = [
     "ProviderError",
     "get_address_service",
     "new_session_token",
+    "warm_up",
 ]

@@ -20,6 +20,12 @@ class AddressSuggestion:
     country: str
     provider: str
     ref: str = ""  # the provider's place id, needed by resolve() (Google Place Details)
+    # A pre-2025 address (ward, district, one of 63 provinces) is kept as typed; these name the place it is
+    # since the 2025 reform: the ward (the usual one when the old ward was divided, the others after it) and
+    # the province. Empty for an address already in the 2025 form.
+    ward_2025: str = ""
+    province_2025: str = ""
+    ward_2025_others: tuple[str, ...] = ()
 
 
 class AddressProvider(Protocol):

@@ -8,8 +8,8 @@ event is final (processed, ignored, failed for good). Existing unfinished events
 fenced on it, so a worker presumed dead that wakes up cannot write beside the one that resumed its
 job. `import_jobs.attempts` counts the claims, so a job that kills every worker ends "failed".
 
-Revision ID: 0004_task_queue
-Revises: 0003
+Revision ID: 0006_task_queue
+Revises: 0005_channel_event_form_key
 """
 
 from collections.abc import Sequence
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0004_task_queue"
-down_revision: str | None = "0003"
+revision: str = "0006_task_queue"
+down_revision: str | None = "0005_channel_event_form_key"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,57 @@
+"""The providers' APIs the parsers consult (Zalo user detail, Graph profile and Lead Ads
+answers): the real `channels.Lookups`; tests give the parsers a fake."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from crm_app.services.channels import BadPayload
+from crm_app.settings import Settings, get_settings
+
+_TIMEOUT = 3.0
+_RETRIES = 2
+
+
+class HttpLookups:
+    """The real providers' APIs (base URLs configurable so tests point them at a fake)."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+
+    def _get(self, url: str, *, params: dict[str, str], headers: dict[str, str] | None = None) -> dict[str, Any]:
+        last: Exception | None = None
+        for _ in range(_RETRIES + 1):
+            try:
+                response = httpx.get(url, params=params, headers=headers, timeout=_TIMEOUT)
+                if response.status_code < 500:
+                    response.raise_for_status()
+                    data = response.json()
+                    if not isinstance(data, dict):
+                        raise BadPayload("provider answered a non-object")
+                    return data
+                last = httpx.HTTPStatusError("server error", request=response.request, response=response)
+            except (httpx.TransportError, ValueError) as exc:
+                last = exc
+                if isinstance(exc, BadPayload):
+                    break
+        raise RuntimeError(f"lookup failed: {type(last).__name__}: {last}")
+
+    def zalo_user(self, user_id: str) -> dict[str, Any]:
+        s = self.settings
+        return self._get(f"{s.zalo_api_base.rstrip('/')}/v3.0/oa/user/detail",
+                         params={"data": json.dumps({"user_id": user_id})},
+                         headers={"access_token": s.zalo_oa_access_token})
+
+    def fb_profile(self, psid: str) -> dict[str, Any]:
+        s = self.settings
+        return self._get(f"{s.fb_graph_base.rstrip('/')}/{psid}",
+                         params={"fields": "first_name,last_name", "access_token": s.fb_page_token})
+
+    def fb_leadgen(self, leadgen_id: str) -> dict[str, Any]:
+        s = self.settings
+        return self._get(f"{s.fb_graph_base.rstrip('/')}/v21.0/{leadgen_id}",
+                         params={"access_token": s.fb_page_token})
+
