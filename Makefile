@@ -40,23 +40,29 @@ run: deps
 	@echo ""
 	@echo "  CRM KH thô → http://localhost:$(PORT)/"
 	@echo "  Demo logins: admin / admin1234 (quản trị), thuhuong / demo1234 (nhân viên)"
+	@echo "  Background work: the app starts its own consumer (queue in data/queue.db)."
 	@echo ""
 	$(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORT)
 
-# Scale-out: PostgreSQL + Redis (Reflex's state manager) and several backend workers on one port.
+# Scale-out: PostgreSQL + Redis (Reflex's state manager, the task queue, the shared rate limit),
+# WORKERS web workers on one port and CONSUMERS background consumers (`crm worker`), each a process.
 SCALED_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/crm
 SCALED_REDIS_URL ?= redis://127.0.0.1:6379/0
 WORKERS ?= 3
+CONSUMERS ?= 2
 run-scaled: deps services
 	@psql -h 127.0.0.1 -U postgres -d test -tAc "SELECT 1 FROM pg_database WHERE datname = '$(lastword $(subst /, ,$(SCALED_DATABASE_URL)))'" | grep -q 1 \
 	  || createdb -h 127.0.0.1 -U postgres $(lastword $(subst /, ,$(SCALED_DATABASE_URL)))
 	DATABASE_URL=$(SCALED_DATABASE_URL) $(CRM) db upgrade
 	DATABASE_URL=$(SCALED_DATABASE_URL) $(CRM) seed-demo
 	@echo ""
-	@echo "  CRM KH thô (PostgreSQL + Redis, $(WORKERS) workers) → http://localhost:$(PORT)/"
+	@echo "  CRM KH thô (PostgreSQL + Redis, $(WORKERS) web workers, $(CONSUMERS) consumers) → http://localhost:$(PORT)/"
 	@echo ""
-	DATABASE_URL=$(SCALED_DATABASE_URL) REDIS_URL=$(SCALED_REDIS_URL) GRANIAN_WORKERS=$(WORKERS) \
-	  $(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORT)
+	@# The consumers stop with the app (Ctrl-C or kill): they finish their tasks for up to 10 s.
+	export DATABASE_URL=$(SCALED_DATABASE_URL) REDIS_URL=$(SCALED_REDIS_URL); pids=""; \
+	  for i in $$(seq 1 $(CONSUMERS)); do $(CRM) worker & pids="$$pids $$!"; done; \
+	  trap 'kill -INT $$pids 2>/dev/null; wait $$pids' EXIT; \
+	  GRANIAN_WORKERS=$(WORKERS) $(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORT)
 
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }

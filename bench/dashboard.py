@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repo, not bench/ (see queue.py)
 
 from sqlalchemy import insert, text  # noqa: E402
 from sqlalchemy.exc import ProgrammingError  # noqa: E402

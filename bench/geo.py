@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repo, not bench/ (see queue.py)
 
 from crm_app.services.geo.divisions import DISTRICT, NEW, OLD, WARD, shared_index  # noqa: E402
 from crm_app.services.geo.offline import OfflineProvider  # noqa: E402

@@ -24,7 +24,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[0] = str(ROOT)  # the repo, not bench/ (see queue.py)
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 HEADERS = ["Danh xưng", "Họ", "Tên", "Di động", "Điện thoại", "Email", "Công ty", "Chức vụ", "Nguồn",

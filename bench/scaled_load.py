@@ -10,9 +10,9 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repository, not bench/ (see queue.py)
 
-import webhook_load  # noqa: E402
+from bench import webhook_load  # noqa: E402
 
 
 def main() -> int:

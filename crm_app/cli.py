@@ -124,6 +124,26 @@ def _inbox_retry(args: argparse.Namespace) -> int:
     return 1 if result.counts.get(intake.FAILED) else 0
 
 
+def _worker(args: argparse.Namespace) -> int:
+    import logging
+
+    from crm_app.services import worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("huey").setLevel(logging.WARNING)  # not a line per task
+    return worker.run(threads=args.threads, embedded=args.embedded, parent_pid=args.parent_pid)
+
+
+def _status(_args: argparse.Namespace) -> int:
+    from crm_app.db import get_engine
+    from crm_app.services import metrics
+    from crm_app.settings import get_settings
+
+    snap = metrics.read(get_engine(get_settings().database_url))
+    print("\n".join(metrics.terminal_lines(snap)))
+    return 0 if snap.queue_up else 1
+
+
 def _form_add(args: argparse.Namespace) -> int:
     from crm_app.db import get_engine
     from crm_app.i18n import t
@@ -141,7 +161,8 @@ def _form_add(args: argparse.Namespace) -> int:
 def _add_channel_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     inbox = sub.add_parser("inbox", help="channel webhook events").add_subparsers(dest="inbox_command",
                                                                                    required=True)
-    retry = inbox.add_parser("retry", help="reprocess failed (and stale) webhook events")
+    retry = inbox.add_parser("retry", help="reprocess failed (and stale) webhook events now (the queue retries "
+                                           "them on its own)")
     retry.add_argument("--limit", type=int, default=500)
     retry.set_defaults(func=_inbox_retry)
 
@@ -212,6 +233,13 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--json", action="store_true")
     imp.set_defaults(func=_import)
     _add_channel_commands(sub)
+    work = sub.add_parser("worker", help="run a background consumer (channel events, imports, scheduled jobs)")
+    work.add_argument("--threads", type=int, help="tasks at once (default CRM_WORKER_THREADS, 4)")
+    work.add_argument("--embedded", action="store_true", help=argparse.SUPPRESS)  # the app's own consumer
+    work.add_argument("--parent-pid", type=int, help="exit when this process ends")
+    work.set_defaults(func=_worker)
+    sub.add_parser("status", help="queue, channel events and imports: the figures of GET /metrics") \
+        .set_defaults(func=_status)
     export = sub.add_parser("export", help="write every raw lead to an .xlsx file")
     export.add_argument("-o", "--output", required=True)
     export.set_defaults(func=_export)

@@ -1,4 +1,7 @@
-"""The Reflex app: pages, theme and the mounted API."""
+"""The Reflex app: pages, theme, the mounted API and, on the embedded default, the consumer."""
+
+import contextlib
+from collections.abc import AsyncIterator
 
 import reflex as rx
 
@@ -20,5 +23,19 @@ from crm_app.pages import (  # noqa: F401  (importing registers the pages)
     sync_config,
     tickets,
 )
+from crm_app.services import worker
 
 app = rx.App(api_transformer=[build_api(), limit_upload_size])
+
+
+@contextlib.asynccontextmanager
+async def embedded_consumer() -> AsyncIterator[None]:
+    """`make run` is one command: the app starts the background consumer and stops it on exit."""
+    process = worker.spawn_embedded()
+    try:
+        yield
+    finally:
+        worker.stop_embedded(process)
+
+
+app.register_lifespan_task(embedded_consumer)

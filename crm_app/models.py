@@ -232,6 +232,8 @@ class ImportJob(SQLModel, table=True):
     started_at: datetime = Field(default_factory=utcnow)
     heartbeat_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = Field(default=None)
+    worker: str | None = Field(default=None, max_length=64)  # the consumer that claimed it (fencing)
+    attempts: int = 0  # claims: a job that kills every worker ends "failed"
 
 
 class ImportRowIssue(SQLModel, table=True):
@@ -299,6 +301,8 @@ class ChannelEvent(SQLModel, table=True):
     lead_id: int | None = Field(default=None)
     received_at: datetime = Field(default_factory=utcnow, index=True)
     processed_at: datetime | None = Field(default=None)
+    # When the sweep re-enqueues it if still unfinished; None once final (services/intake.py).
+    next_attempt_at: datetime | None = Field(default=None, index=True)
 
 
 class FormConfig(SQLModel, table=True):

@@ -69,10 +69,42 @@ class Settings:
     webhook_body_limit: int = field(
         default_factory=lambda: int(_env("CRM_WEBHOOK_BODY_LIMIT", str(1024 * 1024)))
     )
+    # Background work (services/tasks.py). The queue: Redis when REDIS_URL is set (scale-out),
+    # else a SQLite file in the data directory; CRM_QUEUE_URL chooses explicitly.
+    queue_url_override: str = field(default_factory=lambda: _env("CRM_QUEUE_URL"))
+    # Consumer threads per `crm worker` process: events wait mostly on the database and providers.
+    worker_threads: int = field(default_factory=lambda: int(_env("CRM_WORKER_THREADS", "4")))
+    # auto: the app starts a consumer itself when the queue is the embedded SQLite one (`make run`);
+    # with Redis, consumers are separate `crm worker` processes (`make run-scaled`).
+    embedded_worker: str = field(default_factory=lambda: _env("CRM_EMBEDDED_WORKER", "auto"))
+    # An unfinished event untouched this long is re-enqueued by the sweep (its message was lost).
+    queue_stale_seconds: float = field(default_factory=lambda: float(_env("CRM_QUEUE_STALE_SECONDS", "60")))
+    queue_sweep_seconds: float = field(default_factory=lambda: float(_env("CRM_QUEUE_SWEEP_SECONDS", "15")))
+    # First retry of a failed event after this many seconds, then 3x longer each time.
+    event_retry_delay: float = field(default_factory=lambda: float(_env("CRM_EVENT_RETRY_DELAY", "5")))
+    # A running import whose heartbeat is older than this is resumed by another consumer.
+    import_stale_seconds: float = field(default_factory=lambda: float(_env("CRM_IMPORT_STALE_SECONDS", "60")))
+    # GET /metrics without the API token (behind a private network or a proxy that guards it).
+    metrics_public: bool = field(default_factory=lambda: _env("CRM_METRICS_PUBLIC") in ("1", "true", "yes"))
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def queue_url(self) -> str:
+        return self.queue_url_override or self.redis_url or f"sqlite:///{self.data_dir / 'queue.db'}"
+
+    @property
+    def runs_embedded_worker(self) -> bool:
+        if self.embedded_worker in ("0", "1"):
+            return self.embedded_worker == "1"
+        return self.queue_url.startswith("sqlite")
+
+    @property
+    def rate_limit_url(self) -> str:
+        """One limit across workers: in Redis when there is one, else in this process's memory."""
+        return self.redis_url or "memory://"
 
     @property
     def private_upload_dir(self) -> Path:

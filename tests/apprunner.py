@@ -89,18 +89,35 @@ def start_app(workdir: Path, extra_env: dict[str, str] | None = None,
     raise RuntimeError(f"app did not start in {timeout}s:\n{log_path.read_text()[-4000:]}")
 
 
-def start_api(database_url: str, workdir: Path, *, workers: int = 1, extra_env: dict[str, str] | None = None,
-              timeout: float = 60) -> tuple[subprocess.Popen[bytes], str]:
-    """`crm_app.api.build_api()` on a free port; returns once it answers /api/health at all
-    (503 too: a test may start it with its database down). Webhook rate limits are lifted."""
-    port = free_port()
+# Background work on a scale a test can wait for: lost messages re-enqueued after 3 s, looked for
+# every second; a retry after 1 s; an import whose heartbeat is 3 s old is resumed.
+QUICK_QUEUE = {"CRM_QUEUE_STALE_SECONDS": "3", "CRM_QUEUE_SWEEP_SECONDS": "1", "CRM_EVENT_RETRY_DELAY": "1",
+               "CRM_IMPORT_STALE_SECONDS": "3"}
+
+
+def api_env(database_url: str, workdir: Path, extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of an API process and of its consumers. Webhook rate limits are lifted."""
     env = {**os.environ, "DATABASE_URL": database_url, "CRM_DATA_DIR": str(workdir),
-           "CRM_WEBHOOK_RATE": "100000", "CRM_WEBHOOK_BURST": "100000", **(extra_env or {})}
+           "CRM_WEBHOOK_RATE": "100000", "CRM_WEBHOOK_BURST": "100000", **QUICK_QUEUE, **(extra_env or {})}
+    if "REDIS_URL" not in (extra_env or {}):
+        env.pop("REDIS_URL", None)
+    return env
+
+
+def start_api(database_url: str, workdir: Path, *, workers: int = 1, extra_env: dict[str, str] | None = None,
+              timeout: float = 60, consumer: bool = True) -> tuple[subprocess.Popen[bytes], str]:
+    """`crm_app.api.build_api()` on a free port; returns once it answers /api/health at all
+    (503 too: a test may start it with its database down). With `consumer`, a `crm worker` that
+    ends with it processes what it stores."""
+    port = free_port()
+    env = api_env(database_url, workdir, extra_env)
     log_path = workdir / f"api-{port}.log"
     process = subprocess.Popen(  # noqa: S603 - fixed argv, loopback only
         [str(VENV_BIN / "granian"), "--interface", "asgi", "--factory", "crm_app.api:build_api",
          "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT)
+    if consumer:
+        start_worker(env, workdir, parent_pid=process.pid)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
@@ -111,3 +128,45 @@ def start_api(database_url: str, workdir: Path, *, workers: int = 1, extra_env: 
             time.sleep(0.5)
     process.terminate()
     raise RuntimeError(f"the API did not start:\n{log_path.read_text()[-2000:]}")
+
+
+def start_worker(env: dict[str, str], workdir: Path, *, parent_pid: int | None = None,
+                 threads: int | None = None) -> subprocess.Popen[bytes]:
+    """A `crm worker` consumer (ending with `parent_pid` if given); its log in `workdir`."""
+    args = [str(VENV_BIN / "crm"), "worker"]
+    args += ["--parent-pid", str(parent_pid)] if parent_pid else []
+    args += ["--threads", str(threads)] if threads else []
+    log = (workdir / f"worker-{time.monotonic_ns()}.log").open("wb")
+    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+
+
+@dataclass
+class RedisServer:
+    """A Redis of a test's own on a free port: it can be stopped and started again (the machine's
+    Redis is shared with other runs)."""
+
+    workdir: Path
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.port = self.port or free_port()
+        self.process = subprocess.Popen(  # noqa: S603 - fixed argv, loopback only
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.workdir)], stdout=(self.workdir / "redis.log").open("ab"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)

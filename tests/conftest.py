@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from crm_app.db import get_engine, write_session
 from crm_app.services import migrations
-from tests.apprunner import ROOT, RunningApp, start_app
+from tests.apprunner import ROOT, RedisServer, RunningApp, start_app
 from tests.fakes import channel_env, fake_providers
 
 PG_SERVER_URL = os.environ.get("CRM_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -105,7 +105,9 @@ def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp
         _create_own_database(app_pg_url)
         env_db["DATABASE_URL"] = app_pg_url
     with fake_providers() as providers_url:
-        app = start_app(tmp_path_factory.mktemp("app"), extra_env={**channel_env(providers_url), **env_db})
+        # The sweep runs once, when the app's consumer starts; a test that needs it runs it (e2e wizard).
+        app = start_app(tmp_path_factory.mktemp("app"), extra_env={**channel_env(providers_url), **env_db,
+                                                                   "CRM_QUEUE_SWEEP_SECONDS": "86400"})
         yield app
         app.stop()
     if env_db:
@@ -113,3 +115,12 @@ def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     (artifacts / "app.log").write_bytes(app.log_path.read_bytes())
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis of the test's own, which it may stop and start again."""
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()

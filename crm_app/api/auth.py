@@ -5,15 +5,14 @@ refused at once by every worker."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+import math
 
 from fastapi import Depends, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from crm_app.api.ratelimit import RateLimiter
 from crm_app.db import get_engine, read_session
 from crm_app.i18n import t
-from crm_app.services import api_tokens
+from crm_app.services import api_tokens, ratelimit
 from crm_app.services.api_tokens import ApiPrincipal
 from crm_app.settings import get_settings
 
@@ -23,17 +22,11 @@ bearer = HTTPBearer(
                 "with the rights of the user it belongs to; read-only tokens cannot POST.")
 
 
-@lru_cache(maxsize=4)
-def _limiter(rate: float, burst: float) -> RateLimiter:
-    return RateLimiter(rate, burst)
-
-
 def _retry_after(principal: ApiPrincipal) -> int | None:
-    """Seconds to wait when this token is over its rate, else None."""
+    """Seconds to wait when this token is over its rate (counted across workers), else None."""
     settings = get_settings()
-    if _limiter(settings.api_rate, settings.api_burst).allow(principal.key):
-        return None
-    return max(1, round(1 / settings.api_rate)) if settings.api_rate > 0 else 60
+    allowed, wait = ratelimit.hit(f"api:{principal.key}", settings.api_rate, settings.api_burst)
+    return None if allowed else max(1, math.ceil(wait))
 
 
 def principal(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> ApiPrincipal:

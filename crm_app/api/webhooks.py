@@ -1,15 +1,16 @@
 """Channel webhooks (DESIGN §4-§6, CHANNELS.md): verify over the raw bytes, store, answer 200.
 
 Handlers are sync (FastAPI runs them in its threadpool). The response is sent as soon as the
-event is committed; processing (which may call the Zalo/Graph APIs for up to ~9 s) is handed to
-`intake.submit`, so the 2 s (Zalo) / 5 s (Hana) acknowledgement budgets hold whatever the providers'
-APIs do. A processing failure is kept on the event for `crm inbox retry`.
+event is committed; processing (which may call the Zalo/Graph APIs for up to ~9 s) is a task on the
+queue (services/tasks.py), so the 2 s (Zalo) / 5 s (Hana) acknowledgement budgets hold whatever the
+providers' APIs do. A failure is kept on the event and retried automatically; an event whose task
+message is lost (queue down, worker killed) is re-enqueued by the sweep: the row is the record.
 """
 
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
+import math
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
@@ -18,11 +19,10 @@ from sqlmodel import select
 
 from crm_app.api.errors import responses
 from crm_app.api.openapi import CHATBOT_EVENT, FACEBOOK_EVENT, FORM_SUBMISSION, ZALO_EVENT, json_body, secured
-from crm_app.api.ratelimit import RateLimiter
 from crm_app.db import get_engine, read_session
 from crm_app.i18n import t
 from crm_app.models import FormConfig
-from crm_app.services import intake
+from crm_app.services import intake, ratelimit, tasks
 from crm_app.services.channels import (
     BadPayload,
     Channel,
@@ -47,18 +47,14 @@ _ERRORS = responses(
     n503="Database unavailable: nothing stored, the provider should retry.")
 
 
-@lru_cache(maxsize=4)
-def _limiter(rate: float, burst: float) -> RateLimiter:
-    return RateLimiter(rate, burst)
-
-
 async def raw_body(request: Request) -> bytes:
     """The exact bytes received (signatures cover them), refused past the configured size, and
     refused with 429 when one source sends faster than the configured rate."""
     settings = get_settings()
     source = request.client.host if request.client else "?"
-    if not _limiter(settings.webhook_rate, settings.webhook_burst).allow(source):
-        raise HTTPException(429, t("channel.too_many"), headers={"Retry-After": "1"})
+    allowed, retry_after = ratelimit.hit(f"webhook:{source}", settings.webhook_rate, settings.webhook_burst)
+    if not allowed:
+        raise HTTPException(429, t("channel.too_many"), headers={"Retry-After": str(max(1, math.ceil(retry_after)))})
     limit = settings.webhook_body_limit
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > limit):
@@ -103,7 +99,7 @@ def _store(request: Request, channel: str, units: list[Unit], form_key: str) -> 
                 duplicates += not is_new
                 if is_new or event.status == intake.FAILED:
                     assert event.id is not None
-                    intake.submit(engine, event.id)
+                    tasks.enqueue_event(event.id)
     except SQLAlchemyError as exc:
         log.error("webhook %s: database unavailable: %s", channel, type(exc).__name__)
         raise HTTPException(503, t("channel.unavailable"), headers={"Retry-After": "30"}) from exc

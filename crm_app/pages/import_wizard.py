@@ -190,6 +190,10 @@ def _progress_step() -> rx.Component:
     tr = AuthState.tr
     return rx.vstack(
         rx.heading(tr["wizard.importing"], size="4"),
+        rx.cond(S.job_phase == "resuming", rx.callout(tr["wizard.resuming"], color_scheme="amber", icon="refresh-cw",
+                                                      width="100%", id="import-resuming")),
+        rx.cond(S.job_phase == "pending", rx.callout(tr["wizard.pending"], color_scheme="gray", icon="clock",
+                                                     width="100%")),
         rx.progress(value=S.percent, max=100, width="100%", size="3", id="import-progress"),
         rx.hstack(rx.text(S.processed.to_string() + " / " + S.job_total.to_string(), id="progress-count"),
                   rx.text("· " + S.rate.to_string() + " " + tr["wizard.rows_per_second"], color_scheme="gray"),

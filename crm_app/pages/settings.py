@@ -50,6 +50,24 @@ def settings() -> rx.Component:
             width="100%",
         ),
         rx.card(
+            rx.form(
+                rx.vstack(
+                    rx.heading(tr["settings.retention.title"], size="4"),
+                    rx.text(tr["settings.retention.help"], size="2", color_scheme="gray"),
+                    rx.hstack(
+                        rx.input(name="days", type="number", min=1, max=3650, key=SettingsState.retention_days,
+                                 default_value=SettingsState.retention_days.to_string(), width="7em",
+                                 id="retention-days"),
+                        rx.text(tr["settings.retention.days"], size="2"),
+                        rx.button(tr["common.save"], type="submit", id="retention-save"),
+                        align="center", wrap="wrap",
+                    ),
+                ),
+                on_submit=SettingsState.save_retention,
+            ),
+            width="100%",
+        ),
+        rx.card(
             rx.vstack(
                 rx.heading(tr["page.settings.users"], size="4"),
                 rx.table.root(

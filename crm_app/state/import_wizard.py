@@ -3,13 +3,13 @@
 
 The file streams to a private directory under a generated name (never Reflex's public upload
 dir); the import runs in a background task and its progress lives in the database, so a reload
-or another worker shows the same numbers.
+or another worker shows the same numbers. The import itself is a task on the queue: a consumer
+runs it, and another resumes it if that one dies.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 import time
 from pathlib import Path
@@ -22,7 +22,7 @@ from crm_app.db import get_engine, read_session, write_session
 from crm_app.fields import raw_lead_fields
 from crm_app.i18n import UserError, t
 from crm_app.models import ImportJob, User
-from crm_app.services import importer
+from crm_app.services import importer, tasks
 from crm_app.services.importer import ImportOptions
 from crm_app.settings import get_settings
 from crm_app.state.auth import AuthState
@@ -64,6 +64,7 @@ class ImportWizardState(AuthState):
     counts: dict[str, int] = {}
     job_error: str = ""
     job_status: str = ""
+    job_phase: str = ""  # pending | running | resuming | done | failed | undone
     has_skipped_file: bool = False
     has_failed_file: bool = False
     reasons: list[str] = []
@@ -328,9 +329,8 @@ class ImportWizardState(AuthState):
             self.job_id, self.step, self.processed, self.job_total = job_id, "progress", 0, self.total_rows
             self._started = time.monotonic()
         path.unlink(missing_ok=True)
+        await asyncio.to_thread(tasks.enqueue_import, job_id)  # queue down: the sweep enqueues it later
         yield ImportWizardState.watch_job
-        with contextlib.suppress(UserError):  # the job row holds the error; the watcher shows it
-            await asyncio.to_thread(importer.run_job, get_engine(), job_id)
 
     @rx.event(background=True)
     async def watch_job(self):  # type: ignore[no-untyped-def]
@@ -355,6 +355,7 @@ class ImportWizardState(AuthState):
     def _show_job(self, job: ImportJob) -> None:
         # Until the engine has parsed the file, the job's total is unknown: show the file's count.
         self.processed, self.job_total, self.job_status = job.processed, job.total or self.total_rows, job.status
+        self.job_phase = importer.job_phase(job)
         self.counts = {k: getattr(job, k) for k in ("total", "created", "overwritten", "merged", "skipped", "failed")}
         self.counts["processed"] = job.processed
         self.job_error = job.error or ""

@@ -6,7 +6,7 @@ import reflex as rx
 
 from crm_app.db import read_session, write_session
 from crm_app.i18n import UserError
-from crm_app.services import org
+from crm_app.services import org, retention
 from crm_app.services.reference_data import VISIBILITY_ALL
 from crm_app.state.auth import AuthState
 
@@ -14,6 +14,7 @@ from crm_app.state.auth import AuthState
 class SettingsState(AuthState):
     users: list[dict[str, str]] = []
     visibility: str = VISIBILITY_ALL
+    retention_days: int = retention.DEFAULT_DAYS
     add_error: str = ""
 
     @rx.event
@@ -24,6 +25,7 @@ class SettingsState(AuthState):
         with read_session() as session:
             rows = org.user_rows(session=session, actor=actor)
             self.visibility = org.visibility(session=session)
+            self.retention_days = retention.retention_days(session)
         self.users = [
             {"id": str(r.id), "username": r.username, "full_name": r.full_name,
              "role": r.role, "active": "1" if r.is_active else "",
@@ -40,6 +42,20 @@ class SettingsState(AuthState):
         except UserError as exc:
             return rx.toast.error(exc.message(self.locale))
         self.visibility = value
+        return rx.toast.success(self._t("settings.saved"))
+
+    @rx.event
+    def save_retention(self, form: dict[str, str]) -> rx.event.EventSpec | None:
+        actor = self._actor()
+        try:
+            days = int(str(form.get("days", "")).strip())
+            with write_session() as session:
+                retention.set_retention_days(session, actor, days)  # type: ignore[arg-type]
+        except ValueError:
+            return rx.toast.error(self._t("settings.retention.range", max=retention.MAX_DAYS))
+        except UserError as exc:
+            return rx.toast.error(exc.message(self.locale))
+        self.retention_days = days
         return rx.toast.success(self._t("settings.saved"))
 
     @rx.event

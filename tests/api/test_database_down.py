@@ -19,8 +19,8 @@ from sqlalchemy import text
 
 from crm_app.db import get_engine
 from crm_app.services import migrations
-from tests.api.test_two_workers import SECRET, start_worker
 from tests.conftest import PG_SERVER_URL
+from tests.faults.test_two_groups import SECRET, start_group
 
 
 class Relay:
@@ -96,7 +96,7 @@ def send(base: str, i: int) -> int:
 
 def test_webhooks_answer_503_while_the_database_is_down_and_recover(relayed_db, tmp_path: Path) -> None:
     direct, via_relay, relay = relayed_db
-    proc, base = start_worker(via_relay, tmp_path)
+    proc, base = start_group(via_relay, tmp_path)
     try:
         before = [send(base, i) for i in range(5)]
         relay.cut()

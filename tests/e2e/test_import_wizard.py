@@ -4,6 +4,7 @@ failed-rows file; the lock between two users."""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -12,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine, text
 
-from tests.apprunner import RunningApp
+from tests.apprunner import ROOT, VENV_BIN, RunningApp
 from tests.e2e.conftest import AppPage
 
 pytestmark = pytest.mark.e2e
@@ -137,4 +138,49 @@ def test_twenty_thousand_rows_show_progress_and_finish(app_page: AppPage, runnin
     page.get_by_role("link", name="Nhập dữ liệu").click()
     expect(page.locator("#res-created")).to_have_text("20000", timeout=120_000)
     assert query(running_app, "select count(*) from raw_leads")[0][0] == before + 20_000
+    page.locator("#finish").click()
+
+
+def test_a_dead_workers_import_shows_resuming_then_finishes(app_page_factory, running_app: RunningApp,
+                                                            tmp_path: Path) -> None:
+    """The consumer running an import died (its heartbeat is 5 minutes old): the wizard says
+    "đang tiếp tục" instead of polling a dead job, and once the sweep hands the job to a live
+    consumer it resumes from the checkpoint and the wizard shows the result."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Họ", "Tên", "Di động"])
+    for i in range(30):
+        ws.append(["Hồ", f"Tiếp Tục {i}", f"07{i:08d}"])
+    path = tmp_path / "tiep-tuc.xlsx"
+    wb.save(path)
+    script = f"""
+from datetime import timedelta
+from pathlib import Path
+from sqlmodel import select
+from crm_app.db import write_session
+from crm_app.models import User, utcnow
+from crm_app.services import importer
+from crm_app.services.auth import Actor
+with write_session() as s:
+    who = Actor.of(s.exec(select(User).where(User.username == "dung.vu")).one())
+    options = importer.ImportOptions(mapping={{"Họ": "last_name", "Tên": "first_name", "Di động": "mobile"}})
+    job = importer.create_job(s, who, Path({str(path)!r}), "tiep-tuc.xlsx", options)
+    job.status, job.worker, job.attempts = "running", "gone-host:1:dead", 1
+    job.total, job.heartbeat_at = 30, utcnow() - timedelta(minutes=5)
+    s.add(job)
+"""
+    subprocess.run([str(VENV_BIN / "python"), "-c", script], env=running_app.env, cwd=ROOT, check=True, timeout=120)
+    pages = {width: app_page_factory(viewport=(width, 860 if width > 400 else 844)) for width in (1366, 390)}
+    for width, app_page in pages.items():
+        page = app_page.login("dung.vu", landing="/raw-leads/import")
+        expect(page.locator("#import-resuming")).to_contain_text("Đang tiếp tục")
+        app_page.screenshot(f"wizard-resuming-{width}")
+    sweep = "from crm_app.services import tasks; print(tasks.sweep())"
+    out = subprocess.run([str(VENV_BIN / "python"), "-c", sweep], env=running_app.env, cwd=ROOT, check=True,
+                         capture_output=True, text=True, timeout=120).stdout
+    assert "'imports': 1" in out
+    page = pages[1366].page
+    expect(page.locator("#res-created")).to_have_text("30", timeout=60_000)
+    expect(page.locator("#import-resuming")).to_have_count(0)
+    pages[1366].screenshot("wizard-resumed-result")
     page.locator("#finish").click()

@@ -75,3 +75,26 @@ def test_user_cannot_save_sync_config_through_the_handler(sqlite_engine) -> None
     with Session(sqlite_engine) as s:
         settings = s.exec(select(SyncConfig)).one().settings
     assert settings["condition"] == "email_or_phone" and settings["on_match"] == "overwrite"
+
+
+def test_file_retention_is_an_admin_setting(sqlite_engine) -> None:
+    from crm_app.db import write_session
+    from crm_app.services import retention
+    from crm_app.services.demo import ensure_demo_users
+
+    with write_session(sqlite_engine) as s:
+        ensure_demo_users(session=s)
+    with using_engine(sqlite_engine):
+        user = state_as(SettingsState, token_for(sqlite_engine, "thuhuong"))
+        call(user, "save_retention", {"days": "1"})
+        admin = state_as(SettingsState, token_for(sqlite_engine, "admin"))
+        call(admin, "load")
+        assert admin.retention_days == retention.DEFAULT_DAYS == 30
+        call(admin, "save_retention", {"days": "0"})
+        call(admin, "save_retention", {"days": "ba mươi"})
+        with Session(sqlite_engine) as s:
+            assert retention.retention_days(s) == 30  # the user's call, 0 and words all refused
+        call(admin, "save_retention", {"days": "90"})
+        assert admin.retention_days == 90
+    with Session(sqlite_engine) as s:
+        assert retention.retention_days(s) == 90

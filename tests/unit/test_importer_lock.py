@@ -61,14 +61,14 @@ def test_lock_of_a_dead_job_is_taken_over(engine: Engine, demo_users: dict[str, 
     with write_session(engine) as session:
         job = importer.create_job(session, huong, path, "a.xlsx", importer.ImportOptions(mapping={"Tên": "first_name"}))
         job.status = "running"
-        job.heartbeat_at = utcnow() - timedelta(minutes=5)
+        job.heartbeat_at = utcnow() - timedelta(seconds=20)
         session.add(job)
-    with pytest.raises(UserError), write_session(engine) as session:  # 5 minutes: maybe just slow
+    with pytest.raises(UserError), write_session(engine) as session:  # 20 s: between two heartbeats, maybe
         importer.acquire_lock(session, hieu)
     with write_session(engine) as session:
         job = session.get(ImportJob, job.id)
         assert job is not None
-        job.heartbeat_at = utcnow() - timedelta(minutes=30)
+        job.heartbeat_at = utcnow() - timedelta(minutes=2)  # past CRM_IMPORT_STALE_SECONDS (60)
         session.add(job)
     with write_session(engine) as session:
         assert importer.acquire_lock(session, hieu).user_id == hieu.id

@@ -1,7 +1,7 @@
 """REST API: admin-managed API tokens, the Idempotency-Key store, and the "API" input source.
 
 Revision ID: 0006_api_tokens
-Revises: 0005_channel_event_form_key
+Revises: 0006_task_queue
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0006_api_tokens"
-down_revision: str | None = "0005_channel_event_form_key"
+down_revision: str | None = "0006_task_queue"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -18,7 +18,8 @@ Public API (what the wizard, the CLI and tests call):
   batch_size=None, takeover=False) -> ImportResult`` (batched; resumes from the job's checkpoint;
   result files stored on the job; `takeover` resumes a job whose worker is known to be dead
   before its heartbeat goes stale);
-  ``undo_job(engine, actor, job_id) -> int``; ``job_issues(session, job_id, kind)``.
+  ``undo_job(engine, actor, job_id) -> int``; ``job_issues(session, job_id, kind)``;
+  ``job_phase(job)`` (its status, or "resuming" while a dead worker's job awaits another).
 """
 
 from __future__ import annotations
@@ -27,16 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crm_app.services.auth import PermissionDenied
-from crm_app.services.importer.engine import (
-    ImportOptions,
-    ImportResult,
-    create_job,
-    dry_run,
-    job_issues,
-    run_job,
-    undo_job,
-    validate_options,
-)
+from crm_app.services.importer.jobs import create_job, dry_run, job_issues, job_phase, run_job, undo_job
 from crm_app.services.importer.lock import acquire_lock, current_lock, force_release, release_lock
 from crm_app.services.importer.mapping import (
     auto_mapping,
@@ -45,6 +37,7 @@ from crm_app.services.importer.mapping import (
     resolve_field,
     save_mapping,
 )
+from crm_app.services.importer.options import ImportOptions, ImportResult, validate_options
 from crm_app.services.importer.reader import parse_file, preview
 from crm_app.services.importer.template import build_template
 from crm_app.settings import get_settings
@@ -67,6 +60,7 @@ def inspect_file(path: Path, *, row_limit: int | None = None) -> FileInfo:
 
 __all__ = [
     "FileInfo", "ImportOptions", "PermissionDenied", "ImportResult", "acquire_lock", "auto_mapping", "build_template",
-    "create_job", "current_lock", "dry_run", "force_release", "inspect_file", "job_issues", "list_mappings",
+    "create_job", "current_lock", "dry_run", "force_release", "inspect_file", "job_issues", "job_phase",
+    "list_mappings",
     "load_mapping", "release_lock", "resolve_field", "run_job", "save_mapping", "undo_job", "validate_options",
 ]

@@ -15,9 +15,11 @@ from sqlmodel import Session, delete, select
 from crm_app.i18n import UserError
 from crm_app.models import ImportJob, ImportLock, User, utcnow
 from crm_app.services.auth import Actor, PermissionDenied, require_admin
+from crm_app.settings import get_settings
 
-STALE_AFTER = timedelta(minutes=10)
+STALE_AFTER = timedelta(minutes=10)  # a lock whose wizard never started its job
 UNFINISHED = ("pending", "running")
+FINISHED_KEPT = timedelta(hours=1)  # the holder's time to read the result before others may import
 
 
 def _aware(value: datetime) -> datetime:
@@ -25,7 +27,9 @@ def _aware(value: datetime) -> datetime:
 
 
 def heartbeat_stale(job: ImportJob) -> bool:
-    return utcnow() - _aware(job.heartbeat_at) > STALE_AFTER
+    """A running job's worker refreshes its heartbeat every few seconds (importer/jobs.py): one
+    older than CRM_IMPORT_STALE_SECONDS means the worker is gone."""
+    return utcnow() - _aware(job.heartbeat_at) > timedelta(seconds=get_settings().import_stale_seconds)
 
 
 def _is_stale(session: Session, lock: ImportLock) -> bool:
@@ -35,6 +39,26 @@ def _is_stale(session: Session, lock: ImportLock) -> bool:
     if job is None:
         return True
     return job.status in UNFINISHED and heartbeat_stale(job)
+
+
+def expire_locks(session: Session, module: str = "raw_leads") -> bool:
+    """Release an abandoned lock (a scheduled job): its wizard never started a job, its job is
+    gone, or its job finished FINISHED_KEPT ago and the holder never pressed "Kết thúc". A lock
+    whose job is still running is not abandoned: the sweep resumes that job or fails it."""
+    lock = session.exec(select(ImportLock).where(ImportLock.module == module).with_for_update()).first()
+    if lock is None:
+        return False
+    job = session.get(ImportJob, lock.job_id) if lock.job_id is not None else None
+    if lock.job_id is None:
+        abandoned = utcnow() - _aware(lock.acquired_at) > STALE_AFTER
+    elif job is None:
+        abandoned = True
+    else:
+        ended = job.finished_at and utcnow() - _aware(job.finished_at) > FINISHED_KEPT
+        abandoned = job.status not in UNFINISHED and bool(ended)
+    if abandoned:
+        session.delete(lock)
+    return abandoned
 
 
 def current_lock(session: Session, module: str = "raw_leads") -> ImportLock | None:
