@@ -12,22 +12,23 @@ row count: not rebuilt); --rebuild forces it.
 
 from __future__ import annotations
 
-import argparse
-import csv
-import io
-import json
-import random
-import statistics
 import sys
-import tempfile
-import threading
-import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repo, not bench/ (bench/queue.py)
+
+import argparse  # noqa: E402
+import csv  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+import random  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+from typing import Any  # noqa: E402
 
 import httpx  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
