@@ -56,7 +56,7 @@ def raw_lead_detail() -> rx.Component:
                     rx.button(rx.icon("arrow-right-left", size=14), tr["detail.convert"], variant="soft",
                               color_scheme="green", on_click=S.convert, id="convert")),
             rx.link(rx.button(rx.icon("pencil", size=14), tr["detail.edit"], variant="soft"),
-                    href=routes.RAW_LEADS + "/" + S.record_id.to_string() + "/edit"),
+                    href=S.edit_href),
             rx.cond(AuthState.is_admin, rx.alert_dialog.root(
                 rx.alert_dialog.trigger(rx.button(rx.icon("trash-2", size=14), tr["detail.delete"], color_scheme="red",
                                                   variant="soft")),

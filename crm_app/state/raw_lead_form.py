@@ -47,13 +47,9 @@ class RawLeadFormState(AddressMixin, AuthState):
     duplicates: list[dict[str, str]] = []
 
     @rx.var
-    def is_edit(self) -> bool:
-        return self.record_id > 0
-
-    @rx.var
     def cancel_href(self) -> str:
         if self.record_id:
-            return f"/{self.module.replace('_', '-')}/{self.record_id}"
+            return f"{routes.LEADS}/{self.record_id}" if self.module == "leads" else routes.raw_lead(self.record_id)
         return routes.RAW_LEADS
 
     def _record_id_from_path(self) -> int:
