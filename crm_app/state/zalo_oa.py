@@ -74,7 +74,7 @@ class ZaloOAState(AuthState):
         except UserError as exc:
             return rx.toast.error(exc.message(self.locale))
         # The same tab goes to Zalo's consent page and comes back through the callback.
-        return rx.redirect(url, replace=True)
+        return rx.redirect(url)
 
     @rx.event(background=True)
     async def refresh_now(self):  # type: ignore[no-untyped-def]
@@ -89,10 +89,11 @@ class ZaloOAState(AuthState):
             message = rx.toast.success(self._t("zalo.refreshed_toast"))
         except zalo_oa.ZaloOAError as exc:
             message = rx.toast.error(self._t("zalo.refresh_failed", detail=str(exc)))
-        async with self:
-            self.busy = False
-            self.result = ""
-            self._reload()
+        finally:
+            async with self:
+                self.busy = False
+                self.result = ""
+                self._reload()
         yield message
 
     @rx.event
