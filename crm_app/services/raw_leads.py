@@ -30,7 +30,7 @@ from crm_app.services.org import visibility
 from crm_app.services.phones import display_phone, normalise_phone
 from crm_app.services.reference_data import VISIBILITY_OWN
 from crm_app.services.spreadsheet import safe_cell
-from crm_app.services.text import fold, search_text
+from crm_app.services.text import derived_keys, fold
 
 PAGE_SIZES = (25, 50, 100)
 # Columns the list may sort by: an allow-list, never a client string in SQL.
@@ -164,11 +164,7 @@ def with_derived_keys(values: dict[str, Any], record: RawLead | Lead | None = No
     """Add the match and search keys derived from the contact fields (record values as defaults)."""
     merged = {k: getattr(record, k) for k in CONTACT_KEYS} if record else {}
     merged.update({k: v for k, v in values.items() if k in CONTACT_KEYS})
-    email = merged.get("email")
-    values["email_key"] = email.lower() if email else None
-    values["search_text"] = search_text((
-        f"{merged.get('last_name') or ''} {merged.get('first_name') or ''}",
-        merged.get("mobile"), merged.get("phone"), email, merged.get("company")))
+    values.update(derived_keys(merged))
     return values
 
 

@@ -33,7 +33,7 @@ from crm_app.services.incoming import (
 )
 from crm_app.services.phones import display_phone, phone_key
 from crm_app.services.sync_settings import SyncSettings, load_config
-from crm_app.services.text import search_text
+from crm_app.services.text import SEARCH_FIELDS, derived_keys, email_key
 
 
 def condition_met(condition: str, *, has_phone: bool, has_email: bool) -> bool:
@@ -60,8 +60,7 @@ class _Incoming:
 
     @property
     def email_key(self) -> str | None:
-        email = self.values.get("email")
-        return email.lower() if email else None
+        return email_key(self.values.get("email"))
 
 
 def _clip(model: type[RawLead] | type[Lead], key: str, value: str) -> str:
@@ -122,10 +121,9 @@ def _normalise(session: Session, person: IncomingPerson) -> _Incoming:
 
 
 def _refresh_keys(record: RawLead | Lead) -> None:
-    """email_key and search_text exactly as raw_leads computes them."""
-    record.email_key = record.email.lower() if record.email else None
-    record.search_text = search_text((f"{record.last_name or ''} {record.first_name}", record.mobile,
-                                      record.phone, record.email, record.company))
+    """email_key and search_text, by the one definition (services.text.derived_keys)."""
+    keys = derived_keys({k: getattr(record, k) for k in SEARCH_FIELDS})
+    record.email_key, record.search_text = keys["email_key"], keys["search_text"]
 
 
 @dataclass
