@@ -11,7 +11,7 @@ from crm_app import routes
 from crm_app.db import read_session
 from crm_app.services import auth, dashboard
 from crm_app.services.dashboard import VN_TZ, DashboardQuery
-from crm_app.services.values import parse_date
+from crm_app.services.field_values import parse_date
 from crm_app.state.auth import AuthState
 
 ALL = "all"
