@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     public_origin: str = _env("CRM_PUBLIC_ORIGIN", "")
     data_dir: Path = _env("CRM_DATA_DIR", PROJECT_ROOT / "data")
     api_token: str = _env("CRM_API_TOKEN", "")
+    # Encrypts provider tokens stored in the database (services/secret_box.py); when unset, a key
+    # file is made in the data directory (`secret.key`, readable by the app's user only).
+    secret_key: str = _env("CRM_SECRET_KEY", "")
     session_days: int = _env("CRM_SESSION_DAYS", 14, gt=0)
     upload_limit_mb: int = _env("CRM_UPLOAD_LIMIT_MB", 50, gt=0)
     import_row_limit: int = _env("CRM_IMPORT_ROW_LIMIT", 200_000, gt=0)
@@ -51,7 +54,13 @@ class Settings(BaseSettings):
     import_batch_pause: float = _env("CRM_IMPORT_BATCH_PAUSE", 0.0, ge=0)
     zalo_app_id: str = _env("CRM_ZALO_APP_ID", "")
     zalo_oa_secret: str = _env("CRM_ZALO_OA_SECRET", "")
+    # A bootstrap token only: once an admin connects the OA (Cấu hình → Zalo OA), the tokens live in
+    # the database and refresh themselves (services/zalo_oa.py); this one is used while none is stored.
     zalo_oa_access_token: str = _env("CRM_ZALO_OA_ACCESS_TOKEN", "")
+    # The Zalo app's secret key (sent as the `secret_key` header of the OAuth token calls); not the OA
+    # secret that signs webhooks.
+    zalo_app_secret: str = _env("CRM_ZALO_APP_SECRET", "")
+    zalo_oauth_base: str = _env("CRM_ZALO_OAUTH_BASE", "https://oauth.zaloapp.com")
     zalo_api_base: str = _env("CRM_ZALO_API_BASE", "https://openapi.zalo.me")
     fb_app_secret: str = _env("CRM_FB_APP_SECRET", "")
     fb_verify_token: str = _env("CRM_FB_VERIFY_TOKEN", "")

@@ -13,7 +13,7 @@ from crm_app.models import User
 from crm_app.services import auth, dashboard
 from crm_app.services.auth import Actor
 from crm_app.services.dashboard import VN_TZ, DashboardQuery
-from crm_app.services.values import parse_date
+from crm_app.services.field_values import parse_date
 from crm_app.state.auth import AuthState, logged_in, read
 
 ALL = "all"

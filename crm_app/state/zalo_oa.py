@@ -1,0 +1,102 @@
+"""State of the Zalo OA connection panel (admins): connect, reconnect, refresh, disconnect."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import reflex as rx
+
+from crm_app.db import get_engine
+from crm_app.services import zalo_oa
+from crm_app.services.auth import Actor
+from crm_app.services.dashboard import VN_TZ as ORG_TZ
+from crm_app.state.auth import AuthState, actor_for_token, admin_only, logged_in, read
+
+_RESULTS = {"ok": "zalo.result.ok", "denied": "zalo.callback.denied", "invalid": "zalo.callback.invalid",
+            "expired": "zalo.callback.expired", "failed": "zalo.callback.failed"}
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(ORG_TZ).strftime("%d/%m/%Y %H:%M") if value else ""
+
+
+class ZaloOAState(AuthState):
+    status: str = zalo_oa.DISCONNECTED
+    configured: bool = False
+    env_token: bool = False
+    oa: str = ""
+    connected_at: str = ""
+    expires_at: str = ""
+    refresh_expires_at: str = ""
+    last_refresh: str = ""
+    last_error: str = ""
+    last_error_at: str = ""
+    callback_url: str = ""
+    version: int = 0
+    # The outcome of the authorisation the admin just came back from (the callback's ?zalo=…).
+    result: str = ""
+    result_ok: bool = False
+    busy: bool = False
+
+    def _origin(self) -> str:
+        url = self.router.url
+        return f"{url.scheme}://{url.netloc}" if url.netloc else ""
+
+    async def _reload(self, actor: Actor) -> None:
+        self._show(await read(zalo_oa.status, actor))
+
+    def _show(self, view: zalo_oa.ConnectionStatus) -> None:
+        self.status, self.configured, self.env_token = view.status, view.configured, view.env_token
+        self.oa = " · ".join(x for x in (view.oa_name, view.oa_id) if x)
+        self.connected_at, self.expires_at = _when(view.connected_at), _when(view.access_expires_at)
+        self.refresh_expires_at, self.last_refresh = _when(view.refresh_expires_at), _when(view.last_refresh_at)
+        self.last_error, self.last_error_at = view.last_error, _when(view.last_error_at)
+        self.version = view.version
+        self.callback_url = zalo_oa.callback_url(self._origin())
+
+    @rx.event
+    @admin_only
+    async def load(self, actor: Actor) -> None:
+        await self._reload(actor)
+        outcome = self.router.url.query_parameters.get("zalo", "")
+        key = _RESULTS.get(outcome, "")
+        self.result_ok = outcome == "ok"
+        self.result = self._t(key, detail=self.last_error) if key else ""
+
+    @rx.event
+    @logged_in
+    async def connect(self, actor: Actor) -> rx.event.EventSpec | None:
+        url = await asyncio.to_thread(zalo_oa.start_authorization, get_engine(), actor, self._origin())
+        # The same tab goes to Zalo's consent page and comes back through the callback.
+        return rx.redirect(url)
+
+    @rx.event(background=True)
+    async def refresh_now(self):  # type: ignore[no-untyped-def]
+        async with self:
+            token, version = self.session_token, self.version
+        actor = await actor_for_token(token)
+        if actor is None or not actor.is_admin:
+            return
+        async with self:
+            self.busy = True
+        try:
+            await asyncio.to_thread(zalo_oa.refresh, get_engine(), seen_version=version)
+            message = rx.toast.success(self._t("zalo.refreshed_toast"))
+        except zalo_oa.ZaloOAError as exc:
+            message = rx.toast.error(self._t("zalo.refresh_failed", detail=str(exc)))
+        finally:
+            view = await read(zalo_oa.status, actor)
+            async with self:
+                self.busy = False
+                self.result = ""
+                self._show(view)
+        yield message
+
+    @rx.event
+    @logged_in
+    async def disconnect(self, actor: Actor) -> rx.event.EventSpec | None:
+        await asyncio.to_thread(zalo_oa.disconnect, get_engine(), actor)
+        self.result = ""
+        await self._reload(actor)
+        return rx.toast.success(self._t("zalo.disconnected_toast"))
