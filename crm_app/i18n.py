@@ -46,6 +46,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "common.active": "Đang hoạt động",
         "common.inactive": "Đã khoá",
         "error.database": "Không kết nối được cơ sở dữ liệu. Vui lòng thử lại sau.",
+        "error.unexpected": "Đã xảy ra lỗi ngoài dự kiến. Vui lòng thử lại; nếu vẫn lỗi, hãy báo quản trị viên.",
         "user.exists": "Tên truy cập «{username}» đã tồn tại.",
         "user.invalid_username": "Tên truy cập chỉ gồm chữ thường không dấu, số, dấu chấm, "
                                  "gạch dưới hoặc gạch ngang (2–64 ký tự).",
@@ -524,6 +525,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "common.active": "Active",
         "common.inactive": "Disabled",
         "error.database": "The database cannot be reached. Please try again later.",
+        "error.unexpected": "Something went wrong. Please try again; if it keeps happening, tell an administrator.",
         "user.exists": "The username «{username}» already exists.",
         "user.invalid_username": "A username holds lower-case letters without accents, digits, "
                                  "dots, underscores or hyphens (2–64 characters).",
