@@ -35,7 +35,7 @@ def send_follow(app: RunningApp, follower: str) -> None:
 def connect_through_zalo(page: Page, button: str) -> None:
     page.get_by_role("button", name=button).click()
     # Zalo's consent page (the fake approves at once) sends the browser back through the callback.
-    expect(page).to_have_url(re.compile(r"/settings/zalo\?zalo=ok$"), timeout=30_000)
+    expect(page).to_have_url(re.compile(r"/settings/zalo/?\?zalo=ok$"), timeout=30_000)
     expect(page.locator("#zalo-result")).to_have_text("Đã kết nối Zalo OA.")
     expect(page.locator("#zalo-status")).to_have_text(CONNECTED)
 

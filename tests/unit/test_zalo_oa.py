@@ -4,7 +4,11 @@ and PostgreSQL: connect (PKCE round trip), expiry, one refresh, two workers at o
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +27,7 @@ from crm_app.services import tasks, zalo_oa
 from crm_app.services.auth import Actor, PermissionDenied
 from crm_app.services.channels.lookups import HttpLookups
 from crm_app.settings import get_settings
+from tests.apprunner import ROOT
 from tests.fakes import ZALO_NAMES, ZALO_OA_ID, ZALO_OAUTH, ZALO_TOKEN, channel_env, fake_providers
 
 ORIGIN = "https://crm.example.vn"
@@ -205,6 +210,35 @@ def test_two_workers_refreshing_at_the_same_moment_spend_the_refresh_token_once(
     assert names == [ZALO_NAMES[UID]] * 3
     assert ZALO_OAUTH.refresh_calls == 1
     assert row(zalo).status == "connected" and row(zalo).refresh_holder == ""
+
+
+_WORKER = """
+import pathlib, sys, time
+from crm_app.services.channels.lookups import HttpLookups
+ready, go, uid = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3]
+ready.touch()
+while not go.exists():
+    time.sleep(0.005)
+print(HttpLookups().zalo_user(uid)["data"]["display_name"])
+"""
+
+
+def test_two_worker_processes_at_the_same_moment_spend_the_refresh_token_once(
+        zalo: Engine, admin: Actor, tmp_path: Path) -> None:
+    connect(zalo, admin)
+    ZALO_OAUTH.expire_access_tokens()
+    ZALO_OAUTH.refresh_delay = 0.5
+    go = tmp_path / "go"
+    ready = [tmp_path / f"ready-{i}" for i in range(2)]
+    workers = [subprocess.Popen([sys.executable, "-c", _WORKER, str(r), str(go), UID], cwd=ROOT, env=dict(os.environ),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for r in ready]
+    deadline = time.monotonic() + 120
+    while not all(r.exists() for r in ready) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    go.touch()  # both processes hold the expired token and call at once
+    outputs = [w.communicate(timeout=120) for w in workers]
+    assert [out.strip() for out, _ in outputs] == [ZALO_NAMES[UID]] * 2, outputs
+    assert ZALO_OAUTH.refresh_calls == 1
 
 
 def test_two_workers_whose_token_expired_by_the_clock_refresh_once(zalo: Engine, admin: Actor) -> None:
