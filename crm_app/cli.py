@@ -158,7 +158,7 @@ def _form_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_channel_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_channel_commands(sub: argparse._SubParsersAction) -> None:
     inbox = sub.add_parser("inbox", help="channel webhook events").add_subparsers(dest="inbox_command",
                                                                                    required=True)
     retry = inbox.add_parser("retry", help="reprocess failed (and stale) webhook events now (the queue retries "
@@ -177,7 +177,7 @@ def _add_channel_commands(sub: argparse._SubParsersAction) -> None:  # type: ign
 
 def _export(args: argparse.Namespace) -> int:
     """Every raw lead, the way the list's export writes them (DESIGN §5), as the first admin."""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from crm_app.db import read_session
     from crm_app.models import User
@@ -186,7 +186,7 @@ def _export(args: argparse.Namespace) -> int:
 
     with read_session() as session:
         admin = session.exec(select(User).where(User.role == "admin", User.is_active == True)  # noqa: E712
-                             .order_by(User.id)).first()
+                             .order_by(col(User.id))).first()
         if admin is None:
             raise UserError("auth.denied")
         data = raw_leads.export_xlsx(session, Actor.of(admin))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from crm_app.models import CustomField, PicklistValue
 
@@ -96,7 +96,7 @@ DEFAULT_LIST_COLUMNS: tuple[str, ...] = (
 
 def raw_lead_fields(session: Session, *, include_inactive: bool = False) -> list[FieldDef]:
     """Built-in fields followed by the admin's custom fields, in their order."""
-    query = select(CustomField).order_by(CustomField.position, CustomField.id)
+    query = select(CustomField).order_by(col(CustomField.position), col(CustomField.id))
     if not include_inactive:
         query = query.where(CustomField.is_active == True)  # noqa: E712
     custom = [
@@ -120,6 +120,6 @@ def picklist_values(session: Session, field_key: str, *, include_inactive: bool 
     query = select(PicklistValue.value).where(PicklistValue.field_key == field_key)
     if not include_inactive:
         query = query.where(PicklistValue.is_active == True)  # noqa: E712
-    values = [v for v in session.exec(query.order_by(PicklistValue.position, PicklistValue.id))
+    values = [v for v in session.exec(query.order_by(col(PicklistValue.position), col(PicklistValue.id)))
               if v != UNKNOWN]
     return [*values, UNKNOWN]

@@ -955,8 +955,9 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-def t(key: str, locale: str = DEFAULT_LOCALE, **params: object) -> str:
-    """Translate `key`; fall back to Vietnamese, then to the key itself."""
+def t(key: str, locale: str = DEFAULT_LOCALE, /, **params: object) -> str:
+    """Translate `key`; fall back to Vietnamese, then to the key itself. Positional-only, so that a
+    message may have a {key} or {locale} placeholder of its own."""
     text = MESSAGES.get(locale, {}).get(key) or MESSAGES[DEFAULT_LOCALE].get(key) or key
     return text.format(**params) if params else text
 
@@ -964,8 +965,8 @@ def t(key: str, locale: str = DEFAULT_LOCALE, **params: object) -> str:
 class UserError(Exception):
     """An error whose message is shown to the user, carried as a catalogue key."""
 
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(t(key, **params))
+    def __init__(self, key: str, /, **params: object) -> None:
+        super().__init__(t(key, DEFAULT_LOCALE, **params))
         self.key = key
         self.params = params
 

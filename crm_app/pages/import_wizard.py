@@ -1,6 +1,7 @@
 """Nhập dữ liệu: the import wizard as a stepper a salesperson can follow without training."""
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from crm_app import routes
 from crm_app.components.shell import crm_page, page_header
@@ -41,7 +42,7 @@ def _file_step() -> rx.Component:
     )
 
 
-def _field_chip(f: rx.Var, on_click: rx.event.EventSpec, icon: str) -> rx.Component:
+def _field_chip(f: rx.Var, on_click: EventSpec, icon: str) -> rx.Component:
     return rx.button(f["label"], rx.icon(icon, size=14), variant="soft", size="2", width="100%",
                      justify="between", on_click=on_click)
 

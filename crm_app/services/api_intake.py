@@ -130,7 +130,7 @@ def submit(engine: Engine, values: dict[str, Any], *, principal: str, idempotenc
             row = None
             if idempotency_key:
                 # Expired keys go first, so that the key may be used again after its TTL.
-                session.exec(delete(ApiIdempotencyKey).where(  # type: ignore[call-overload]
+                session.exec(delete(ApiIdempotencyKey).where(
                     col(ApiIdempotencyKey.created_at) < utcnow() - KEY_TTL))
                 row = ApiIdempotencyKey(principal=principal, key=idempotency_key, request_hash=digest)
                 session.add(row)

@@ -29,12 +29,12 @@ def list_page(session: Session, actor: Actor, *, search: str = "", sort: str = "
     where = filtered(session, actor, ListQuery(search=search))
     capped = select(Lead.id).where(*where).limit(COUNT_CAP + 1).subquery()
     total = session.exec(select(func.count()).select_from(capped)).one()
-    column = SORTS.get(sort, Lead.created_at)
+    column = col(SORTS.get(sort, Lead.created_at))
     records = session.exec(select(Lead).where(*where)
                            .order_by(column.desc() if descending else column.asc(), col(Lead.id).desc())
                            .offset((max(1, page) - 1) * page_size).limit(page_size)).all()
     users = user_names(session, {r.assigned_to_id for r in records})
-    rows = [{"id": str(r.id), **{c: _display(r, c, users) for c in LEAD_COLUMNS}} for r in records]  # type: ignore[arg-type]
+    rows = [{"id": str(r.id), **{c: _display(r, c, users) for c in LEAD_COLUMNS}} for r in records]
     return ListPage(rows=rows, total=min(total, COUNT_CAP), page=max(1, page), page_size=page_size,
                     more=total > COUNT_CAP)
 
@@ -50,7 +50,7 @@ def display_values(session: Session, lead: Lead, locale: str = "vi") -> list[dic
     users = user_names(session, {lead.assigned_to_id})
     fields = raw_lead_fields(session)
     by_key = {fd.key: fd for fd in fields}
-    return [{"label": fd.label(locale), "value": _display(lead, fd.key, users, by_key)}  # type: ignore[arg-type]
+    return [{"label": fd.label(locale), "value": _display(lead, fd.key, users, by_key)}
             for fd in fields if fd.key not in ("converted_lead_id", "description")]
 
 

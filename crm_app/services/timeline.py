@@ -54,7 +54,7 @@ def lines(session: Session, entity: str, entity_id: int, locale: str = "vi") -> 
         for key, pair in (e.changes or {}).items():
             old, new = (list(pair) + [None, None])[:2] if isinstance(pair, list) else (None, pair)
             if key == "assigned_to_id":
-                old, new = names_for_ids.get(old, old), names_for_ids.get(new, new)
+                old, new = (names_for_ids.get(v, v) if isinstance(v, int) else v for v in (old, new))
             changes.append(f"{_label(key, locale)}: {old if old not in (None, '') else '∅'} → "
                            f"{new if new not in (None, '') else '∅'}")
         out.append(TimelineLine(

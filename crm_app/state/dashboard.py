@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session
 
 from crm_app import routes
@@ -125,5 +126,5 @@ class DashboardState(AuthState):
         await self._load(actor)
 
     @rx.event
-    def open_channel(self, channel: str) -> rx.event.EventSpec:
+    def open_channel(self, channel: str) -> EventSpec:
         return rx.redirect(self._list_link(input_source=channel))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session
 
 from crm_app.fields import BUILTIN_BY_KEY
@@ -70,7 +71,7 @@ class FieldSettingsState(AuthState):
 
     @rx.event
     @logged_in
-    async def add_custom_field(self, actor: Actor, form: dict[str, Any]) -> rx.event.EventSpec | None:
+    async def add_custom_field(self, actor: Actor, form: dict[str, Any]) -> EventSpec | None:
         await write(lambda s: field_settings.add_custom_field(
             s, actor, key=str(form.get("key", "")), label_vi=str(form.get("label_vi", "")),
             label_en=str(form.get("label_en", "")), field_type=str(form.get("type", "text")),

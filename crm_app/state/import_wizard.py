@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session
 
 from crm_app import routes
@@ -148,10 +149,10 @@ class ImportWizardState(AuthState):
 
     @rx.event
     @logged_in
-    async def load(self, actor: Actor) -> rx.event.EventSpec | None:
+    async def load(self, actor: Actor) -> EventSpec | None:
         return await self._load(actor)
 
-    async def _load(self, actor: Actor) -> rx.event.EventSpec | None:
+    async def _load(self, actor: Actor) -> EventSpec | None:
         entry = await read(_entry, self.locale)
         self.fields, self.saved_mappings = entry.fields, entry.saved_mappings
         lock, holder, job = entry.lock, entry.holder, entry.job
@@ -183,7 +184,7 @@ class ImportWizardState(AuthState):
     # ------------------------------------------------------------ step 1: the file
 
     @rx.event(background=True)
-    async def receive_file(self, chunks: rx.UploadChunkIterator):  # type: ignore[no-untyped-def]
+    async def receive_file(self, chunks: rx.UploadChunkIterator):
         async with self:
             token, locale = self.session_token, self.locale
             self.uploading, self.file_error = True, ""
@@ -231,7 +232,7 @@ class ImportWizardState(AuthState):
             self.on_duplicate = value
 
     @rx.event
-    def dedup_next(self) -> rx.event.EventSpec | None:
+    def dedup_next(self) -> EventSpec | None:
         if not self.dedup_selected:
             return rx.toast.warning(self._t("wizard.dedup_choose"))
         self.step = "mapping"
@@ -262,7 +263,7 @@ class ImportWizardState(AuthState):
 
     @rx.event
     @logged_in
-    async def save_mapping(self, actor: Actor, form: dict[str, Any]) -> rx.event.EventSpec | None:
+    async def save_mapping(self, actor: Actor, form: dict[str, Any]) -> EventSpec | None:
         self.saved_mappings = await write(_save_mapping, actor, str(form.get("name", "")), self.mapping)
         return rx.toast.success(self._t("wizard.mapping_saved"))
 
@@ -280,7 +281,7 @@ class ImportWizardState(AuthState):
                              unknown_picklist=self.unknown_picklist)
 
     @rx.event(background=True)
-    async def mapping_next(self):  # type: ignore[no-untyped-def]
+    async def mapping_next(self):
         async with self:
             token = self.session_token
         actor = await actor_for_token(token)
@@ -310,7 +311,7 @@ class ImportWizardState(AuthState):
     # ------------------------------------------------------------ steps 5–6: run, watch, result
 
     @rx.event(background=True)
-    async def start_import(self):  # type: ignore[no-untyped-def]
+    async def start_import(self):
         async with self:
             token = self.session_token
         actor = await actor_for_token(token)
@@ -333,7 +334,7 @@ class ImportWizardState(AuthState):
         yield ImportWizardState.watch_job
 
     @rx.event(background=True)
-    async def watch_job(self):  # type: ignore[no-untyped-def]
+    async def watch_job(self):
         """Poll the job row (the source of truth across workers) until it ends."""
         started = time.monotonic()
         while True:
@@ -363,7 +364,7 @@ class ImportWizardState(AuthState):
 
     @rx.event
     @logged_in
-    async def finish(self, actor: Actor) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
+    async def finish(self, actor: Actor) -> EventSpec | list[EventSpec] | None:
         """Kết thúc: release the lock so another user can import."""
         await write(importer.release_lock, actor, self.job_id or None)
         self._restart()
@@ -371,12 +372,12 @@ class ImportWizardState(AuthState):
 
     @rx.event
     @logged_in
-    async def force_release(self, actor: Actor) -> rx.event.EventSpec | None:
+    async def force_release(self, actor: Actor) -> EventSpec | None:
         await write(importer.force_release, actor)
         return await self._load(actor)
 
     @rx.event(background=True)
-    async def undo(self):  # type: ignore[no-untyped-def]
+    async def undo(self):
         async with self:
             token, job_id = self.session_token, self.job_id
         actor = await actor_for_token(token)

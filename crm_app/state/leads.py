@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session
 
 from crm_app import routes
@@ -82,7 +83,7 @@ class LeadDetailState(AuthState):
 
     @rx.event
     @logged_in
-    async def load(self, actor: Actor) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
+    async def load(self, actor: Actor) -> EventSpec | list[EventSpec] | None:
         parts = [p for p in self.router.url.path.split("/") if p]
         self.lead_id = int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 0
         try:

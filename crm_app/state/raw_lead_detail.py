@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session
 
 from crm_app import routes
@@ -51,11 +52,11 @@ class RawLeadDetailState(AuthState):
 
     @rx.event
     @logged_in
-    async def load(self, actor: Actor) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
+    async def load(self, actor: Actor) -> EventSpec | list[EventSpec] | None:
         self.record_id = self._record_id_from_path()
         return await self._load(actor)
 
-    async def _load(self, actor: Actor) -> list[rx.event.EventSpec] | None:
+    async def _load(self, actor: Actor) -> list[EventSpec] | None:
         try:
             record, sections, lines = await read(_detail, actor, self.record_id, self.locale)
         except UserError as exc:
@@ -74,13 +75,13 @@ class RawLeadDetailState(AuthState):
 
     @rx.event
     @logged_in
-    async def delete(self, actor: Actor) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
+    async def delete(self, actor: Actor) -> EventSpec | list[EventSpec] | None:
         await write(raw_leads.delete_records, actor, [self.record_id])
         return [rx.redirect(routes.RAW_LEADS), rx.toast.success(self._t("raw_lead.deleted", count=1))]
 
     @rx.event
     @logged_in
-    async def convert(self, actor: Actor) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
+    async def convert(self, actor: Actor) -> EventSpec | list[EventSpec] | None:
         await write(conversion.convert_by_user, actor, self.record_id)
         await self._load(actor)
         return rx.toast.success(self._t("raw_lead.converted"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session
 
 from crm_app import routes
@@ -57,7 +58,7 @@ class TicketState(AuthState):
 
     @rx.event
     @logged_in
-    async def load_detail(self, actor: Actor) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
+    async def load_detail(self, actor: Actor) -> EventSpec | list[EventSpec] | None:
         parts = [p for p in self.router.url.path.split("/") if p]
         ticket_id = int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 0
         try:
@@ -69,7 +70,7 @@ class TicketState(AuthState):
 
     @rx.event
     @logged_in
-    async def set_status(self, actor: Actor, status: str) -> rx.event.EventSpec | None:
+    async def set_status(self, actor: Actor, status: str) -> EventSpec | None:
         if not self.ticket:
             return None
         await write(tickets.set_status, actor, int(self.ticket["id"]), status)

@@ -6,6 +6,7 @@ import asyncio
 from datetime import datetime
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from crm_app.db import get_engine
 from crm_app.services import zalo_oa
@@ -66,13 +67,13 @@ class ZaloOAState(AuthState):
 
     @rx.event
     @logged_in
-    async def connect(self, actor: Actor) -> rx.event.EventSpec | None:
+    async def connect(self, actor: Actor) -> EventSpec | None:
         url = await asyncio.to_thread(zalo_oa.start_authorization, get_engine(), actor, self._origin())
         # The same tab goes to Zalo's consent page and comes back through the callback.
         return rx.redirect(url)
 
     @rx.event(background=True)
-    async def refresh_now(self):  # type: ignore[no-untyped-def]
+    async def refresh_now(self):
         async with self:
             token, version = self.session_token, self.version
         actor = await actor_for_token(token)
@@ -95,7 +96,7 @@ class ZaloOAState(AuthState):
 
     @rx.event
     @logged_in
-    async def disconnect(self, actor: Actor) -> rx.event.EventSpec | None:
+    async def disconnect(self, actor: Actor) -> EventSpec | None:
         await asyncio.to_thread(zalo_oa.disconnect, get_engine(), actor)
         self.result = ""
         await self._reload(actor)

@@ -228,7 +228,7 @@ def _fail(engine: Engine, job_id: int, held_by: str | None, message: str) -> Non
             return
         job.status, job.error, job.finished_at = "failed", message, utcnow()
         session.add(job)
-        session.exec(sm_delete(ImportLock).where(ImportLock.job_id == job_id))  # type: ignore[call-overload]
+        session.exec(sm_delete(ImportLock).where(col(ImportLock.job_id) == job_id))
 
 
 def jobs_to_resume(engine: Engine) -> list[int]:
@@ -262,7 +262,7 @@ def job_phase(job: ImportJob) -> str:
 def job_issues(session: Session, job_id: int, kind: str, limit: int = 100) -> list[ImportRowIssue]:
     return list(session.exec(sm_select(ImportRowIssue).where(ImportRowIssue.job_id == job_id,
                                                              ImportRowIssue.kind == kind)
-                             .order_by(ImportRowIssue.row_number).limit(limit)))
+                             .order_by(col(ImportRowIssue.row_number)).limit(limit)))
 
 
 def undo_job(engine: Engine, actor: Actor, job_id: int) -> int:

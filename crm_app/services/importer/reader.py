@@ -93,7 +93,7 @@ class ParsedFile:
 def _read_record(fh: BinaryIO) -> tuple[Any, ...]:
     """One record as parse_child.py frames it."""
     size = int.from_bytes(fh.read(8), "little")
-    return marshal.loads(fh.read(size))  # type: ignore[no-any-return]  # noqa: S302 - our own child wrote it
+    return marshal.loads(fh.read(size))  # noqa: S302 - our own child wrote it
 
 
 def _revive(value: object) -> object:

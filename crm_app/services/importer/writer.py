@@ -150,7 +150,7 @@ class _Rows:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         # COPY, not INSERT: the server neither parses nor plans statements, and the driver does no
         # per-parameter work (SQLAlchemy's cost as much as the server's insert).
-        data = io.StringIO("".join(f"{line}\n" for line in lines))  # type: ignore[union-attr]
+        data = io.StringIO("".join(f"{line}\n" for line in lines))
         cursor.copy_expert(f"COPY {table} ({_names(cols)}) FROM STDIN", data, size=1 << 20)
         cursor.close()
 
