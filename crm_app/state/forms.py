@@ -6,6 +6,7 @@ from typing import Any
 
 import reflex as rx
 
+from crm_app import routes
 from crm_app.db import read_session, write_session
 from crm_app.i18n import UserError
 from crm_app.services import forms
@@ -25,7 +26,7 @@ class FormsState(AuthState):
         self.rows = [{"id": str(f.id), "key": f.key, "channel": f.channel, "secret": f.secret,
                       "active": "1" if f.is_active else "",
                       "mapping": "\n".join(f"{k} = {v}" for k, v in (f.mapping or {}).items()),
-                      "url": f"/api/webhooks/forms/{f.key}"} for f in found]
+                      "url": routes.form_webhook(f.key)} for f in found]
 
     def _run(self, fn: Any, *args: Any, **kwargs: Any) -> rx.event.EventSpec | None:
         actor = self._actor()

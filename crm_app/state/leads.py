@@ -74,8 +74,7 @@ class LeadDetailState(AuthState):
         actor = self._actor()
         if actor is None:
             return None
-        parts = [p for p in self.router.url.path.split("/") if p]
-        self.lead_id = int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 0
+        self.lead_id = routes.record_id_from_path(self.router.url.path, routes.LEADS)
         try:
             with read_session() as session:
                 lead = leads.get_visible(session, actor, self.lead_id)

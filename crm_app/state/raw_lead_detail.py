@@ -28,16 +28,12 @@ class RawLeadDetailState(AuthState):
     def converted_label(self) -> str:
         return self._t("detail.converted_to", id=self.converted_lead_id)
 
-    def _record_id_from_path(self) -> int:
-        parts = [p for p in self.router.url.path.split("/") if p]
-        return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 0
-
     @rx.event
     def load(self) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
         actor = self._actor()
         if actor is None:
             return None
-        self.record_id = self._record_id_from_path()
+        self.record_id = routes.record_id_from_path(self.router.url.path, routes.RAW_LEADS)
         try:
             with read_session() as session:
                 record = raw_leads.get_visible(session, actor, self.record_id)

@@ -48,8 +48,7 @@ class TicketState(AuthState):
         actor = self._actor()
         if actor is None:
             return None
-        parts = [p for p in self.router.url.path.split("/") if p]
-        ticket_id = int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 0
+        ticket_id = routes.record_id_from_path(self.router.url.path, routes.TICKETS)
         try:
             with read_session() as session:
                 ticket = tickets.get_ticket(session, actor, ticket_id)
