@@ -1,6 +1,7 @@
 """Route constants and URL builders, in one module."""
 
 LOGIN = "/login"
+LOGIN_FALLBACK = "/api/login"  # the login form's native submit (scripts not loaded yet)
 HOME = "/"
 RAW_LEADS = "/raw-leads"
 RAW_LEAD_NEW = "/raw-leads/new"
