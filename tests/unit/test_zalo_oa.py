@@ -316,3 +316,26 @@ def test_tokens_codes_and_verifiers_never_reach_the_log(zalo: Engine, admin: Act
     assert "refreshed" in logged and "re-authorisation" in logged
     assert not [s for s in secrets_seen if s in logged]
     assert "zcode-" not in logged and "code_verifier" not in logged
+
+
+def test_a_disconnect_during_a_refresh_is_not_undone_by_it(zalo: Engine, admin: Actor) -> None:
+    connect(zalo, admin)
+    ZALO_OAUTH.refresh_delay = 1.0
+    outcome: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            zalo_oa.refresh(zalo, seen_version=row(zalo).version)
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            outcome.append(exc)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while ZALO_OAUTH.refresh_calls == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    zalo_oa.disconnect(zalo, admin)  # while Zalo is still answering the refresh
+    thread.join(30)
+    assert [type(e) for e in outcome] == [zalo_oa.NotConnected]
+    stored = row(zalo)
+    assert (stored.status, stored.access_token, stored.refresh_token) == ("disconnected", "", "")
