@@ -339,3 +339,33 @@ def test_a_disconnect_during_a_refresh_is_not_undone_by_it(zalo: Engine, admin: 
     assert [type(e) for e in outcome] == [zalo_oa.NotConnected]
     stored = row(zalo)
     assert (stored.status, stored.access_token, stored.refresh_token) == ("disconnected", "", "")
+
+
+def test_zalo_unreachable_during_a_refresh_keeps_the_connection_and_frees_the_lease(
+        zalo: Engine, admin: Actor, monkeypatch: pytest.MonkeyPatch) -> None:
+    connect(zalo, admin)
+    monkeypatch.setenv("CRM_ZALO_OAUTH_BASE", "http://127.0.0.1:9")  # nothing listens on the discard port
+    get_settings.cache_clear()
+    with pytest.raises(zalo_oa.ZaloOAError) as failed:
+        zalo_oa.refresh(zalo, seen_version=row(zalo).version)
+    assert not isinstance(failed.value, zalo_oa.ReauthorizationNeeded)
+    stored = row(zalo)
+    assert (stored.status, stored.refresh_holder, stored.refresh_lease_until) == ("connected", "", None)
+    assert "Zalo OAuth không trả lời" in stored.last_error
+    monkeypatch.setenv("CRM_ZALO_OAUTH_BASE", os.environ["CRM_ZALO_API_BASE"])  # the fake again
+    get_settings.cache_clear()
+    zalo_oa.refresh(zalo, seen_version=row(zalo).version)  # the next attempt goes through
+    assert row(zalo).last_error == "" and ZALO_OAUTH.refresh_calls == 1
+
+
+def test_tokens_sealed_under_another_key_ask_for_a_reconnect(zalo: Engine, admin: Actor,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    connect(zalo, admin)
+    monkeypatch.setenv("CRM_SECRET_KEY", "a key that did not seal them")
+    get_settings.cache_clear()
+    with pytest.raises(zalo_oa.ReauthorizationNeeded):
+        HttpLookups().zalo_user(UID)
+    with read_session(zalo) as session:
+        view = zalo_oa.status(session, admin)
+    assert view.status == "broken" and "CRM_SECRET_KEY" in view.last_error
+    assert ZALO_OAUTH.refresh_calls == 0
