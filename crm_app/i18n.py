@@ -487,6 +487,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zalo.callback.expired": "Liên kết cấp quyền đã quá hạn 15 phút. Vui lòng bấm «Kết nối Zalo OA» lại.",
         "zalo.callback.failed": "Zalo không cấp token: {detail}",
         "zalo.refresh_failed": "Không làm mới được token: {detail}",
+        "zalo.notice": "Kết nối Zalo OA đã mất hiệu lực: CRM không lấy được tên khách từ Zalo.",
+        "zalo.notice_link": "Kết nối lại",
     },
     "en": {
         "app.name": "Raw-lead CRM",
@@ -963,6 +965,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zalo.callback.expired": "The authorisation link is older than 15 minutes. Press \"Connect Zalo OA\" again.",
         "zalo.callback.failed": "Zalo issued no token: {detail}",
         "zalo.refresh_failed": "The token could not be refreshed: {detail}",
+        "zalo.notice": "The Zalo OA connection is no longer valid: the CRM cannot fetch names from Zalo.",
+        "zalo.notice_link": "Reconnect",
     },
 }
 

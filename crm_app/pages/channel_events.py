@@ -5,6 +5,7 @@ import reflex as rx
 from crm_app import routes
 from crm_app.components.settings_nav import settings_nav
 from crm_app.components.shell import crm_page, page_header
+from crm_app.components.zalo_notice import zalo_broken_notice
 from crm_app.services.channel_events import STATUSES
 from crm_app.state.auth import AuthState
 from crm_app.state.channel_events import ChannelEventsState as S
@@ -35,6 +36,7 @@ def channel_events() -> rx.Component:
     return rx.vstack(
         page_header(tr["page.settings.title"]),
         settings_nav(),
+        zalo_broken_notice(),
         rx.hstack(rx.heading(tr["channel_ui.title"], size="5"), rx.spacer(),
                   rx.select.root(rx.select.trigger(), rx.select.content(
                       rx.select.item(tr["ticket.all"], value="all"),

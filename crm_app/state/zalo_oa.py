@@ -105,3 +105,17 @@ class ZaloOAState(AuthState):
         self.result = ""
         self._reload()
         return rx.toast.success(self._t("zalo.disconnected_toast"))
+
+
+class ZaloNoticeState(AuthState):
+    """Whether the Zalo OA connection needs an admin (for a notice on other admin screens)."""
+
+    zalo_broken: bool = False
+
+    @rx.event
+    def load(self) -> None:
+        actor = self._admin()
+        if actor is None:
+            return
+        with read_session() as session:
+            self.zalo_broken = zalo_oa.status(session, actor).status == zalo_oa.BROKEN
