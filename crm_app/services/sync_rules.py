@@ -20,6 +20,7 @@ from crm_app.i18n import t
 from crm_app.models import CustomField, Lead, RawLead, utcnow
 from crm_app.services import assignment, audit, conversion, tickets
 from crm_app.services.incoming import (
+    ATTRIBUTION,
     CONVERTED,
     CREATED_LEAD,
     CREATED_NEW_DUPLICATE,
@@ -95,6 +96,9 @@ def _normalise(session: Session, person: IncomingPerson) -> _Incoming:
            "zalo_user_id": person.zalo_user_id, "zalo_name": person.zalo_name,
            "facebook_psid": person.facebook_psid, "facebook_name": person.facebook_name}
     values: dict[str, Any] = {k: _clip(RawLead, k, str(v).strip()) for k, v in raw.items() if v and str(v).strip()}
+    for key, value in person.attribution.items():
+        if key in ATTRIBUTION and value is not None and str(value).strip():
+            values[key] = _clip(RawLead, key, str(value).strip())
     for key, value in person.fields.items():
         if value is None or value == "":
             continue
