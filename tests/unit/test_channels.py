@@ -87,7 +87,7 @@ def test_zalo_submit_info_flat_and_nested() -> None:
     [q] = zalo.parse(ev(b(nested, ascii_only=True)), FakeLookups())
     assert (q.phone, q.street, q.ward, q.district, q.province) == (
         "84987654321", "1 Tràng Tiền", "Phường Hoàn Kiếm", None, "Hà Nội")
-    assert q.extra == {"user_dob": "01/02/1990", "gender": "female"}
+    assert q.extra == {"gender": "female"} and str(q.fields["birthday"]) == "1990-02-01"
 
 
 def test_zalo_text_key_is_msg_id_and_unfollow_is_ignored() -> None:
@@ -122,7 +122,7 @@ def test_facebook_batch_splits_per_mid_and_leadgen() -> None:
     [lead] = facebook.parse(ev(units[2].body), FakeLookups())
     assert (lead.channel, lead.full_name, lead.email, lead.phone, lead.province) == (
         "Facebook Lead Ads", "Trần Thị Bích", "bich@example.com", "+84912345678", "Hà Nội")
-    assert lead.extra == {"ngan_sach": "50 triệu"}
+    assert lead.extra == {"ngan_sach": "50 triệu", "leadgen_id": "444444444444444444"}
 
 
 def test_facebook_detects_phone_and_email_in_text_and_skips_echo() -> None:

@@ -29,6 +29,11 @@ class BadPayload(ValueError):
     """The body cannot be understood; retrying will not help."""
 
 
+class Gone(LookupError):
+    """A provider's API says the object does not exist (or never will be readable): a sample
+    notification, a deleted lead. Retrying will not help and there is nothing to store."""
+
+
 class Refused(Exception):
     """The delivery does not prove it comes from the sender, or the channel is not configured.
     `missing`: no credentials at all (HTTP 401) rather than wrong ones (403)."""
