@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from crm_app.fields import STATUS_CONVERTED, STATUS_NEW
 from crm_app.i18n import t
 from crm_app.models import CustomField, Lead, RawLead, utcnow
-from crm_app.services import assignment, audit, conversion, tickets
+from crm_app.services import assignment, audit, conversion, input_sources, tickets
 from crm_app.services.incoming import (
     ATTRIBUTION,
     CONVERTED,
@@ -215,7 +215,7 @@ def _create(session: Session, model: type[RawLead] | type[Lead], person: Incomin
                                      or display_phone(incoming.phone) or values.get("email")
                                      or t("sync.unnamed", channel=person.channel))
     assignee = assignment.assign_incoming(session, settings, source=source)
-    channel = _clip(model, "input_source", person.channel)
+    channel = _clip(model, "input_source", input_sources.resolve(session, person.channel))
     record = model(**values, custom=incoming.custom, description="\n".join(incoming.notes) or None,
                    status=STATUS_NEW, input_source=channel, assigned_to_id=assignee)
     _refresh_keys(record)
