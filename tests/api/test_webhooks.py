@@ -248,7 +248,8 @@ def test_hana_conversation_creates_then_converts(app: RunningApp, db: Engine) ->
     psid = lead_id.replace("-", "")  # no PSID from Hana: the conversation's lead id stands for it
     [raw] = raw_leads(db, facebook_psid=psid)
     assert raw.input_source == "Hana"
-    assert (raw.facebook_name, raw.first_name, raw.converted_lead_id) == ("Toàn Truyền", "Toàn Truyền", None)
+    assert (raw.facebook_name, raw.first_name, raw.last_name, raw.converted_lead_id) == (
+        "Toàn Truyền", "Truyền", "Toàn", None)
 
     later = hana(lead_id, "Toàn Truyền", phone="84912999888")
     assert httpx.post(url, json=later, params={"token": HANA_SECRET}, timeout=10).status_code == 200

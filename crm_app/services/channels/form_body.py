@@ -18,7 +18,7 @@ from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qsl
 
-from crm_app.services.channels import BadPayload
+from crm_app.services.channels import BadPayload, raw_depth
 
 MAX_DEPTH = 32  # no real form nests deeper; hundreds of levels is an attack on the parser
 MAX_FIELDS = 2000
@@ -59,28 +59,6 @@ def depth(value: Any, limit: int = MAX_DEPTH) -> int:
             stack.extend((v, level + 1) for v in node.values())
         elif isinstance(node, list):
             stack.extend((v, level + 1) for v in node)
-    return deepest
-
-
-def raw_depth(body: bytes) -> int:
-    """The bracket depth of a JSON text, counted before parsing it (strings skipped)."""
-    level = deepest = 0
-    in_string = escaped = False
-    for byte in body:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):
-            level += 1
-            deepest = max(deepest, level)
-        elif byte in (0x5D, 0x7D):
-            level -= 1
     return deepest
 
 
