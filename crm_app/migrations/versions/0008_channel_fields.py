@@ -3,7 +3,7 @@ input-source picklist (DESIGN §4 lists it; installations seeded before had reco
 form's label that was not a picklist value).
 
 Revision ID: 0008_channel_fields
-Revises: 0006_api_tokens
+Revises: 0009_zalo_connection
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_channel_fields"
-down_revision: str | None = "0006_api_tokens"
+down_revision: str | None = "0009_zalo_connection"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
