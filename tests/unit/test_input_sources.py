@@ -33,3 +33,15 @@ def test_a_channel_value_missing_from_the_list_is_added_once(sqlite_engine: Engi
     with Session(sqlite_engine) as s:
         values = picklist_values(s, "input_source")
         assert values.count("Facebook") == 1 and values[-1] == UNKNOWN
+
+
+def test_a_form_label_is_stored_as_its_picklist_value(sqlite_engine: Engine) -> None:
+    from crm_app.i18n import UserError
+    from crm_app.services import forms
+
+    with write_session(sqlite_engine) as s:
+        form, _ = forms.add_form(s, key="lp1", channel="landing PAGE")
+        assert form.channel == "Landing page"
+        with pytest.raises(UserError) as refused:
+            forms.add_form(s, key="lp2", channel="Hội chợ 2026")
+        assert refused.value.key == "forms.channel_invalid"
