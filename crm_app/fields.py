@@ -127,10 +127,6 @@ def raw_lead_fields(session: Session, *, include_inactive: bool = False) -> list
     return [*BUILTIN_FIELDS, *custom]
 
 
-def field_by_key(session: Session, key: str) -> FieldDef | None:
-    return next((f for f in raw_lead_fields(session) if f.key == key), None)
-
-
 def picklist_values(session: Session, field_key: str, *, include_inactive: bool = False
                     ) -> list[str]:
     """Active values in the admin's order; "Không xác định" is always last and always there."""

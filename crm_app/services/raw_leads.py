@@ -456,13 +456,6 @@ def list_page(session: Session, actor: Actor, query: ListQuery, columns: list[st
     return ListPage(rows=rows, total=total, page=page, page_size=page_size, more=more)
 
 
-def selectable_ids(session: Session, actor: Actor, query: ListQuery, limit: int = 10_000
-                   ) -> list[int]:
-    """Ids matching the filters (for "select all matching"), capped."""
-    where = filtered(session, actor, query)
-    return [i for i in session.exec(select(RawLead.id).where(*where).limit(limit)) if i]
-
-
 # ---------------------------------------------------------------- detail and export
 
 def display_values(session: Session, record: RawLead, *, locale: str = "vi"

@@ -38,6 +38,10 @@ class RawLeadDetailState(AuthState):
     events: list[dict[str, str]] = []
 
     @rx.var
+    def edit_href(self) -> str:
+        return routes.raw_lead_edit(self.record_id)
+
+    @rx.var
     def converted_label(self) -> str:
         return self._t("detail.converted_to", id=self.converted_lead_id)
 

@@ -47,10 +47,6 @@ class RawLeadFormState(AddressMixin, AuthState):
     duplicates: list[dict[str, str]] = []
 
     @rx.var
-    def is_edit(self) -> bool:
-        return self.record_id > 0
-
-    @rx.var
     def cancel_href(self) -> str:
         return routes.record(self.module, self.record_id) if self.record_id else routes.RAW_LEADS
 
