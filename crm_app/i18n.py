@@ -79,6 +79,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "forms.rotate": "Tạo mã mới",
         "forms.mapping": "Ghép trường (mỗi dòng: tên trường gửi lên = mã trường CRM)",
         "forms.mapping_line": "Dòng ghép trường không hợp lệ: «{line}» (cần dạng «tên = mã trường»).",
+        "forms.channel_invalid": "«{channel}» không phải một giá trị của Nguồn input. Chọn một giá trị có sẵn (ví dụ Landing page, Webform) hoặc thêm giá trị này vào danh sách trước.",
         "channel_ui.status.received": "Đã nhận, chờ xử lý",
         "channel_ui.status.processed": "Đã xử lý",
         "channel_ui.status.failed": "Lỗi",
@@ -481,6 +482,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zalo.callback.expired": "Liên kết cấp quyền đã quá hạn 15 phút. Vui lòng bấm «Kết nối Zalo OA» lại.",
         "zalo.callback.failed": "Zalo không cấp token: {detail}",
         "zalo.refresh_failed": "Không làm mới được token: {detail}",
+        "zalo.notice": "Kết nối Zalo OA đã mất hiệu lực: CRM không lấy được tên khách từ Zalo.",
+        "zalo.notice_link": "Kết nối lại",
     },
     "en": {
         "app.name": "Raw-lead CRM",
@@ -552,6 +555,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "forms.rotate": "New secret",
         "forms.mapping": "Field mapping (one per line: incoming name = CRM field key)",
         "forms.mapping_line": "Invalid mapping line: «{line}» (expected «name = field key»).",
+        "forms.channel_invalid": "«{channel}» is not an Input source value. Pick an existing value (e.g. Landing page, Webform) or add it to the list first.",
         "channel_ui.status.received": "Received, pending",
         "channel_ui.status.processed": "Processed",
         "channel_ui.status.failed": "Failed",
@@ -951,6 +955,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zalo.callback.expired": "The authorisation link is older than 15 minutes. Press \"Connect Zalo OA\" again.",
         "zalo.callback.failed": "Zalo issued no token: {detail}",
         "zalo.refresh_failed": "The token could not be refreshed: {detail}",
+        "zalo.notice": "The Zalo OA connection is no longer valid: the CRM cannot fetch names from Zalo.",
+        "zalo.notice_link": "Reconnect",
     },
 }
 

@@ -26,6 +26,7 @@ from crm_app.models import ContactFields, Lead, RawLead, User, utcnow
 from crm_app.services import audit, field_values
 from crm_app.services.auth import Actor, PermissionDenied, require_admin
 from crm_app.services.field_values import format_date, parse_date
+from crm_app.services.incoming import ATTRIBUTION
 from crm_app.services.org import visibility
 from crm_app.services.phones import display_phone, normalise_phone
 from crm_app.services.reference_data import VISIBILITY_OWN
@@ -295,7 +296,7 @@ def _column_for(key: str, fields: dict[str, FieldDef], model: Any = RawLead) -> 
         return model.assigned_to_id
     if key in SORT_COLUMNS:
         return getattr(model, SORT_COLUMNS[key].key)
-    if key in ("street", "website", "description", "zalo_name", "facebook_name"):
+    if key in ("street", "website", "description", "zalo_name", "facebook_name", *ATTRIBUTION):
         return getattr(model, key)
     fd = fields.get(key)
     if fd is not None and fd.custom:

@@ -46,14 +46,10 @@ class RawLeadDetailState(AuthState):
     def converted_label(self) -> str:
         return self._t("detail.converted_to", id=self.converted_lead_id)
 
-    def _record_id_from_path(self) -> int:
-        parts = [p for p in self.router.url.path.split("/") if p]
-        return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 0
-
     @rx.event
     @logged_in
     async def load(self, actor: Actor) -> EventSpec | list[EventSpec] | None:
-        self.record_id = self._record_id_from_path()
+        self.record_id = routes.record_id_from_path(self.router.url.path, routes.RAW_LEADS)
         return await self._load(actor)
 
     async def _load(self, actor: Actor) -> list[EventSpec] | None:

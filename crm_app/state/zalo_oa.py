@@ -101,3 +101,15 @@ class ZaloOAState(AuthState):
         self.result = ""
         await self._reload(actor)
         return rx.toast.success(self._t("zalo.disconnected_toast"))
+
+
+class ZaloNoticeState(AuthState):
+    """Whether the Zalo OA connection needs an admin (for a notice on other admin screens)."""
+
+    zalo_broken: bool = False
+
+    @rx.event
+    @admin_only
+    async def load(self, actor: Actor) -> None:
+        status = await read(zalo_oa.status, actor)
+        self.zalo_broken = status.status == zalo_oa.BROKEN
