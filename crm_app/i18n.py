@@ -323,10 +323,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fields.label_vi": "Nhãn (tiếng Việt)",
         "fields.label_en": "Nhãn (tiếng Anh)",
         "fields.key": "Mã trường",
-        "import.file.ole2": "File không phải .xlsx: đây là file Excel cũ (.xls) hoặc file Excel có đặt mật khẩu. Hãy "
-                            "mở file trong Excel, bỏ mật khẩu nếu có và lưu lại dưới dạng .xlsx.",
-        "import.file.not_spreadsheet": "File không phải bảng tính Excel (.xlsx) hoặc CSV. Vui lòng chọn đúng file "
-                                       "theo template.",
+        "import.file.encrypted": "File Excel đang đặt mật khẩu nên không đọc được. Hãy mở file trong Excel, bỏ mật "
+                                 "khẩu rồi lưu lại và import lại.",
+        "import.file.not_spreadsheet": "File không phải bảng tính (.xlsx, .xls, .ods) hoặc CSV. Vui lòng chọn đúng "
+                                       "file theo template.",
+        "import.file.sheet_not_found": "File không có trang tính «{sheet}» (hoặc trang này đang ẩn).",
         "import.file.corrupt": "File bị hỏng hoặc không đọc được. Hãy mở file trong Excel, lưu lại dưới dạng .xlsx "
                                "rồi import lại.",
         "import.file.bomb": "File có cấu trúc bất thường (dung lượng khi giải nén quá lớn) nên không được xử lý.",
@@ -340,7 +341,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "import.file.blank_header": "Tiêu đề cột đang trống ở cột thứ {columns}. Mỗi cột có dữ liệu cần có tiêu đề.",
         "import.file.duplicate_header": "Tiêu đề cột bị trùng: {headers}. Mỗi cột cần một tiêu đề khác nhau.",
         "import.file.no_rows": "File không có dòng dữ liệu nào bên dưới dòng tiêu đề.",
-        "import.file.csv_encoding": "File CSV phải được lưu với mã UTF-8. Trong Excel chọn «Lưu thành» → «CSV UTF-8».",
+        "import.file.csv_encoding": "Không nhận ra bảng mã của file CSV. Trong Excel chọn «Lưu thành» → «CSV UTF-8» "
+                                    "rồi import lại.",
         "import.unknown_field": "Không có trường «{name}» trong KH thô.",
         "import.mapping.name_required": "Vui lòng đặt tên cho cách ghép cột.",
         "import.mapping.not_found": "Không tìm thấy cách ghép cột «{name}».",
@@ -768,9 +770,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fields.label_vi": "Label (Vietnamese)",
         "fields.label_en": "Label (English)",
         "fields.key": "Key",
-        "import.file.ole2": "Not an .xlsx file: this is an old Excel file (.xls) or a password-protected workbook. "
-                            "Open it in Excel, remove any password and save it as .xlsx.",
-        "import.file.not_spreadsheet": "The file is not an Excel workbook (.xlsx) or a CSV file.",
+        "import.file.encrypted": "The workbook is password-protected and cannot be read. Open it in Excel, remove the "
+                                 "password, save it and import it again.",
+        "import.file.not_spreadsheet": "The file is not a spreadsheet (.xlsx, .xls, .ods) or a CSV file.",
+        "import.file.sheet_not_found": "The workbook has no visible sheet named \"{sheet}\".",
         "import.file.corrupt": "The file is damaged or unreadable. Open it in Excel, save it again as .xlsx and retry.",
         "import.file.bomb": "The file has an abnormal structure (far too large when uncompressed) and was not "
                             "processed.",
@@ -782,7 +785,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "import.file.blank_header": "Column {columns} has no header. Every column with data needs a header.",
         "import.file.duplicate_header": "Duplicate column headers: {headers}.",
         "import.file.no_rows": "The file has no data rows below the header row.",
-        "import.file.csv_encoding": "CSV files must be saved as UTF-8 (Excel: Save as → CSV UTF-8).",
+        "import.file.csv_encoding": "The CSV file's character encoding was not recognised. In Excel choose Save as → "
+                                    "CSV UTF-8 and import again.",
         "import.unknown_field": "Raw leads have no field \"{name}\".",
         "import.mapping.name_required": "Please name the mapping.",
         "import.mapping.not_found": "No saved mapping named \"{name}\".",

@@ -3,8 +3,9 @@
 Public API (what the wizard, the CLI and tests call):
 
 - ``build_template(session) -> bytes``: the .xlsx template from the live field registry.
-- ``inspect_file(path, *, row_limit=None) -> FileInfo``: preflight + parse; headers, row
-  count and the first 3 values of each column. Raises ``UserError`` for a bad file.
+- ``inspect_file(path, *, row_limit=None, sheet=None) -> FileInfo``: preflight + parse; headers,
+  row count, the first 5 values of each column, the workbook's visible sheets (a choice when
+  there are several) and a CSV's encoding and separator. Raises ``UserError`` for a bad file.
 - ``auto_mapping(session, headers) -> dict[header, field_key]``; ``resolve_field(session, name)``;
   ``save_mapping(session, actor, name, mapping)``, ``load_mapping(session, name)``, ``list_mappings(session)``.
 - ``ImportOptions(mapping, dedup_fields, on_duplicate, unknown_picklist)``; ``validate_options``.
@@ -42,20 +43,29 @@ from crm_app.services.importer.reader import parse_file, preview
 from crm_app.services.importer.template import build_template
 from crm_app.settings import get_settings
 
+PREVIEW_ROWS = 5
+
 
 @dataclass(frozen=True)
 class FileInfo:
     headers: list[str]
     total: int  # data rows
     preview: dict[str, list[str]]  # header → first values
+    kind: str = "xlsx"  # xlsx | xls | ods | csv
+    sheets: tuple[str, ...] = ()  # a workbook's visible sheets
+    sheet: str = ""  # the one read
+    encoding: str = ""  # a CSV's character encoding, as the review step names it
+    delimiter: str = ""  # a CSV's separator: "," ";" or "Tab"
 
 
-def inspect_file(path: Path, *, row_limit: int | None = None) -> FileInfo:
+def inspect_file(path: Path, *, row_limit: int | None = None, sheet: str | None = None) -> FileInfo:
     limit = row_limit if row_limit is not None else get_settings().import_row_limit
-    with parse_file(Path(path), row_limit=limit) as parsed:
-        rows = preview(parsed)
+    with parse_file(Path(path), row_limit=limit, sheet=sheet) as parsed:
+        rows = preview(parsed, PREVIEW_ROWS)
         columns = {h: [r[i] if i < len(r) else "" for r in rows] for i, h in enumerate(parsed.headers)}
-        return FileInfo(headers=parsed.headers, total=parsed.total, preview=columns)
+        return FileInfo(headers=parsed.headers, total=parsed.total, preview=columns, kind=parsed.kind,
+                        sheets=tuple(parsed.sheets), sheet=parsed.sheet, encoding=parsed.encoding,
+                        delimiter=parsed.delimiter)
 
 
 __all__ = [

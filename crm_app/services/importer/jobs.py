@@ -50,7 +50,8 @@ def dry_run(engine: Engine, job_id: int | None = None, *, path: Path | None = No
     else:
         assert path is not None and options is not None and actor is not None
     result = ImportResult(job_id=job_id, status="dry_run")
-    with parse_file(path, row_limit=get_settings().import_row_limit) as parsed, read_session(engine) as session:
+    with parse_file(path, row_limit=get_settings().import_row_limit, sheet=options.sheet) as parsed, \
+            read_session(engine) as session:
         ctx, fields = prepare(session, parsed, options)
         planner = Planner(ctx, options, fields, {}, len(parsed.headers))
         if planner.dedup:
@@ -136,7 +137,8 @@ def run_job(engine: Engine, job_id: int, progress: Progress | None = None, *,
                     dedup = [fields[k] for k in options.dedup_fields if k in fields]
                     index.update(load_index(session.connection(), dedup))
 
-        with parse_file(Path(job.file_path), row_limit=settings.import_row_limit, while_parsing=load) as parsed:
+        with parse_file(Path(job.file_path), row_limit=settings.import_row_limit, sheet=options.sheet,
+                        while_parsing=load) as parsed:
             with read_session(engine) as session:
                 ctx, fields = prepare(session, parsed, options)
             planner = Planner(ctx, options, fields, index, len(parsed.headers))

@@ -21,6 +21,7 @@ class ImportOptions:
     on_duplicate: str | None = "skip"  # skip | overwrite | merge | None (no duplicate check)
     unknown_picklist: str = "unknown"  # unknown | reject
     auto_map: bool = False  # also map, when the file is read, headers named like a field (CLI)
+    sheet: str | None = None  # the workbook's sheet to import (None: the first visible one)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -29,7 +30,7 @@ class ImportOptions:
     def from_json(cls, data: dict[str, Any]) -> ImportOptions:
         return cls(mapping=dict(data.get("mapping") or {}), dedup_fields=list(data.get("dedup_fields") or []),
                    on_duplicate=data.get("on_duplicate"), unknown_picklist=data.get("unknown_picklist", "unknown"),
-                   auto_map=bool(data.get("auto_map")))
+                   auto_map=bool(data.get("auto_map")), sheet=data.get("sheet"))
 
     @property
     def checks_duplicates(self) -> bool:

@@ -3,10 +3,15 @@
 python-calamine aborts the whole process (uncatchable) on some hostile files, e.g. a
 1.6 KB workbook with cells at A1 and XFD1048576, so the true extent is measured here
 from the cell references themselves, ignoring the <dimension> element.
+
+Kinds, told from the content rather than the name: "xlsx" and "ods" (zip containers), "xls"
+(an OLE2 compound file that is not an encrypted .xlsx) and "csv" (text, also .txt: Excel's
+"Unicode text" export).
 """
 
 from __future__ import annotations
 
+import html
 import re
 import zipfile
 from pathlib import Path
@@ -32,52 +37,104 @@ _WIDE_REF = re.compile(rb' r="[A-Z]{3,}[0-9]')
 _MERGE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z0-9:]+)\"")
 
 
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+# Excel keeps a password-protected .xlsx in an OLE2 file, as a stream of this name.
+ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
+TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
+
+
 def file_kind(path: Path) -> str:
-    """"xlsx" or "csv" from the content; raises UserError for anything else."""
+    """"xlsx", "ods", "xls" or "csv" from the content; raises UserError for anything else."""
     with path.open("rb") as fh:
         head = fh.read(8)
-    if head.startswith(OLE2_MAGIC):
-        raise UserError("import.file.ole2")
+        if head.startswith(OLE2_MAGIC):
+            fh.seek(0)
+            tail = b""
+            while chunk := fh.read(_CHUNK):
+                if ENCRYPTED_STREAM in tail + chunk:
+                    raise UserError("import.file.encrypted")
+                tail = chunk[-len(ENCRYPTED_STREAM):]
+            return "xls"
     if head.startswith(ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = set(zf.namelist())
+                if "mimetype" in names and zf.read("mimetype").strip() == ODS_MIMETYPE:
+                    return "ods"
+        except Exception as exc:  # zipfile/zlib raise many types on corrupt input
+            raise UserError("import.file.corrupt") from exc
         return "xlsx"
-    if path.suffix.lower() in (".csv", ".txt") and head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise UserError("import.file.csv_encoding")  # Excel's "Unicode text" is UTF-16
+    text = path.suffix.lower() in TEXT_SUFFIXES
+    if text and (head[:2] in (b"\xff\xfe", b"\xfe\xff") or _utf16_without_bom(head)):
+        return "csv"  # Excel's "Unicode text" is UTF-16
     if head.startswith(b"%PDF") or b"\x00" in head:
         raise UserError("import.file.not_spreadsheet")
-    if path.suffix.lower() in (".csv", ".txt"):
+    if text:
         return "csv"
     raise UserError("import.file.not_spreadsheet")
+
+
+def _utf16_without_bom(head: bytes) -> bool:
+    """ASCII text in UTF-16 has a NUL in every other byte."""
+    return len(head) >= 8 and (head[1::2] == b"\x00" * 4 or head[0::2] == b"\x00" * 4)
 
 
 def _attrs(raw: bytes) -> dict[str, str]:
     return {k.decode().split(":")[-1]: v.decode("utf-8", "replace") for k, v in _ATTR.findall(raw)}
 
 
-def check_xlsx(path: Path, *, row_limit: int) -> None:
-    """Validate the zip container and measure the first visible sheet; raises UserError."""
+def _check_zip(zf: zipfile.ZipFile) -> set[str]:
+    """The container's limits (entries, uncompressed size, ratio); returns the member names."""
+    infos = zf.infolist()
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise UserError("import.file.bomb")
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise UserError("import.file.bomb")
+    if total > MAX_UNCOMPRESSED:
+        raise UserError("import.file.bomb")
+    return {i.filename for i in infos}
+
+
+def check_xlsx(path: Path, *, row_limit: int, sheet: str | None = None) -> list[str]:
+    """Validate the zip container and measure the chosen sheet (default: the first visible one);
+    returns the visible sheets' names. Raises UserError."""
     try:
         with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            if len(infos) > MAX_ZIP_ENTRIES:
-                raise UserError("import.file.bomb")
-            total = 0
-            for info in infos:
-                total += info.file_size
-                if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                    raise UserError("import.file.bomb")
-            if total > MAX_UNCOMPRESSED:
-                raise UserError("import.file.bomb")
-            names = {i.filename for i in infos}
+            names = _check_zip(zf)
             if "xl/workbook.xml" not in names:
                 raise UserError("import.file.not_spreadsheet")
-            member = _first_visible_sheet(zf, names)
+            sheets = _visible_sheets(zf, names)
+            if not sheets:
+                raise UserError("import.file.no_visible_sheet")
+            if sheet is not None and sheet not in sheets:
+                raise UserError("import.file.sheet_not_found", sheet=sheet)
+            member = sheets[sheet if sheet is not None else next(iter(sheets))]
             _scan_sheet(zf, member, row_limit=row_limit)
             for other in sorted(n for n in names if n.endswith(".xml") or n.endswith(".rels")):
                 if other != member:
                     _no_doctype(zf, other)
+            return list(sheets)
     except UserError:
         raise
     except Exception as exc:  # zipfile/zlib raise many types on corrupt input
+        raise UserError("import.file.corrupt") from exc
+
+
+def check_ods(path: Path) -> None:
+    """The zip container's limits and no DOCTYPE (entity expansion) in any XML member."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = _check_zip(zf)
+            if "content.xml" not in names:
+                raise UserError("import.file.not_spreadsheet")
+            for member in sorted(n for n in names if n.endswith(".xml") or n.endswith(".rdf")):
+                _no_doctype(zf, member)
+    except UserError:
+        raise
+    except Exception as exc:
         raise UserError("import.file.corrupt") from exc
 
 
@@ -98,7 +155,8 @@ def _no_doctype(zf: zipfile.ZipFile, member: str) -> None:
             tail = chunk[-16:]
 
 
-def _first_visible_sheet(zf: zipfile.ZipFile, names: set[str]) -> str:
+def _visible_sheets(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
+    """Visible sheets in workbook order: name → zip member."""
     workbook = _read_small(zf, "xl/workbook.xml")
     rels_name = "xl/_rels/workbook.xml.rels"
     rels = _read_small(zf, rels_name) if rels_name in names else b""
@@ -108,6 +166,7 @@ def _first_visible_sheet(zf: zipfile.ZipFile, names: set[str]) -> str:
         target = a.get("Target", "")
         target = target.lstrip("/") if target.startswith("/") else "xl/" + target
         targets[a.get("Id", "")] = target
+    sheets: dict[str, str] = {}
     for raw in _SHEET_TAG.findall(workbook):
         a = _attrs(raw)
         if a.get("state", "visible") != "visible":
@@ -115,8 +174,8 @@ def _first_visible_sheet(zf: zipfile.ZipFile, names: set[str]) -> str:
         member = targets.get(a.get("id", ""))
         if member is None or member not in names:
             raise UserError("import.file.corrupt")
-        return member
-    raise UserError("import.file.no_visible_sheet")
+        sheets[html.unescape(a.get("name", ""))] = member
+    return sheets
 
 
 def _scan_sheet(zf: zipfile.ZipFile, member: str, *, row_limit: int) -> None:
