@@ -28,7 +28,9 @@ def _file_step() -> rx.Component:
             ),
             id=UPLOAD_ID, multiple=False, max_files=1,
             accept={"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": [".xlsx"],
-                    "text/csv": [".csv"]},
+                    "application/vnd.ms-excel": [".xls"],
+                    "application/vnd.oasis.opendocument.spreadsheet": [".ods"],
+                    "text/csv": [".csv"], "text/plain": [".txt"], "text/tab-separated-values": [".tsv"]},
             max_size=S.upload_limit_bytes,
             on_drop=S.receive_file(rx.upload_files_chunk(upload_id=UPLOAD_ID)),
             border=f"2px dashed {rx.color('accent', 7)}", border_radius="10px", padding="2.5rem", width="100%",
@@ -38,6 +40,43 @@ def _file_step() -> rx.Component:
         rx.cond(S.file_error != "", rx.callout(S.file_error, icon="triangle-alert", color_scheme="red", width="100%",
                                                id="file-error", role="alert")),
         width="100%", spacing="3",
+    )
+
+
+def _sheet_step() -> rx.Component:
+    tr = AuthState.tr
+    return rx.vstack(
+        rx.hstack(rx.icon("file-spreadsheet", size=18), rx.text(S.file_name, weight="medium"), align="center"),
+        rx.text(tr["wizard.sheets"], size="2"),
+        rx.vstack(rx.foreach(S.sheets, lambda name, i: rx.button(
+            rx.icon("sheet", size=14), name, variant="soft", size="3", width="100%", justify="start",
+            on_click=S.choose_sheet(name), disabled=S.uploading, id="sheet-" + i.to_string())),
+            width="100%", spacing="2", id="sheet-choice"),
+        rx.cond(S.uploading, rx.hstack(rx.spinner(), rx.text(tr["wizard.reading"]))),
+        rx.cond(S.file_error != "", rx.callout(S.file_error, icon="triangle-alert", color_scheme="red", width="100%",
+                                               id="file-error", role="alert")),
+        rx.button(tr["common.back"], variant="soft", color_scheme="gray", on_click=S.back("file")),
+        width="100%", spacing="3",
+    )
+
+
+def _sample() -> rx.Component:
+    """The file's first rows under its own headers, each column named with the field it goes to."""
+    tr = AuthState.tr
+    cell = {"white_space": "nowrap", "max_width": "220px", "overflow": "hidden", "text_overflow": "ellipsis"}
+    return rx.vstack(
+        rx.text(tr["wizard.sample"], weight="bold", size="2"),
+        rx.box(rx.table.root(
+            rx.table.header(
+                rx.table.row(rx.foreach(S.headers, lambda h: rx.table.column_header_cell(h, style=cell))),
+                rx.table.row(rx.foreach(S.sample_fields, lambda f: rx.table.cell(
+                    rx.badge(f, color_scheme=rx.cond(f == "—", "gray", "green"), variant="soft"), style=cell))),
+            ),
+            rx.table.body(rx.foreach(S.sample, lambda row: rx.table.row(
+                rx.foreach(row, lambda v: rx.table.cell(rx.text(v, size="1"), style=cell))))),
+            variant="surface", size="1", id="mapping-sample"),
+            width="100%", overflow_x="auto"),
+        width="100%", spacing="2",
     )
 
 
@@ -118,6 +157,7 @@ def _mapping_step() -> rx.Component:
             rx.table.body(rx.foreach(S.mapping_rows, _mapping_row)),
             width="100%", variant="surface", size="1",
         ),
+        _sample(),
         rx.hstack(
             rx.text(tr["wizard.unknown_picklist"], size="2"),
             rx.select.root(rx.select.trigger(),
@@ -153,6 +193,13 @@ def _review_step() -> rx.Component:
     return rx.vstack(
         rx.card(rx.vstack(
             rx.hstack(rx.text(tr["wizard.file"], weight="bold", size="2"), rx.text(S.file_name, size="2")),
+            rx.cond(S.sheets.length() > 1, rx.hstack(rx.text(tr["wizard.sheet"], weight="bold", size="2"),
+                                                      rx.text(S.sheet, size="2", id="review-sheet"))),
+            rx.cond(S.encoding != "", rx.hstack(
+                rx.text(tr["wizard.encoding"], weight="bold", size="2"),
+                rx.text(S.encoding, size="2", id="review-encoding"),
+                rx.text(tr["wizard.delimiter"], weight="bold", size="2"),
+                rx.code(S.delimiter, size="2", id="review-delimiter"), wrap="wrap")),
             rx.hstack(rx.text(tr["wizard.rows"], weight="bold", size="2"), rx.text(S.total_rows, size="2")),
             rx.hstack(rx.text(tr["wizard.criteria"], weight="bold", size="2"),
                       rx.text(rx.cond(S.on_duplicate == "none", tr["wizard.no_check"],
@@ -267,6 +314,7 @@ def import_wizard() -> rx.Component:
         rx.card(rx.match(
             S.step,
             ("file", _file_step()),
+            ("sheet", _sheet_step()),
             ("dedup", _dedup_step()),
             ("mapping", _mapping_step()),
             ("review", _review_step()),

@@ -29,6 +29,7 @@ from crm_app.state.auth import AuthState
 
 STEPS = ("file", "dedup", "mapping", "review", "progress", "result")
 SKIP_COLUMN = "__skip__"
+UPLOAD_SUFFIXES = (".xlsx", ".xls", ".ods", ".csv", ".txt", ".tsv")
 
 
 def _upload_dir() -> Path:
@@ -47,6 +48,11 @@ class ImportWizardState(AuthState):
     total_rows: int = 0
     headers: list[str] = []
     preview: dict[str, str] = {}
+    sample: list[list[str]] = []  # the first data rows, as the file has them (mapping step preview)
+    sheets: list[str] = []  # a workbook's visible sheets: several → the user picks one
+    sheet: str = ""
+    encoding: str = ""  # a CSV's detected encoding and separator, named in the review step
+    delimiter: str = ""
     mapping: dict[str, str] = {}
     auto_mapped: list[str] = []
     fields: list[dict[str, str]] = []
@@ -79,7 +85,7 @@ class ImportWizardState(AuthState):
 
     @rx.var
     def step_index(self) -> int:
-        return STEPS.index(self.step) if self.step in STEPS else 0
+        return STEPS.index(self.step) if self.step in STEPS else 0  # "sheet" is part of the file step
 
     @rx.var
     def available_fields(self) -> list[dict[str, str]]:
@@ -108,6 +114,12 @@ class ImportWizardState(AuthState):
     def mapping_rows(self) -> list[dict[str, str]]:
         return [{"header": h, "field": self.mapping.get(h, SKIP_COLUMN), "preview": self.preview.get(h, ""),
                  "auto": "1" if h in self.auto_mapped else ""} for h in self.headers]
+
+    @rx.var
+    def sample_fields(self) -> list[str]:
+        """Under each file column of the preview: the field it goes to, or "not imported"."""
+        labels = {f["key"]: f["label"] for f in self.fields}
+        return [labels.get(self.mapping.get(h, ""), "—") for h in self.headers]
 
     @rx.var
     def mapping_summary(self) -> list[str]:
@@ -150,6 +162,7 @@ class ImportWizardState(AuthState):
 
     def _restart(self) -> None:
         self.step, self.file_name, self.file_error, self.headers, self.mapping = "file", "", "", [], {}
+        self.sheets, self.sheet, self.encoding, self.delimiter, self.sample = [], "", "", "", []
         self.dedup_selected, self.on_duplicate, self.unknown_picklist = ["mobile"], "skip", "unknown"
         self.dry, self.dry_reasons, self.job_id, self.counts, self.job_error = {}, [], 0, {}, ""
 
@@ -181,27 +194,48 @@ class ImportWizardState(AuthState):
                 target.unlink(missing_ok=True)
                 self.file_error = t("wizard.too_big", self.locale, limit=get_settings().upload_limit_mb)
                 return
-            if suffix not in (".xlsx", ".csv"):
+            if suffix not in UPLOAD_SUFFIXES:
                 target.unlink(missing_ok=True)
                 self.file_error = t("wizard.file_type", self.locale)
                 return
             final = target.with_suffix(suffix)
             target.rename(final)
             self._file_path, self.file_name = str(final), Path(name).name[:255]
+        await self._read_file(final, None, delete_on_error=True)
+
+    async def _read_file(self, path: Path, sheet: str | None, *, delete_on_error: bool) -> None:
+        """Inspect the uploaded file (one sheet of it); several visible sheets → ask which one."""
         try:
-            info = await asyncio.to_thread(importer.inspect_file, final)
+            info = await asyncio.to_thread(importer.inspect_file, path, sheet=sheet)
         except UserError as exc:
             async with self:
                 self.file_error = exc.message(self.locale)
-            final.unlink(missing_ok=True)
+            if delete_on_error:
+                path.unlink(missing_ok=True)
             return
         with read_session() as session:
             auto = importer.auto_mapping(session, info.headers)
         async with self:
             self.headers, self.total_rows = info.headers, info.total
             self.preview = {h: " · ".join(v for v in values if v)[:120] for h, values in info.preview.items()}
+            rows = max((len(v) for v in info.preview.values()), default=0)
+            self.sample = [[info.preview[h][i] if i < len(info.preview[h]) else "" for h in info.headers]
+                           for i in range(rows)]
             self.mapping, self.auto_mapped = dict(auto), list(auto)
-            self.step = "dedup"
+            self.sheets, self.sheet = list(info.sheets), info.sheet
+            self.encoding, self.delimiter = info.encoding, info.delimiter
+            self.step = "sheet" if sheet is None and len(info.sheets) > 1 else "dedup"
+
+    @rx.event(background=True)
+    async def choose_sheet(self, name: str):  # type: ignore[no-untyped-def]
+        async with self:
+            if self._actor() is None or self.step != "sheet" or name not in self.sheets:
+                return
+            self.uploading, self.file_error = True, ""
+            path = Path(self._file_path)
+        await self._read_file(path, name, delete_on_error=False)
+        async with self:
+            self.uploading = False
 
     # ------------------------------------------------------------ step 2: duplicates
 
@@ -279,7 +313,7 @@ class ImportWizardState(AuthState):
         checks = self.on_duplicate != "none"
         return ImportOptions(mapping=dict(self.mapping), dedup_fields=list(self.dedup_selected) if checks else [],
                              on_duplicate=self.on_duplicate if checks else None,
-                             unknown_picklist=self.unknown_picklist)
+                             unknown_picklist=self.unknown_picklist, sheet=self.sheet or None)
 
     @rx.event(background=True)
     async def mapping_next(self):  # type: ignore[no-untyped-def]
@@ -304,7 +338,7 @@ class ImportWizardState(AuthState):
 
     @rx.event
     def back(self, step: str) -> None:
-        if step in ("file", "dedup", "mapping") and self.step in ("dedup", "mapping", "review"):
+        if step in ("file", "dedup", "mapping") and self.step in ("sheet", "dedup", "mapping", "review"):
             self.step = step
 
     # ------------------------------------------------------------ steps 5–6: run, watch, result
