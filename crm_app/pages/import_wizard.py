@@ -219,6 +219,7 @@ def _review_step() -> rx.Component:
                 _count(tr["wizard.would_merge"], S.dry.get("merged", 0), "blue", "dry-merged"),
                 _count(tr["wizard.would_skip"], S.dry.get("skipped", 0), "amber", "dry-skipped"),
                 _count(tr["wizard.would_fail"], S.dry.get("failed", 0), "red", "dry-failed"),
+                _count(tr["wizard.would_warn"], S.dry.get("warned", 0), "orange", "dry-warned"),
                 wrap="wrap"),
             rx.cond(S.dry_reasons.length() > 0, rx.callout(rx.vstack(rx.foreach(S.dry_reasons, rx.text), spacing="0"),
                                                          color_scheme="amber", icon="info", width="100%")),
@@ -269,6 +270,11 @@ def _result_step() -> rx.Component:
                       rx.cond(S.has_failed_file, rx.link(
                           tr["wizard.details"], id="failed-file", is_external=True,
                           href=routes.IMPORT_FILES + S.job_id.to_string() + "/failed"))),
+            rx.vstack(rx.tooltip(_count(tr["wizard.warned"], S.counts.get("warned", 0), "orange", "res-warned"),
+                                 content=tr["wizard.warned_hint"]),
+                      rx.cond(S.has_warning_file, rx.link(
+                          tr["wizard.details"], id="warning-file", is_external=True,
+                          href=routes.IMPORT_FILES + S.job_id.to_string() + "/warning"))),
             wrap="wrap", align="start"),
         rx.hstack(
             rx.cond(S.job_status == "done", rx.alert_dialog.root(

@@ -73,6 +73,7 @@ class ImportWizardState(AuthState):
     job_phase: str = ""  # pending | running | resuming | done | failed | undone
     has_skipped_file: bool = False
     has_failed_file: bool = False
+    has_warning_file: bool = False
     reasons: list[str] = []
     _file_path: str = ""
     _started: float = 0.0
@@ -333,8 +334,8 @@ class ImportWizardState(AuthState):
         async with self:
             self.checking = False
             self.dry = {k: getattr(result, k) for k in ("total", "created", "overwritten", "merged", "skipped",
-                                                         "failed")}
-            self.dry_reasons = result.reasons[:10]
+                                                         "failed", "warned")}
+            self.dry_reasons = (result.reasons[:10] + result.warnings[:5])[:12]
 
     @rx.event
     def back(self, step: str) -> None:
@@ -390,10 +391,12 @@ class ImportWizardState(AuthState):
         # Until the engine has parsed the file, the job's total is unknown: show the file's count.
         self.processed, self.job_total, self.job_status = job.processed, job.total or self.total_rows, job.status
         self.job_phase = importer.job_phase(job)
-        self.counts = {k: getattr(job, k) for k in ("total", "created", "overwritten", "merged", "skipped", "failed")}
+        self.counts = {k: getattr(job, k) for k in ("total", "created", "overwritten", "merged", "skipped", "failed",
+                                                    "warned")}
         self.counts["processed"] = job.processed
         self.job_error = job.error or ""
         self.has_skipped_file, self.has_failed_file = bool(job.skipped_file), bool(job.failed_file)
+        self.has_warning_file = bool(job.warning_file)
         self.file_name = job.original_name
 
     @rx.event

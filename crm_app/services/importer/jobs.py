@@ -94,8 +94,9 @@ def create_job(session: Session, actor: Actor, path: Path, original_name: str, o
 
 def _result_of(job: ImportJob) -> ImportResult:
     return ImportResult(total=job.total, created=job.created, overwritten=job.overwritten, skipped=job.skipped,
-                        merged=job.merged, failed=job.failed, skipped_file=job.skipped_file,
-                        failed_file=job.failed_file, job_id=job.id, status=job.status)
+                        merged=job.merged, failed=job.failed, warned=job.warned, skipped_file=job.skipped_file,
+                        failed_file=job.failed_file, warning_file=job.warning_file, job_id=job.id,
+                        status=job.status)
 
 
 def worker_name() -> str:
@@ -170,12 +171,13 @@ def run_job(engine: Engine, job_id: int, progress: Progress | None = None, *,
             raise UserError("import.job.stopped")
         job.skipped_file = _issue_file(session, job_id, "skipped", headers)
         job.failed_file = _issue_file(session, job_id, "failed", headers)
+        job.warning_file = _issue_file(session, job_id, "warning", headers)
         job.status, job.finished_at, job.heartbeat_at = "done", utcnow(), utcnow()
         session.add(job)
         audit.record(session=session, entity="import_job", entity_id=job_id, action="imported",
                      user_id=job.user_id, source=f"import:{job_id}",
                      changes={k: getattr(job, k) for k in ("total", "created", "overwritten", "merged",
-                                                          "skipped", "failed")})
+                                                          "skipped", "failed", "warned")})
         result = _result_of(job)
         for kind, bucket in (("failed", result.reasons), ("warning", result.warnings)):
             bucket.extend(t("import.row.at", row=i.row_number, reason=i.reason)

@@ -47,15 +47,18 @@ class ImportResult:
     skipped: int = 0
     merged: int = 0
     failed: int = 0
+    warned: int = 0  # rows imported with a warning
     skipped_file: str | None = None
     failed_file: str | None = None
+    warning_file: str | None = None
     reasons: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     job_id: int | None = None
     status: str = ""
 
     def as_cli_json(self) -> dict[str, Any]:
-        keys = ("total", "created", "overwritten", "skipped", "merged", "failed", "skipped_file", "failed_file")
+        keys = ("total", "created", "overwritten", "skipped", "merged", "failed", "warned", "skipped_file",
+                "failed_file", "warning_file")
         return {k: getattr(self, k) for k in keys}
 
 

@@ -109,7 +109,7 @@ class Batch:
     updates: list[tuple[int, dict[str, Any], int]] = field(default_factory=list)  # id, values, row number
     issues: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
-        ("created", "overwritten", "skipped", "merged", "failed"), 0))
+        ("created", "overwritten", "skipped", "merged", "failed", "warned"), 0))
     last_row: int = 0
     rows: int = 0
 
@@ -134,42 +134,48 @@ class Planner:
             if row.error:
                 self._issue(batch, "failed", number, raw, row.error)
                 continue
-            for warning in row.warnings:
-                self._issue(batch, "warning", number, raw, warning)
-            key = _row_key(self.dedup, row.values) if self.dedup else None
-            match = self.index.get(key) if key is not None else None
-            if match is None:
-                pending = Pending(number, row.values, key)
-                batch.creates.append(pending)
-                batch.counts["created"] += 1
-                if key is not None:
-                    self.index[key] = pending
-                continue
-            action = self.options.on_duplicate
-            if isinstance(match, Pending) and match.dispatched and action != "skip":
-                self.drain()  # its insert is committed now: update that record by id
-                assert match.record_id is not None
-                match = self.index[key] = [(None, match.record_id)]
-            if isinstance(match, Pending):
-                if action == "skip":
-                    self._issue(batch, "skipped", number, raw,
-                                t("import.dup.file", row=match.row_number, fields=self.labels))
-                    batch.counts["skipped"] += 1
-                else:
-                    apply_values(match.values, row.values, overwrite=action == "overwrite")
-                    batch.counts["overwritten" if action == "overwrite" else "merged"] += 1
-                continue
-            ids = [rid for _m, rid in match]
-            if action == "skip":
-                self._issue(batch, "skipped", number, raw, t("import.dup.crm", ids=_id_list(ids), fields=self.labels))
-                batch.counts["skipped"] += 1
-                continue
-            batch.updates.append((ids[0], row.values, number))
-            batch.counts["overwritten" if action == "overwrite" else "merged"] += 1
-            if len(ids) > 1:
-                self._issue(batch, "warning", number, raw, t(
-                    "import.dup.several", target=f"#{ids[0]}", others=_id_list(ids[1:])))
+            warnings = self._place(batch, number, raw, row.values)
+            if warnings is not None and (warnings := [*row.warnings, *warnings]):
+                # One line per imported row, its reasons together (a skipped row's are moot).
+                self._issue(batch, "warning", number, raw, "; ".join(warnings))
+                batch.counts["warned"] += 1
         return batch
+
+    def _place(self, batch: Batch, number: int, raw: list[object], values: dict[str, Any]) -> list[str] | None:
+        """Create, update or skip one converted row; its further warnings, or None if skipped."""
+        key = _row_key(self.dedup, values) if self.dedup else None
+        match = self.index.get(key) if key is not None else None
+        if match is None:
+            pending = Pending(number, values, key)
+            batch.creates.append(pending)
+            batch.counts["created"] += 1
+            if key is not None:
+                self.index[key] = pending
+            return []
+        action = self.options.on_duplicate
+        if isinstance(match, Pending) and match.dispatched and action != "skip":
+            self.drain()  # its insert is committed now: update that record by id
+            assert match.record_id is not None
+            match = self.index[key] = [(None, match.record_id)]  # type: ignore[index]
+        if isinstance(match, Pending):
+            if action == "skip":
+                self._issue(batch, "skipped", number, raw,
+                            t("import.dup.file", row=match.row_number, fields=self.labels))
+                batch.counts["skipped"] += 1
+                return None
+            apply_values(match.values, values, overwrite=action == "overwrite")
+            batch.counts["overwritten" if action == "overwrite" else "merged"] += 1
+            return []
+        ids = [rid for _m, rid in match]
+        if action == "skip":
+            self._issue(batch, "skipped", number, raw, t("import.dup.crm", ids=_id_list(ids), fields=self.labels))
+            batch.counts["skipped"] += 1
+            return None
+        batch.updates.append((ids[0], values, number))
+        batch.counts["overwritten" if action == "overwrite" else "merged"] += 1
+        if len(ids) > 1:
+            return [t("import.dup.several", target=f"#{ids[0]}", others=_id_list(ids[1:]))]
+        return []
 
     def _issue(self, batch: Batch, kind: str, number: int, raw: list[object], reason: str) -> None:
         if kind == "failed":

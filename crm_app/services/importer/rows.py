@@ -30,6 +30,7 @@ _VN = phonenumbers.PhoneMetadata.metadata_for_region("VN")
 _VN_GENERAL = re.compile(_VN.general_desc.national_number_pattern)  # type: ignore[union-attr]
 _VN_MOBILE = re.compile(_VN.mobile.national_number_pattern)  # type: ignore[union-attr]
 _PHONE_SEPARATORS = str.maketrans("", "", " .-")
+_PHONE_PUNCTUATION = str.maketrans("", "", " .-()/")
 
 
 def fast_phone(text: str) -> str | None:
@@ -37,6 +38,15 @@ def fast_phone(text: str) -> str | None:
     if m and _VN_GENERAL.fullmatch(m[1]) and _VN_MOBILE.fullmatch(m[1]):
         return "+84" + m[1]
     return None
+
+
+def _repaired_phone(text: str, value: str) -> bool:
+    """Whether the number needed more than separators dropped: e.g. 912345678, a mobile whose
+    leading 0 Excel removed when the column was stored as numbers."""
+    digits = text.translate(_PHONE_PUNCTUATION)
+    if digits in (value, value[1:]):
+        return False
+    return not (value.startswith("+84") and digits == "0" + value[3:])
 
 
 def importable_fields(session: Session) -> list[FieldDef]:
@@ -130,6 +140,9 @@ def convert(ctx: RowContext, values: list[object]) -> ConvertedRow:
             if value is None:
                 errors.append(t("import.row.phone", field=fd.label_vi, value=text))
                 continue
+            if _repaired_phone(text, value):
+                warnings.append(t("import.row.phone_repaired", field=fd.label_vi, value=text,
+                                  fixed="0" + value[3:] if value.startswith("+84") else value))
         elif kind == "email":
             if not _EMAIL_RE.match(text) or len(text) > 254:
                 errors.append(t("import.row.email", field=fd.label_vi, value=text))
@@ -147,6 +160,7 @@ def convert(ctx: RowContext, values: list[object]) -> ConvertedRow:
                 if ctx.reject_unknown_picklist:
                     errors.append(t("import.row.picklist", field=fd.label_vi, value=text))
                     continue
+                warnings.append(t("import.row.picklist_unknown", field=fd.label_vi, value=text, unknown=UNKNOWN))
                 value = UNKNOWN
         elif kind == "user":
             user_id = ctx.users.get(text.lower())
