@@ -35,6 +35,7 @@ class AuthState(rx.State):
     full_name: str = ""
     is_admin: bool = False
     login_error: str = ""
+    login_notice: str = ""  # the form was sent before the page's scripts had loaded (?retry=1)
 
     @rx.var
     def tr(self) -> dict[str, str]:
@@ -84,6 +85,8 @@ class AuthState(rx.State):
     @rx.event
     def redirect_if_logged_in(self) -> rx.event.EventSpec | None:
         self.login_error = ""
+        retried = self.router.url.query_parameters.get("retry") == "1"
+        self.login_notice = self._t("login.retry") if retried else ""
         if self._actor() is not None:
             return rx.redirect(routes.HOME)
         return None
@@ -109,7 +112,7 @@ class AuthState(rx.State):
         self.session_token = token
         self.username, self.full_name, self.is_admin = (actor.username, actor.full_name,
                                                         actor.is_admin)
-        self.login_error = ""
+        self.login_error, self.login_notice = "", ""
         target = self.router.url.query_parameters.get("next", routes.HOME)
         return rx.redirect(_safe_next(target))
 

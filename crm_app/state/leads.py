@@ -67,6 +67,7 @@ class LeadDetailState(AuthState):
     status: str = ""
     raw_lead_id: int = 0
     items: list[dict[str, str]] = []
+    description: str = ""  # Mô tả: long text, its own card (not a cell of the field grid)
     events: list[dict[str, str]] = []
 
     @rx.event
@@ -85,6 +86,7 @@ class LeadDetailState(AuthState):
             return [rx.redirect(routes.LEADS), rx.toast.error(exc.message(self.locale))]
         self.title = f"{lead.last_name or ''} {lead.first_name}".strip()
         self.status, self.raw_lead_id = lead.status, lead.raw_lead_id or 0
+        self.description = lead.description or ""
         self.events = [{"when": ln.when, "who": ln.who, "action": ln.action, "source": ln.source,
                         "changes": "; ".join(ln.changes)} for ln in lines]
         return None
