@@ -23,6 +23,7 @@ from crm_app.fields import raw_lead_fields
 from crm_app.i18n import UserError, t
 from crm_app.models import ImportJob, User
 from crm_app.services import importer, tasks
+from crm_app.services.field_synonyms import FULL_NAME
 from crm_app.services.importer import ImportOptions
 from crm_app.settings import get_settings
 from crm_app.state.auth import AuthState
@@ -90,7 +91,7 @@ class ImportWizardState(AuthState):
 
     @rx.var
     def available_fields(self) -> list[dict[str, str]]:
-        return [f for f in self.fields if f["key"] not in self.dedup_selected]
+        return [f for f in self.fields if f["key"] not in self.dedup_selected and f["key"] != FULL_NAME]
 
     @rx.var
     def chosen_fields(self) -> list[dict[str, str]]:
@@ -100,6 +101,8 @@ class ImportWizardState(AuthState):
     @rx.var
     def missing_required(self) -> list[str]:
         mapped = set(self.mapping.values())
+        if FULL_NAME in mapped:
+            mapped |= {"first_name", "last_name"}
         return [f["label"] for f in self.fields
                 if f["required"] and f["key"] not in mapped and f["key"] != "assigned_to"]
 
@@ -137,6 +140,9 @@ class ImportWizardState(AuthState):
         with read_session() as session:
             self.fields = [{"key": f.key, "label": f.label(self.locale), "required": "1" if f.required else ""}
                            for f in raw_lead_fields(session) if f.importable]
+            # The whole name in one column, split into Họ + Tên: one choice, right after Tên.
+            at = next((i + 1 for i, f in enumerate(self.fields) if f["key"] == "first_name"), len(self.fields))
+            self.fields.insert(at, {"key": FULL_NAME, "label": self._t("wizard.full_name"), "required": ""})
             self.saved_mappings = [m.name for m in importer.list_mappings(session)]
             lock = importer.current_lock(session)
             if lock is None:

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy.engine import Engine
 
-from crm_app.db import write_session
+from crm_app.db import read_session, write_session
 from crm_app.i18n import UserError
 from crm_app.services import importer
 from crm_app.services.demo import ensure_demo_users
@@ -166,3 +166,46 @@ def test_a_workbook_with_several_sheets_lists_them_and_imports_the_chosen_one(
     with pytest.raises(UserError) as missing:
         importer.inspect_file(path, sheet="Không có")
     assert missing.value.key == "import.file.sheet_not_found" and "Không có" in missing.value.message()
+
+
+PURCHASED = [["STT", "Họ và tên", "SĐT", "Tỉnh thành", "Ghi chú", "Nguồn KH", "Người phụ trách"],
+             [1, "Nguyễn Thị Minh Khai", "0912345678", "Hà Nội", "mua danh sách", "Website", "thuhuong"],
+             [2, "  Trần   Đức ", "0987654321", "Đà Nẵng", "", "Zalo", ""],
+             [3, "Hùng", "0901234567", "", "", "", ""],
+             [4, "", "0901234568", "", "tên trống", "", ""]]
+
+
+def test_purchased_xls_with_full_name_and_synonym_headers(engine: Engine, tmp_path: Path) -> None:
+    """The issue's file: one "Họ và tên" column and "SĐT"-style headers, as .xls."""
+    path = write_xls(tmp_path / "danh-sach-mua.xls", {"Sheet1": PURCHASED})
+    headers = importer.inspect_file(path).headers
+    with read_session(engine) as session:
+        mapping = importer.auto_mapping(session, headers)
+    assert mapping == {"Họ và tên": "full_name", "SĐT": "mobile", "Tỉnh thành": "province",
+                       "Ghi chú": "description", "Nguồn KH": "lead_source", "Người phụ trách": "assigned_to"}
+    result = run_import(engine, path, actor(engine), importer.ImportOptions(
+        mapping=mapping, dedup_fields=["mobile"], on_duplicate="skip"))
+    assert (result.created, result.failed) == (3, 1)
+    assert "Họ và tên" in result.reasons[0] and "Dòng 5" in result.reasons[0]
+    got = [(r.last_name, r.first_name, r.mobile, r.province, r.description) for r in leads(engine)]
+    assert got == [("Nguyễn Thị Minh", "Khai", "+84912345678", "Hà Nội", "mua danh sách"),
+                   ("Trần", "Đức", "+84987654321", "Đà Nẵng", None),
+                   (None, "Hùng", "+84901234567", None, None)]
+
+
+def test_full_name_is_one_choice_excluding_ho_and_ten(engine: Engine, tmp_path: Path) -> None:
+    with read_session(engine) as session:
+        # Exact labels (Vietnamese or English) win; a full name column is then not mapped over Họ/Tên.
+        assert importer.auto_mapping(session, ["Họ và tên", "Họ", "Tên", "Số ĐT", "Mobile"]) == {
+            "Họ": "last_name", "Tên": "first_name", "Mobile": "mobile"}
+        assert importer.auto_mapping(session, ["Full name", "Điện thoại di động", "Thành phố"]) == {
+            "Full name": "full_name", "Điện thoại di động": "mobile", "Thành phố": "province"}
+    path = write_xls(tmp_path / "x.xls", {"A": [["Họ và tên", "Tên"], ["Lê Văn Tám", "Tám"]]})
+    with pytest.raises(UserError) as info:
+        run_import(engine, path, actor(engine),
+                   importer.ImportOptions(mapping={"Họ và tên": "full_name", "Tên": "first_name"}))
+    assert info.value.key == "import.options.full_name_and_parts" and "Tên" in info.value.message()
+    # Dedup on Tên works when the full name provides it.
+    result = run_import(engine, path, actor(engine), importer.ImportOptions(
+        mapping={"Họ và tên": "full_name"}, dedup_fields=["first_name"], on_duplicate="skip"))
+    assert result.created == 1 and [(r.last_name, r.first_name) for r in leads(engine)] == [("Lê Văn", "Tám")]

@@ -9,7 +9,8 @@ from typing import Any
 from sqlmodel import Session
 
 from crm_app.i18n import UserError
-from crm_app.services.importer.rows import importable_fields
+from crm_app.services.field_synonyms import FULL_NAME
+from crm_app.services.importer.rows import NAME_PARTS, mapping_fields
 
 ACTIONS = ("skip", "overwrite", "merge")
 
@@ -63,7 +64,7 @@ class ImportResult:
 
 
 def validate_options(session: Session, headers: list[str], options: ImportOptions) -> None:
-    fields = {f.key: f for f in importable_fields(session)}
+    fields = {f.key: f for f in mapping_fields(session)}
     unknown_headers = [h for h in options.mapping if h not in headers]
     if unknown_headers:
         raise UserError("import.options.header_missing", headers=", ".join(unknown_headers))
@@ -74,6 +75,10 @@ def validate_options(session: Session, headers: list[str], options: ImportOption
     twice = sorted({fields[k].label_vi for k in keys if keys.count(k) > 1})
     if twice:
         raise UserError("import.options.mapped_twice", fields=", ".join(twice))
+    if FULL_NAME in keys and (parts := [fields[k].label_vi for k in NAME_PARTS if k in keys]):
+        raise UserError("import.options.full_name_and_parts", fields=", ".join(parts))
+    if FULL_NAME in keys:
+        keys += list(NAME_PARTS)  # the full name fills both: dedup on Tên is possible
     if "first_name" not in keys:
         raise UserError("import.options.required_unmapped", field=fields["first_name"].label_vi)
     if options.on_duplicate not in (*ACTIONS, None):
@@ -81,7 +86,7 @@ def validate_options(session: Session, headers: list[str], options: ImportOption
     if options.unknown_picklist not in ("unknown", "reject"):
         raise UserError("import.options.bad_picklist")
     for key in options.dedup_fields:
-        if key not in fields:
+        if key not in fields or key == FULL_NAME:
             raise UserError("import.unknown_field", name=key)
         if key not in keys:
             raise UserError("import.options.dedup_unmapped", field=fields[key].label_vi)

@@ -10,9 +10,10 @@ from typing import Any
 import phonenumbers
 from sqlmodel import Session, select
 
-from crm_app.fields import UNKNOWN, FieldDef, picklist_values, raw_lead_fields
+from crm_app.fields import SECTION_CONTACT, UNKNOWN, FieldDef, picklist_values, raw_lead_fields
 from crm_app.i18n import t
 from crm_app.models import RawLead, User
+from crm_app.services.field_synonyms import FULL_NAME, split_full_name
 from crm_app.services.importer.reader import cell_text
 from crm_app.services.phones import normalise_phone
 from crm_app.services.text import fold
@@ -53,6 +54,17 @@ def importable_fields(session: Session) -> list[FieldDef]:
     return [f for f in raw_lead_fields(session) if f.importable]
 
 
+# One column holding the whole name ("Họ và tên"), split into Họ + Tên the Vietnamese way: a
+# mapping choice of its own, standing for both fields.
+FULL_NAME_FIELD = FieldDef(FULL_NAME, "Họ và tên", "Full name", "full_name", SECTION_CONTACT, required=True)
+NAME_PARTS = ("last_name", "first_name")
+
+
+def mapping_fields(session: Session) -> list[FieldDef]:
+    """What a column can be mapped to: the importable fields and the full name."""
+    return [*importable_fields(session), FULL_NAME_FIELD]
+
+
 def column_lengths() -> dict[str, int]:
     """VARCHAR limits of raw_leads: PostgreSQL enforces them, so rows are checked first."""
     return {c.name: length for c in RawLead.__table__.columns  # type: ignore[attr-defined]
@@ -74,11 +86,12 @@ class RowContext:
         # Per mapped column: (index, field, kind, VARCHAR limit or 0), so the row loop does no lookups.
         self.plan = [(i, f, kinds.get(f.type, f.type), 0 if f.custom else lengths.get(f.key, 0))
                      for i, f in self.columns]
+        self.name_limits = (lengths.get("last_name", 0), lengths.get("first_name", 0))
 
     @classmethod
     def load(cls, session: Session, mapping: dict[int, str], *, reject_unknown_picklist: bool
              ) -> RowContext:
-        fields = {f.key: f for f in importable_fields(session)}
+        fields = {f.key: f for f in mapping_fields(session)}
         columns = [(index, fields[key]) for index, key in sorted(mapping.items()) if key in fields]
         picklists = {
             f.key: {**{fold(v): v for v in picklist_values(session, f.key)},
@@ -135,6 +148,14 @@ def convert(ctx: RowContext, values: list[object]) -> ConvertedRow:
         value: Any = text
         if kind == "text":
             pass
+        elif kind == "full_name":
+            parts = split_full_name(text)
+            for key, part, limit in zip(NAME_PARTS, parts, ctx.name_limits, strict=True):
+                if limit and len(part) > limit:
+                    errors.append(t("import.row.too_long", field=fd.label_vi, limit=limit))
+                elif part:
+                    out[key] = part
+            continue
         elif kind == "phone":
             value = fast_phone(text) or normalise_phone(raw if isinstance(raw, float | int) else text)
             if value is None:
