@@ -19,6 +19,11 @@ RAW_LEAD_IMPORT = "/raw-leads/import"
 EXPORT_RAW_LEADS = "/api/raw-leads/export.xlsx"
 IMPORT_TEMPLATE = "/api/import/template.xlsx"
 IMPORT_FILES = "/api/import/jobs/"
+IMPORT_RESULT = "/imports"  # /imports/<job id>: an import's result, linked from the records' timelines
+
+
+def import_result(job_id: int | str) -> str:
+    return f"{IMPORT_RESULT}/{job_id}"
 
 
 def raw_lead(record_id: int | str) -> str:

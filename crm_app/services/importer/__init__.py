@@ -20,6 +20,7 @@ Public API (what the wizard, the CLI and tests call):
   result files stored on the job; `takeover` resumes a job whose worker is known to be dead
   before its heartbeat goes stale);
   ``undo_job(engine, actor, job_id) -> int``; ``job_issues(session, job_id, kind)``;
+  ``job_summary(session, actor, job_id)`` (the result page the records' timelines link to);
   ``job_phase(job)`` (its status, or "resuming" while a dead worker's job awaits another).
 """
 
@@ -29,7 +30,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crm_app.services.auth import PermissionDenied
-from crm_app.services.importer.jobs import create_job, dry_run, job_issues, job_phase, run_job, undo_job
+from crm_app.services.importer.jobs import (
+    COUNTS,
+    create_job,
+    dry_run,
+    job_issues,
+    job_phase,
+    job_summary,
+    run_job,
+    undo_job,
+)
 from crm_app.services.importer.lock import acquire_lock, current_lock, force_release, release_lock
 from crm_app.services.importer.mapping import (
     auto_mapping,
@@ -69,8 +79,9 @@ def inspect_file(path: Path, *, row_limit: int | None = None, sheet: str | None 
 
 
 __all__ = [
-    "FileInfo", "ImportOptions", "PermissionDenied", "ImportResult", "acquire_lock", "auto_mapping", "build_template",
-    "create_job", "current_lock", "dry_run", "force_release", "inspect_file", "job_issues", "job_phase",
+    "COUNTS", "FileInfo", "ImportOptions", "PermissionDenied", "ImportResult", "acquire_lock", "auto_mapping",
+    "build_template",
+    "create_job", "current_lock", "dry_run", "force_release", "inspect_file", "job_issues", "job_phase", "job_summary",
     "list_mappings",
     "load_mapping", "release_lock", "resolve_field", "run_job", "save_mapping", "undo_job", "validate_options",
 ]

@@ -263,6 +263,26 @@ def job_phase(job: ImportJob) -> str:
     return job.status
 
 
+COUNTS = ("total", "created", "overwritten", "merged", "skipped", "failed", "warned")
+
+
+def job_summary(session: Session, actor: Actor, job_id: int) -> dict[str, Any] | None:
+    """An import's result as its records' timelines link to it: file, who, when, status and counts
+    (every user who can open a record it touched may see them); `files` says whether the result
+    files may be downloaded (the importer or an admin, as the download route checks)."""
+    from crm_app.models import User
+
+    job = session.get(ImportJob, job_id)
+    if job is None:
+        return None
+    user = session.get(User, job.user_id)
+    own = actor.is_admin or job.user_id == actor.id
+    return {"id": job.id, "file": job.original_name, "user": user.full_name if user else "?",
+            "status": job.status, "started": job.started_at, "finished": job.finished_at,
+            **{k: getattr(job, k) for k in COUNTS},
+            "files": {k: own and bool(getattr(job, f"{k}_file")) for k in ("skipped", "failed", "warning")}}
+
+
 def job_issues(session: Session, job_id: int, kind: str, limit: int = 100) -> list[ImportRowIssue]:
     return list(session.exec(sm_select(ImportRowIssue).where(ImportRowIssue.job_id == job_id,
                                                              ImportRowIssue.kind == kind)

@@ -1,0 +1,47 @@
+"""State of an import's result page (/imports/<id>), linked from the timeline of every record the
+import created, overwrote or merged."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from crm_app import routes
+from crm_app.db import read_session
+from crm_app.services import importer
+from crm_app.state.auth import AuthState
+
+
+class ImportResultState(AuthState):
+    job_id: int = 0
+    found: bool = False
+    file_name: str = ""
+    user: str = ""
+    started: str = ""
+    status: str = ""
+    counts: dict[str, int] = {}
+    files: dict[str, bool] = {}
+
+    @rx.var
+    def records_href(self) -> str:
+        return f"{routes.RAW_LEADS}?import={self.job_id}"
+
+    @rx.var
+    def files_href(self) -> str:
+        return f"{routes.IMPORT_FILES}{self.job_id}/"
+
+    @rx.event
+    def load(self) -> None:
+        actor = self._actor()
+        if actor is None:
+            return
+        parts = [p for p in self.router.url.path.split("/") if p]
+        self.job_id = int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 0
+        with read_session() as session:
+            summary = importer.job_summary(session, actor, self.job_id)
+        self.found = summary is not None
+        if summary is None:
+            return
+        self.file_name, self.user, self.status = summary["file"], summary["user"], summary["status"]
+        self.started = summary["started"].astimezone().strftime("%H:%M %d/%m/%Y")
+        self.counts = {k: int(summary[k]) for k in importer.COUNTS}
+        self.files = dict(summary["files"])
