@@ -1,6 +1,7 @@
 """Nhập dữ liệu: the import wizard as a stepper a salesperson can follow without training."""
 
 import reflex as rx
+from reflex.vars import StringVar
 
 from crm_app import routes
 from crm_app.components.shell import crm_page, page_header
@@ -128,10 +129,12 @@ def _mapping_row(row: rx.Var) -> rx.Component:
     tr = AuthState.tr
     return rx.table.row(
         rx.table.cell(rx.text(row["header"], weight="medium")),
-        rx.table.cell(rx.text(row["preview"], size="1", color_scheme="gray"), max_width="280px"),
+        # On a phone the first values are left to the preview below: the field choice needs the width.
+        rx.table.cell(rx.text(row["preview"], size="1", color_scheme="gray"), max_width="280px",
+                      display=rx.breakpoints(initial="none", sm="table-cell")),
         rx.table.cell(rx.hstack(
             rx.select.root(
-                rx.select.trigger(width="220px"),
+                rx.select.trigger(width=rx.breakpoints(initial="170px", sm="220px")),
                 rx.select.content(
                     rx.select.item(tr["wizard.not_imported"], value=SKIP_COLUMN),
                     rx.foreach(S.fields, lambda f: rx.select.item(f["label"], value=f["key"])),
@@ -139,7 +142,7 @@ def _mapping_row(row: rx.Var) -> rx.Component:
                 value=row["field"], on_change=lambda v: S.map_column(row["header"], v),
             ),
             rx.cond(row["auto"] != "", rx.badge(tr["wizard.auto"], color_scheme="green")),
-            align="center")),
+            align="center", wrap="wrap")),
     )
 
 
@@ -152,7 +155,9 @@ def _mapping_step() -> rx.Component:
             icon="triangle-alert", color_scheme="red", width="100%", id="missing-required")),
         rx.table.root(
             rx.table.header(rx.table.row(rx.table.column_header_cell(tr["wizard.column"]),
-                                         rx.table.column_header_cell(tr["wizard.preview"]),
+                                         rx.table.column_header_cell(
+                                             tr["wizard.preview"], display=rx.breakpoints(initial="none",
+                                                                                          sm="table-cell")),
                                          rx.table.column_header_cell(tr["wizard.field"]))),
             rx.table.body(rx.foreach(S.mapping_rows, _mapping_row)),
             width="100%", variant="surface", size="1",
@@ -184,7 +189,9 @@ def _mapping_step() -> rx.Component:
 
 def _count(label: rx.Var, value: rx.Var, color: str, test_id: str) -> rx.Component:
     return rx.card(rx.vstack(rx.text(label, size="1", color_scheme="gray"),
-                             rx.heading(value.to_string(), size="6", color=rx.color(color, 11), id=test_id),
+                             # A text value as it is (to_string() would show it in JSON quotes).
+                             rx.heading(value if isinstance(value, StringVar) else value.to_string(), size="6",
+                                        color=rx.color(color, 11), id=test_id),
                              spacing="1"), min_width="130px")
 
 

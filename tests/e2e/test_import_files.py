@@ -89,6 +89,22 @@ def test_two_sheet_full_name_file_with_preview_and_warnings(app_page_factory, ru
     assert "Tiktok ads" in lines[2][-1] and "915550003 → 0915550003" in lines[3][-1]
     page.locator("#finish").click()
 
+    # The record's timeline names the import and links to its result.
+    (record_id,) = query(running_app, "select id from raw_leads where mobile = '+84915550002'")[0]
+    wide.goto(f"/raw-leads/{record_id}")
+    link = page.locator("#timeline .timeline-import")
+    expect(link).to_have_text(f"Import #{job_id}")
+    link.click()
+    expect(page.locator("#result-created")).to_have_text("6")
+    expect(page.locator("#result-warned")).to_have_text("3")
+    expect(page.locator("#result-warning-file")).to_be_visible()
+    wide.screenshot("import-result-page-1366")
+    phone = app_page_factory(viewport=(390, 844))
+    phone.login("dung.vu", landing=f"/imports/{job_id}")
+    expect(phone.page.locator("#result-created")).to_have_text("6")
+    expect(phone.page.locator("#result-warning-file")).to_have_count(0)  # not their import: counts only
+    phone.screenshot("import-result-page-390")
+
 
 def test_mapping_preview_and_cp1258_csv_on_a_phone(app_page_factory, tmp_path: Path) -> None:
     path = tmp_path / "khach-ansi.csv"
