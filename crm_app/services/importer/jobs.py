@@ -31,6 +31,7 @@ from crm_app.services.importer.planner import Match, Planner, T, load_index, pre
 from crm_app.services.importer.reader import parse_file
 from crm_app.services.importer.rows import importable_fields
 from crm_app.services.importer.writer import DATA_COLUMNS, Progress, Writer, add_counts, derive
+from crm_app.services.raw_leads import owner_rule
 from crm_app.settings import get_settings
 
 MAX_REASONS = 20
@@ -47,6 +48,7 @@ def dry_run(engine: Engine, job_id: int | None = None, *, path: Path | None = No
             if job is None:
                 raise UserError("import.job.not_found")
             path, options = Path(job.file_path), ImportOptions.from_json(job.options)
+            actor = _actor_of(session, job.user_id)
     else:
         assert path is not None and options is not None and actor is not None
     result = ImportResult(job_id=job_id, status="dry_run")
@@ -55,13 +57,22 @@ def dry_run(engine: Engine, job_id: int | None = None, *, path: Path | None = No
         ctx, fields = prepare(session, parsed, options)
         planner = Planner(ctx, options, fields, {}, len(parsed.headers))
         if planner.dedup:
-            planner.index = load_index(session.connection(), planner.dedup)
+            planner.index = load_index(session.connection(), planner.dedup, owner_rule(session, actor))
         result.total = parsed.total
         for rows in regroup(parsed, 0, 5000):
             batch = planner.plan(rows)
             add_counts(result, batch.counts)
             _collect_reasons(result, batch.issues)
     return result
+
+
+def _actor_of(session: Session, user_id: int) -> Actor:
+    from crm_app.models import User
+
+    user = session.get(User, user_id)
+    if user is None:
+        raise UserError("import.job.not_found")
+    return Actor.of(user)
 
 
 def _collect_reasons(result: ImportResult, issues: list[dict[str, Any]]) -> None:
@@ -136,7 +147,8 @@ def run_job(engine: Engine, job_id: int, progress: Progress | None = None, *,
                 with read_session(engine) as session:
                     fields = {f.key: f for f in importable_fields(session)}
                     dedup = [fields[k] for k in options.dedup_fields if k in fields]
-                    index.update(load_index(session.connection(), dedup))
+                    rule = owner_rule(session, _actor_of(session, job.user_id))
+                    index.update(load_index(session.connection(), dedup, rule))
 
         with parse_file(Path(job.file_path), row_limit=settings.import_row_limit, sheet=options.sheet,
                         while_parsing=load) as parsed:

@@ -31,6 +31,7 @@ _VN = phonenumbers.PhoneMetadata.metadata_for_region("VN")
 _VN_GENERAL = re.compile(_VN.general_desc.national_number_pattern)  # type: ignore[union-attr]
 _VN_MOBILE = re.compile(_VN.mobile.national_number_pattern)  # type: ignore[union-attr]
 _PHONE_SEPARATORS = str.maketrans("", "", " .-")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PHONE_PUNCTUATION = str.maketrans("", "", " .-()/")
 
 
@@ -141,6 +142,10 @@ def convert(ctx: RowContext, values: list[object]) -> ConvertedRow:
     for index, fd, kind, limit in ctx.plan:
         raw = values[index] if index < width else ""
         text = raw.strip() if type(raw) is str else cell_text(raw)
+        if not text.isprintable() and _CONTROL.search(text):
+            # NUL and other control characters (Excel's _x0000_): PostgreSQL refuses NUL in text,
+            # so they are dropped on every database alike (tabs and line breaks stay).
+            text = _CONTROL.sub("", text).strip()
         if not text:
             if fd.required and kind != "user":
                 errors.append(t("import.row.required", field=fd.label_vi))
