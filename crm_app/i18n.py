@@ -348,6 +348,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "import.file.no_visible_sheet": "File không có trang tính nào đang hiển thị.",
         "import.file.merged": "File có ô bị gộp (merged cells) tại {ref}. Hãy bỏ gộp ô rồi import lại.",
         "import.file.too_many_columns": "File có quá nhiều cột (tối đa {limit} cột).",
+        "import.file.too_many_cells": "Vùng dữ liệu của file quá lớn ({rows} dòng × {columns} cột, tối đa {limit} ô). Hãy xoá các ô thừa ở xa vùng dữ liệu hoặc chia nhỏ file.",
         "import.file.too_many_rows": "File có quá nhiều dòng: tối đa {limit} dòng dữ liệu mỗi lần import. Hãy chia "
                                      "nhỏ file.",
         "import.file.empty_header": "Dòng đầu tiên (tiêu đề cột) đang trống. Dòng đầu tiên của file phải là tiêu đề "
@@ -843,6 +844,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "import.file.no_visible_sheet": "The workbook has no visible sheet.",
         "import.file.merged": "The file has merged cells at {ref}. Unmerge them and import again.",
         "import.file.too_many_columns": "The file has too many columns (at most {limit}).",
+        "import.file.too_many_cells": "The file's data area is too large ({rows} rows × {columns} columns, at most {limit} cells). Delete stray cells far from the data or split the file.",
         "import.file.too_many_rows": "Too many rows: at most {limit} data rows per import. Split the file.",
         "import.file.empty_header": "The first row (the column headers) is empty. The first row must hold the headers.",
         "import.file.blank_header": "Column {columns} has no header. Every column with data needs a header.",

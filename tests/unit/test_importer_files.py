@@ -219,18 +219,28 @@ def test_row_limit_from_settings(users_engine: Engine, tmp_path: Path, monkeypat
         importer.inspect_file(csv_path, row_limit=5)
 
 
-def test_parser_crash_in_child_process_is_reported_as_corrupt(users_engine: Engine, tmp_path: Path) -> None:
-    """Within the preflight's limits but too big for the parser's memory cap: the child dies,
-    this process survives and says the file is corrupt."""
+@pytest.mark.parametrize("far", ["ZZ60000", "AZ150000"])
+def test_a_sparse_sheet_over_the_cell_budget_is_refused_before_parsing(users_engine: Engine, tmp_path: Path,
+                                                                       far: str) -> None:
+    """The issue's 2 KB file: cells at A1 and ZZ60000 (42 million cells to calamine, 1.4 GB while
+    parsing). Refused from the references alone; the parse child never starts."""
     wb = Workbook()
     ws = wb.active
     ws["A1"] = "Tên"
-    ws["ZZ200001"] = "x"
+    ws[far] = "x"
     path = tmp_path / "sparse.xlsx"
     wb.save(path)
+    assert path.stat().st_size < 10_000
     with pytest.raises(UserError) as info:
         importer.inspect_file(path)
-    assert info.value.key == "import.file.corrupt"
+    assert info.value.key == "import.file.too_many_cells"
+    assert "dòng × " in info.value.message()
+
+
+def test_parse_child_memory_cap_stays_under_one_gigabyte() -> None:
+    from crm_app.services.importer import reader
+
+    assert reader.CHILD_MEMORY <= 1024 * 1024 * 1024
 
 
 def test_formulas_import_their_cached_values(users_engine: Engine, tmp_path: Path) -> None:

@@ -34,6 +34,14 @@ _ATTR = re.compile(rb"([\w:]+)\s*=\s*\"([^\"]*)\"")
 # matched, so a 100k-row sheet scans at regex-engine speed: three-letter columns and row
 # numbers with as many digits as the row limit or more (compared exactly afterwards).
 _WIDE_REF = re.compile(rb' r="[A-Z]{3,}[0-9]')
+# Two-letter columns (AA..ZZ) are rare: once one is seen, every reference's row is read, so the
+# sheet's true rows × columns can be held against the cell budget.
+_TWO_LETTER_REF = re.compile(rb' r="([A-Z]{2})[0-9]')
+_ANY_REF_ROW = re.compile(rb' r="[A-Z]{0,2}([0-9]+)"')
+# Cells the parser may be asked to hold (rows × columns of the sheet's extent, empty ones too):
+# python-calamine allocates the whole rectangle, ~30 bytes a cell, before the first row comes
+# out; 200,000 rows × 30 columns fit under the parse child's memory cap with room to spare.
+CELL_BUDGET = 6_000_000
 _MERGE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z0-9:]+)\"")
 
 
@@ -178,12 +186,21 @@ def _visible_sheets(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
     return sheets
 
 
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for ch in letters:
+        number = number * 26 + ch - 64
+    return number
+
+
 def _scan_sheet(zf: zipfile.ZipFile, member: str, *, row_limit: int) -> None:
-    """Stream the sheet XML once: true extent from r="..." references, merges, DOCTYPE."""
+    """Stream the sheet XML once: true extent from r="..." references (rows, columns and their
+    product against the cell budget), merges, DOCTYPE."""
     max_rows = row_limit + 1  # the header row
     digits = len(str(max_rows))
     long_row = re.compile(rb' r="[A-Z]{0,2}([0-9]{%d,})"' % digits)
     tail = b""
+    width, height, wide = 26, 0, False  # columns up to Z are assumed: counting them costs a full parse
     with zf.open(member) as fh:
         while True:
             chunk = fh.read(_CHUNK)
@@ -194,6 +211,14 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, *, row_limit: int) -> None:
                 raise UserError("import.file.too_many_columns", limit=MAX_COLUMNS)
             if any(int(n) > max_rows for n in long_row.findall(buf)):
                 raise UserError("import.file.too_many_rows", limit=row_limit)
+            if two := _TWO_LETTER_REF.findall(buf):
+                width, wide = max(width, *map(_column_number, two)), True
+            if wide:
+                height = max(height, *map(int, _ANY_REF_ROW.findall(buf) or [b"0"]))
+            elif (last := _ANY_REF_ROW.search(buf, max(0, buf.rfind(b' r="') - 1))) is not None:
+                height = max(height, int(last[1]))  # rows come in order: the last reference is the deepest
+            if width * height > CELL_BUDGET:
+                raise UserError("import.file.too_many_cells", rows=height, columns=width, limit=CELL_BUDGET)
             if b"mergeCell " in buf and (merge := _MERGE.search(buf)):
                 raise UserError("import.file.merged", ref=merge.group(1).decode())
             if not chunk:

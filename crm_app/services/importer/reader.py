@@ -28,7 +28,7 @@ from crm_app.services.importer.preflight import check_ods, check_xlsx, file_kind
 from crm_app.services.text import fold
 
 CHILD = Path(__file__).with_name("parse_child.py")
-CHILD_MEMORY = 2 * 1024 * 1024 * 1024
+CHILD_MEMORY = 1024 * 1024 * 1024  # the parse child's address space: a hostile file dies there, alone
 CHILD_TIMEOUT = 600
 CSV_BATCH = 2000
 
