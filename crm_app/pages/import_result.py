@@ -18,7 +18,7 @@ def _count(label: rx.Var, key: str, color: str, file_kind: str = "") -> rx.Compo
     return rx.card(rx.vstack(*body, spacing="1"), min_width="130px")
 
 
-@crm_page(routes.IMPORT_RESULT + "/[job_id]", "Kết quả import", on_load=S.load)
+@crm_page(routes.IMPORT_RESULT_PAGE, "Kết quả import", on_load=S.load)
 def import_result() -> rx.Component:
     tr = AuthState.tr
     return rx.vstack(

@@ -6,9 +6,9 @@ from __future__ import annotations
 import reflex as rx
 
 from crm_app import routes
-from crm_app.db import read_session
 from crm_app.services import importer
-from crm_app.state.auth import AuthState
+from crm_app.services.auth import Actor
+from crm_app.state.auth import AuthState, logged_in, read
 
 
 class ImportResultState(AuthState):
@@ -27,17 +27,13 @@ class ImportResultState(AuthState):
 
     @rx.var
     def files_href(self) -> str:
-        return f"{routes.IMPORT_FILES}{self.job_id}/"
+        return routes.import_file(self.job_id)
 
     @rx.event
-    def load(self) -> None:
-        actor = self._actor()
-        if actor is None:
-            return
-        parts = [p for p in self.router.url.path.split("/") if p]
-        self.job_id = int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 0
-        with read_session() as session:
-            summary = importer.job_summary(session, actor, self.job_id)
+    @logged_in
+    async def load(self, actor: Actor) -> None:
+        self.job_id = routes.record_id_from_path(self.router.url.path, routes.IMPORT_RESULT)
+        summary = await read(importer.job_summary, actor, self.job_id)
         self.found = summary is not None
         if summary is None:
             return

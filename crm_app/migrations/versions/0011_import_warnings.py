@@ -2,7 +2,7 @@
 value turned into «Không xác định», a phone repaired) and the downloadable file of them.
 
 Revision ID: 0011_import_warnings
-Revises: 0009_zalo_connection
+Revises: 0008_channel_fields
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_import_warnings"
-down_revision: str | None = "0009_zalo_connection"
+down_revision: str | None = "0008_channel_fields"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
