@@ -108,9 +108,7 @@ class ZaloNoticeState(AuthState):
     zalo_broken: bool = False
 
     @rx.event
-    def load(self) -> None:
-        actor = self._admin()
-        if actor is None:
-            return
-        with read_session() as session:
-            self.zalo_broken = zalo_oa.status(session, actor).status == zalo_oa.BROKEN
+    @admin_only
+    async def load(self, actor: Actor) -> None:
+        status = await read(zalo_oa.status, actor)
+        self.zalo_broken = status.status == zalo_oa.BROKEN
