@@ -471,7 +471,9 @@ def display_values(session: Session, record: RawLead, *, locale: str = "vi"
     users = user_names(session, {record.assigned_to_id})
     fields = raw_lead_fields(session)
     by_key = {fd.key: fd for fd in fields}
-    return [(fd, _display(record, fd.key, users, by_key)) for fd in fields]
+    shown = [(fd, _display(record, fd.key, users, by_key)) for fd in fields]
+    # An ad lead's attribution only means something on ad leads: not nine empty rows on the others.
+    return [(fd, value) for fd, value in shown if value or fd.key not in ATTRIBUTION]
 
 
 def form_values(record: RawLead, session: Session) -> dict[str, str]:
