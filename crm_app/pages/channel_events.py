@@ -21,8 +21,8 @@ def _row(e: rx.Var) -> rx.Component:
                                               for s, c in _COLORS.items()], rx.badge(e["status_label"]))),
         rx.table.cell(rx.hstack(
             rx.cond(e["raw_lead_id"] != "", rx.link("KH thô #" + e["raw_lead_id"],
-                                                    href=routes.RAW_LEADS + "/" + e["raw_lead_id"])),
-            rx.cond(e["lead_id"] != "", rx.link("Lead #" + e["lead_id"], href=routes.LEADS + "/" + e["lead_id"])))),
+                                                    href=routes.raw_lead(e["raw_lead_id"]))),
+            rx.cond(e["lead_id"] != "", rx.link("Lead #" + e["lead_id"], href=routes.lead(e["lead_id"]))))),
         rx.table.cell(rx.text(e["error"], size="1", color_scheme="red"), max_width="360px"),
         rx.table.cell(rx.cond((e["status"] == "failed") | (e["status"] == "received"),
                               rx.button(rx.icon("rotate-cw", size=12), tr["channel_ui.retry"], size="1",
