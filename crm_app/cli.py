@@ -87,7 +87,7 @@ def _import(args: argparse.Namespace) -> int:
     # Headers named like a field are mapped when the job reads the file, so it is parsed once.
     options = importer.ImportOptions(mapping=mapping, dedup_fields=dedup,
                                      on_duplicate=args.on_duplicate if dedup else None,
-                                     unknown_picklist=args.unknown_picklist, auto_map=True)
+                                     unknown_picklist=args.unknown_picklist, auto_map=True, sheet=args.sheet)
     if args.dry_run:
         result = importer.dry_run(engine, path=path, options=options, actor=actor)
     else:
@@ -222,8 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     tpl.add_argument("-o", "--output", required=True)
     tpl.set_defaults(func=_template)
 
-    imp = sub.add_parser("import", help="import raw leads from an .xlsx or .csv file")
+    imp = sub.add_parser("import", help="import raw leads from an .xlsx, .xls, .ods or .csv file")
     imp.add_argument("file")
+    imp.add_argument("--sheet", help="the workbook's sheet to import (default: the first visible one)")
     imp.add_argument("--user", required=True, help="username of the importing user")
     imp.add_argument("--dedup", nargs="+", metavar="FIELD", help="duplicate criteria: field keys or labels")
     imp.add_argument("--on-duplicate", choices=("skip", "overwrite", "merge"), default="skip")

@@ -13,6 +13,7 @@ from crm_app.pages import (  # noqa: F401  (importing registers the pages)
     dashboard,
     field_settings,
     forms,
+    import_result,
     import_wizard,
     leads,
     login,

@@ -236,9 +236,11 @@ class ImportJob(SQLModel, table=True):
     skipped: int = 0
     merged: int = 0
     failed: int = 0
+    warned: int = 0  # rows imported with a warning (a value dropped or repaired)
     checkpoint: int = 0  # rows of the file fully committed
     skipped_file: str | None = Field(default=None, max_length=512)
     failed_file: str | None = Field(default=None, max_length=512)
+    warning_file: str | None = Field(default=None, max_length=512)
     error: str | None = Field(default=None)
     started_at: datetime = Field(default_factory=utcnow)
     heartbeat_at: datetime = Field(default_factory=utcnow)

@@ -26,7 +26,9 @@ def _timeline() -> rx.Component:
             rx.box(width="8px", height="8px", border_radius="50%", background=rx.color("accent", 9), margin_top="6px"),
             rx.vstack(
                 rx.text(rx.text.strong(e["who"]), " ", e["action"],
-                        rx.cond(e["source"] != "", " · " + e["source"], ""), size="2"),
+                        rx.cond(e["link"] != "", rx.fragment(" · ", rx.link(e["source"], href=e["link"],
+                                                                            class_name="timeline-import")),
+                                rx.cond(e["source"] != "", " · " + e["source"], "")), size="2"),
                 rx.cond(e["changes"] != "", rx.text(e["changes"], size="1")),
                 rx.text(e["when"], size="1", color_scheme="gray"),
                 spacing="0"),

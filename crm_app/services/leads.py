@@ -6,11 +6,12 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from crm_app.fields import raw_lead_fields
+from crm_app.fields import BUILTIN_BY_KEY, raw_lead_fields
 from crm_app.i18n import UserError
 from crm_app.models import Lead, utcnow
 from crm_app.services import audit, raw_leads
 from crm_app.services.auth import Actor
+from crm_app.services.incoming import ATTRIBUTION
 from crm_app.services.raw_leads import COUNT_CAP, ListPage, ListQuery, _display, can_see, user_names
 
 LEAD_COLUMNS = ("last_name", "first_name", "mobile", "email", "company", "input_source", "status", "assigned_to",
@@ -50,8 +51,11 @@ def display_values(session: Session, lead: Lead, locale: str = "vi") -> list[dic
     users = user_names(session, {lead.assigned_to_id})
     fields = raw_lead_fields(session)
     by_key = {fd.key: fd for fd in fields}
-    return [{"label": fd.label(locale), "value": _display(lead, fd.key, users, by_key)}
-            for fd in fields if fd.key not in ("converted_lead_id", "description")]
+    shown = [{"label": fd.label(locale), "value": _display(lead, fd.key, users, by_key)}
+             for fd in fields if fd.key not in ("converted_lead_id", "description")]
+    # An ad lead's attribution only on ad leads (see raw_leads.display_values).
+    hidden = {BUILTIN_BY_KEY[k].label(locale) for k in ATTRIBUTION}
+    return [row for row in shown if row["value"] or row["label"] not in hidden]
 
 
 def update_lead(session: Session, actor: Actor, lead_id: int, values: dict[str, Any], *, locale: str = "vi") -> Lead:

@@ -4,6 +4,7 @@ access rules, duplicates warning and export. UI, CLI and channels all come throu
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
@@ -106,9 +107,16 @@ def _visible_clause(session: Session, actor: Actor, model: Any = RawLead) -> Col
     return col(model.assigned_to_id) == actor.id
 
 
+def owner_rule(session: Session, actor: Actor) -> Callable[[int | None], bool]:
+    """Whether the actor may see and edit a record, by its assignee: the list's and the detail
+    page's rule, which the import also applies to the records it would overwrite or merge."""
+    if _visible_clause(session, actor) is None:
+        return lambda _owner: True
+    return lambda owner: owner == actor.id
+
+
 def can_see(session: Session, actor: Actor, record: ContactFields) -> bool:
-    clause = _visible_clause(session, actor)
-    return clause is None or record.assigned_to_id == actor.id
+    return owner_rule(session, actor)(record.assigned_to_id)
 
 
 def get_visible(session: Session, actor: Actor, record_id: int) -> RawLead:
@@ -472,7 +480,9 @@ def display_values(session: Session, record: RawLead, *, locale: str = "vi"
     users = user_names(session, {record.assigned_to_id})
     fields = raw_lead_fields(session)
     by_key = {fd.key: fd for fd in fields}
-    return [(fd, _display(record, fd.key, users, by_key)) for fd in fields]
+    shown = [(fd, _display(record, fd.key, users, by_key)) for fd in fields]
+    # An ad lead's attribution only means something on ad leads: not nine empty rows on the others.
+    return [(fd, value) for fd, value in shown if value or fd.key not in ATTRIBUTION]
 
 
 def form_values(record: RawLead | Lead, session: Session) -> dict[str, str]:

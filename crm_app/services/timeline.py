@@ -21,6 +21,12 @@ class TimelineLine:
     action: str
     source: str
     changes: list[str]
+    import_id: int = 0  # the import that wrote this entry (its result is linked), or 0
+
+
+def _import_id(source: str) -> int:
+    tail = source.removeprefix("import:")
+    return int(tail) if source.startswith("import:") and tail.isdigit() else 0
 
 
 def _label(key: str, locale: str) -> str:
@@ -63,5 +69,6 @@ def lines(session: Session, entity: str, entity_id: int, locale: str = "vi") -> 
             action=t(f"timeline.{e.action}", locale),
             source=_source(e.source, locale),
             changes=changes if e.action != "created" else [],
+            import_id=_import_id(e.source),
         ))
     return out

@@ -44,6 +44,7 @@ class DashboardState(AuthState):
     conversion_rate: str = "0%"
     failing_events: int = -1
     imports: list[dict[str, str]] = []
+    ads: list[dict[str, str]] = []
 
     def _list_link(self, **params: str) -> str:
         base = {"from": self.start, "to": self.end}
@@ -95,6 +96,10 @@ class DashboardState(AuthState):
         self.arrivals_today = figures.arrivals_today
         self.conversion_rate = f"{100 * figures.conversion_rate:.1f}%"
         self.failing_events = -1 if figures.failing_events_24h is None else figures.failing_events_24h
+        self.ads = [{"campaign": a["campaign"], "form": a["form"], "records": str(a["records"]),
+                     "leads": str(a["leads"]),
+                     "link": self._list_link(**({"ad_form_id": a["form_id"]} if a["form_id"] else {}))}
+                    for a in figures.ads]
         self.imports = [{**{k: str(v) for k, v in imp.items()},
                          "skipped_file": "1" if imp["skipped_file"] else "",
                          "failed_file": "1" if imp["failed_file"] else "",

@@ -26,12 +26,14 @@ from crm_app.i18n import UserError, t
 from crm_app.models import ImportJob, ImportLock, User
 from crm_app.services import importer, tasks
 from crm_app.services.auth import Actor
+from crm_app.services.field_synonyms import FULL_NAME
 from crm_app.services.importer import ImportOptions, upload
 from crm_app.settings import get_settings
 from crm_app.state.auth import AuthState, actor_for_token, logged_in, read, write
 
 STEPS = ("file", "dedup", "mapping", "review", "progress", "result")
 SKIP_COLUMN = "__skip__"
+UPLOAD_SUFFIXES = (".xlsx", ".xls", ".ods", ".csv", ".txt", ".tsv")
 
 
 @dataclass
@@ -46,9 +48,13 @@ class _Entry:
 def _entry(session: Session, locale: str) -> _Entry:
     """What the wizard needs on entering: the importable fields, saved mappings, and who holds the lock."""
     lock = importer.current_lock(session)
+    fields = [{"key": f.key, "label": f.label(locale), "required": "1" if f.required else ""}
+              for f in raw_lead_fields(session) if f.importable]
+    # The whole name in one column, split into Họ + Tên: one choice, right after Tên.
+    at = next((i + 1 for i, f in enumerate(fields) if f["key"] == "first_name"), len(fields))
+    fields.insert(at, {"key": FULL_NAME, "label": t("wizard.full_name", locale), "required": ""})
     return _Entry(
-        fields=[{"key": f.key, "label": f.label(locale), "required": "1" if f.required else ""}
-                for f in raw_lead_fields(session) if f.importable],
+        fields=fields,
         saved_mappings=[m.name for m in importer.list_mappings(session)],
         lock=lock,
         holder=session.get(User, lock.user_id) if lock else None,
@@ -78,6 +84,11 @@ class ImportWizardState(AuthState):
     total_rows: int = 0
     headers: list[str] = []
     preview: dict[str, str] = {}
+    sample: list[list[str]] = []  # the first data rows, as the file has them (mapping step preview)
+    sheets: list[str] = []  # a workbook's visible sheets: several → the user picks one
+    sheet: str = ""
+    encoding: str = ""  # a CSV's detected encoding and separator, named in the review step
+    delimiter: str = ""
     mapping: dict[str, str] = {}
     auto_mapped: list[str] = []
     fields: list[dict[str, str]] = []
@@ -98,6 +109,7 @@ class ImportWizardState(AuthState):
     job_phase: str = ""  # pending | running | resuming | done | failed | undone
     has_skipped_file: bool = False
     has_failed_file: bool = False
+    has_warning_file: bool = False
     reasons: list[str] = []
     _file_path: str = ""
     _started: float = 0.0
@@ -110,11 +122,11 @@ class ImportWizardState(AuthState):
 
     @rx.var
     def step_index(self) -> int:
-        return STEPS.index(self.step) if self.step in STEPS else 0
+        return STEPS.index(self.step) if self.step in STEPS else 0  # "sheet" is part of the file step
 
     @rx.var
     def available_fields(self) -> list[dict[str, str]]:
-        return [f for f in self.fields if f["key"] not in self.dedup_selected]
+        return [f for f in self.fields if f["key"] not in self.dedup_selected and f["key"] != FULL_NAME]
 
     @rx.var
     def chosen_fields(self) -> list[dict[str, str]]:
@@ -124,6 +136,8 @@ class ImportWizardState(AuthState):
     @rx.var
     def missing_required(self) -> list[str]:
         mapped = set(self.mapping.values())
+        if FULL_NAME in mapped:
+            mapped |= {"first_name", "last_name"}
         return [f["label"] for f in self.fields
                 if f["required"] and f["key"] not in mapped and f["key"] != "assigned_to"]
 
@@ -139,6 +153,12 @@ class ImportWizardState(AuthState):
     def mapping_rows(self) -> list[dict[str, str]]:
         return [{"header": h, "field": self.mapping.get(h, SKIP_COLUMN), "preview": self.preview.get(h, ""),
                  "auto": "1" if h in self.auto_mapped else ""} for h in self.headers]
+
+    @rx.var
+    def sample_fields(self) -> list[str]:
+        """Under each file column of the preview: the field it goes to, or "not imported"."""
+        labels = {f["key"]: f["label"] for f in self.fields}
+        return [labels.get(self.mapping.get(h, ""), "—") for h in self.headers]
 
     @rx.var
     def mapping_summary(self) -> list[str]:
@@ -178,6 +198,7 @@ class ImportWizardState(AuthState):
 
     def _restart(self) -> None:
         self.step, self.file_name, self.file_error, self.headers, self.mapping = "file", "", "", [], {}
+        self.sheets, self.sheet, self.encoding, self.delimiter, self.sample = [], "", "", "", []
         self.dedup_selected, self.on_duplicate, self.unknown_picklist = ["mobile"], "skip", "unknown"
         self.dry, self.dry_reasons, self.job_id, self.counts, self.job_error = {}, [], 0, {}, ""
 
@@ -201,19 +222,45 @@ class ImportWizardState(AuthState):
         async with self:
             self.uploading = False
             self._file_path, self.file_name = str(received.path), received.name
+        await self._read_file(received.path, None, locale, delete_on_error=True)
+
+    async def _read_file(self, path: Path, sheet: str | None, locale: str, *, delete_on_error: bool) -> None:
+        """Inspect the uploaded file (one sheet of it); several visible sheets → ask which one."""
         try:
-            info = await asyncio.to_thread(importer.inspect_file, received.path)
+            info = await asyncio.to_thread(importer.inspect_file, path, sheet=sheet)
         except UserError as exc:
             async with self:
                 self.file_error = exc.message(locale)
-            received.path.unlink(missing_ok=True)
+            if delete_on_error:
+                path.unlink(missing_ok=True)
             return
         auto = await read(importer.auto_mapping, info.headers)
         async with self:
             self.headers, self.total_rows = info.headers, info.total
             self.preview = {h: " · ".join(v for v in values if v)[:120] for h, values in info.preview.items()}
+            rows = max((len(v) for v in info.preview.values()), default=0)
+            self.sample = [[info.preview[h][i] if i < len(info.preview[h]) else "" for h in info.headers]
+                           for i in range(rows)]
             self.mapping, self.auto_mapped = dict(auto), list(auto)
-            self.step = "dedup"
+            self.sheets, self.sheet = list(info.sheets), info.sheet
+            self.encoding, self.delimiter = info.encoding, info.delimiter
+            self.step = "sheet" if sheet is None and len(info.sheets) > 1 else "dedup"
+
+    @rx.event(background=True)
+    async def choose_sheet(self, name: str):
+        async with self:
+            token, locale = self.session_token, self.locale
+            if self.step != "sheet" or name not in self.sheets:
+                return
+            self.uploading, self.file_error = True, ""
+            path = Path(self._file_path)
+        if await actor_for_token(token) is None:
+            async with self:
+                self.uploading = False
+            return
+        await self._read_file(path, name, locale, delete_on_error=False)
+        async with self:
+            self.uploading = False
 
     # ------------------------------------------------------------ step 2: duplicates
 
@@ -278,7 +325,7 @@ class ImportWizardState(AuthState):
         checks = self.on_duplicate != "none"
         return ImportOptions(mapping=dict(self.mapping), dedup_fields=list(self.dedup_selected) if checks else [],
                              on_duplicate=self.on_duplicate if checks else None,
-                             unknown_picklist=self.unknown_picklist)
+                             unknown_picklist=self.unknown_picklist, sheet=self.sheet or None)
 
     @rx.event(background=True)
     async def mapping_next(self):
@@ -300,12 +347,12 @@ class ImportWizardState(AuthState):
         async with self:
             self.checking = False
             self.dry = {k: getattr(result, k) for k in ("total", "created", "overwritten", "merged", "skipped",
-                                                         "failed")}
-            self.dry_reasons = result.reasons[:10]
+                                                         "failed", "warned")}
+            self.dry_reasons = (result.reasons[:10] + result.warnings[:5])[:12]
 
     @rx.event
     def back(self, step: str) -> None:
-        if step in ("file", "dedup", "mapping") and self.step in ("dedup", "mapping", "review"):
+        if step in ("file", "dedup", "mapping") and self.step in ("sheet", "dedup", "mapping", "review"):
             self.step = step
 
     # ------------------------------------------------------------ steps 5–6: run, watch, result
@@ -356,10 +403,12 @@ class ImportWizardState(AuthState):
         # Until the engine has parsed the file, the job's total is unknown: show the file's count.
         self.processed, self.job_total, self.job_status = job.processed, job.total or self.total_rows, job.status
         self.job_phase = importer.job_phase(job)
-        self.counts = {k: getattr(job, k) for k in ("total", "created", "overwritten", "merged", "skipped", "failed")}
+        self.counts = {k: getattr(job, k) for k in ("total", "created", "overwritten", "merged", "skipped", "failed",
+                                                    "warned")}
         self.counts["processed"] = job.processed
         self.job_error = job.error or ""
         self.has_skipped_file, self.has_failed_file = bool(job.skipped_file), bool(job.failed_file)
+        self.has_warning_file = bool(job.warning_file)
         self.file_name = job.original_name
 
     @rx.event

@@ -66,7 +66,8 @@ class RawLeadDetailState(AuthState):
         self.management = sections.get(SECTION_MANAGEMENT, [])
         self.custom = sections.get(SECTION_CUSTOM, [])
         self.events = [{"when": ln.when, "who": ln.who, "action": ln.action, "source": ln.source,
-                        "changes": "; ".join(ln.changes)} for ln in lines]
+                        "changes": "; ".join(ln.changes),
+                        "link": routes.import_result(ln.import_id) if ln.import_id else ""} for ln in lines]
         return None
 
     @rx.event

@@ -181,6 +181,8 @@ class RawLeadListState(AuthState):
         self.import_job = job if raw_leads.import_job_id(job) is not None else ""
         if params.get("input_source"):
             rows.append({"field": "input_source", "op": "eq", "value": params["input_source"], "value2": ""})
+        if params.get("ad_form_id"):  # the dashboard's ad leads per lead form
+            rows.append({"field": "ad_form_id", "op": "eq", "value": params["ad_form_id"][:64], "value2": ""})
         if params.get("from") or params.get("to"):
             rows.append({"field": "created_at", "op": "between", "value": params.get("from", ""),
                          "value2": params.get("to", "")})
