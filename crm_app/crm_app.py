@@ -16,6 +16,7 @@ from crm_app.pages import (  # noqa: F401  (importing registers the pages)
     import_wizard,
     leads,
     login,
+    my_tasks,
     raw_lead_detail,
     raw_lead_form,
     raw_leads,

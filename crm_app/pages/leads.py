@@ -3,9 +3,11 @@
 import reflex as rx
 
 from crm_app import routes
+from crm_app.components.care_panel import care_panel
 from crm_app.components.data_table import data_table
 from crm_app.components.shell import crm_page, page_header
 from crm_app.state.auth import AuthState
+from crm_app.state.care import CareState
 from crm_app.state.leads import LeadDetailState as D
 from crm_app.state.leads import LeadListState as S
 
@@ -28,7 +30,7 @@ def leads() -> rx.Component:
     )
 
 
-@crm_page(routes.LEADS + "/[lead_id]", "Lead", on_load=D.load)
+@crm_page(routes.LEADS + "/[lead_id]", "Lead", on_load=[D.load, CareState.load])
 def lead_detail() -> rx.Component:
     tr = AuthState.tr
     return rx.vstack(
@@ -47,12 +49,14 @@ def lead_detail() -> rx.Component:
                 rx.text(it["label"], size="1", color_scheme="gray"),
                 rx.text(rx.cond(it["value"] != "", it["value"], "—"), size="2"), spacing="0")),
                 columns=rx.breakpoints(initial="1", md="3"), spacing="3", width="100%")),
-            rx.card(rx.vstack(rx.heading(tr["detail.timeline"], size="3"),
-                              rx.foreach(D.events, lambda e: rx.vstack(
-                                  rx.text(rx.text.strong(e["who"]), " ", e["action"],
-                                          rx.cond(e["source"] != "", " · " + e["source"], ""), size="2"),
-                                  rx.text(e["when"], size="1", color_scheme="gray"), spacing="0")),
-                              spacing="3")),
+            rx.vstack(care_panel(), rx.card(rx.vstack(
+                rx.heading(tr["detail.timeline"], size="3"),
+                rx.foreach(D.events, lambda e: rx.vstack(
+                    rx.text(rx.text.strong(e["who"]), " ", e["action"],
+                            rx.cond(e["source"] != "", " · " + e["source"], ""), size="2"),
+                    rx.cond(e["changes"] != "", rx.text(e["changes"], size="1")),
+                    rx.text(e["when"], size="1", color_scheme="gray"), spacing="0")),
+                spacing="3", id="timeline"), width="100%"), spacing="3", width="100%"),
             columns=rx.breakpoints(initial="1", lg="3fr 1fr"), spacing="4", width="100%"),
         width="100%", spacing="3",
     )

@@ -3,8 +3,10 @@
 import reflex as rx
 
 from crm_app import routes
+from crm_app.components.care_panel import care_panel
 from crm_app.components.shell import crm_page
 from crm_app.state.auth import AuthState
+from crm_app.state.care import CareState
 from crm_app.state.raw_lead_detail import RawLeadDetailState as S
 
 
@@ -39,7 +41,7 @@ def _timeline() -> rx.Component:
                    width="100%")
 
 
-@crm_page(routes.RAW_LEADS + "/[record_id]", "KH thô", on_load=S.load)
+@crm_page(routes.RAW_LEADS + "/[record_id]", "KH thô", on_load=[S.load, CareState.load])
 def raw_lead_detail() -> rx.Component:
     tr = AuthState.tr
     return rx.vstack(
@@ -78,7 +80,7 @@ def raw_lead_detail() -> rx.Component:
                 _section(tr["form.section.management"], S.management),
                 _section(tr["form.section.custom"], S.custom),
                 spacing="3", width="100%"),
-            _timeline(),
+            rx.vstack(care_panel(), _timeline(), spacing="3", width="100%"),
             columns=rx.breakpoints(initial="1", lg="3fr 1fr"), spacing="4", width="100%",
         ),
         width="100%", spacing="3",

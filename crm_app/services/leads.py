@@ -14,9 +14,10 @@ from crm_app.services.auth import Actor
 from crm_app.services.raw_leads import COUNT_CAP, ListPage, ListQuery, _display, can_see, user_names
 
 LEAD_COLUMNS = ("last_name", "first_name", "mobile", "email", "company", "input_source", "status", "assigned_to",
-                "created_at")
+                "created_at", "last_contacted_at", "next_task_at")
 SORTS = {"created_at": Lead.created_at, "last_name": Lead.last_name, "first_name": Lead.first_name,
-         "company": Lead.company, "status": Lead.status, "input_source": Lead.input_source}
+         "company": Lead.company, "status": Lead.status, "input_source": Lead.input_source,
+         "last_contacted_at": Lead.last_contacted_at, "next_task_at": Lead.next_task_at}
 
 
 def filtered(session: Session, actor: Actor, query: ListQuery) -> list:
@@ -31,7 +32,7 @@ def list_page(session: Session, actor: Actor, *, search: str = "", sort: str = "
     total = session.exec(select(func.count()).select_from(capped)).one()
     column = SORTS.get(sort, Lead.created_at)
     records = session.exec(select(Lead).where(*where)
-                           .order_by(column.desc() if descending else column.asc(), col(Lead.id).desc())
+                           .order_by(raw_leads.care_order(column, sort, descending), col(Lead.id).desc())
                            .offset((max(1, page) - 1) * page_size).limit(page_size)).all()
     users = user_names(session, {r.assigned_to_id for r in records})
     rows = [{"id": str(r.id), **{c: _display(r, c, users) for c in LEAD_COLUMNS}} for r in records]  # type: ignore[arg-type]

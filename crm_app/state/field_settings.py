@@ -7,7 +7,7 @@ from typing import Any
 import reflex as rx
 
 from crm_app.db import read_session, write_session
-from crm_app.fields import BUILTIN_BY_KEY
+from crm_app.fields import PICKLIST_FIELD_BY_KEY
 from crm_app.i18n import UserError
 from crm_app.services import field_settings
 from crm_app.state.auth import AuthState
@@ -27,7 +27,7 @@ class FieldSettingsState(AuthState):
         with read_session() as session:
             customs = field_settings.custom_fields(session)
             self.picklist_fields = [
-                {"key": k, "label": BUILTIN_BY_KEY[k].label(self.locale)} for k in field_settings.PICKLIST_FIELDS
+                {"key": k, "label": PICKLIST_FIELD_BY_KEY[k].label(self.locale)} for k in field_settings.PICKLIST_FIELDS
             ] + [{"key": f"cf_{c.key}", "label": c.label_vi} for c in customs if c.field_type == "picklist"]
             self.values = [{"id": str(v.id), "value": v.value, "active": "1" if v.is_active else ""}
                            for v in field_settings.values(session, self.picklist_field)]

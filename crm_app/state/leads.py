@@ -28,7 +28,8 @@ class LeadListState(AuthState):
     @rx.var
     def labels(self) -> dict[str, str]:
         out = {k: BUILTIN_BY_KEY[k].label(self.locale) for k in leads.LEAD_COLUMNS if k in BUILTIN_BY_KEY}
-        out["created_at"] = META_COLUMNS["created_at"][1 if self.locale == "en" else 0]
+        for key in ("created_at", "last_contacted_at", "next_task_at"):
+            out[key] = META_COLUMNS[key][1 if self.locale == "en" else 0]
         return out
 
     @rx.event

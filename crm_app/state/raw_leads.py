@@ -138,7 +138,8 @@ class RawLeadListState(AuthState):
             self.column_labels = dict(available)
             self.filter_fields = [{"key": f.key, "label": f.label(self.locale), "type": f.type}
                                   for f in raw_lead_fields(session)] + [
-                {"key": "created_at", "label": self.column_labels["created_at"], "type": "date"}]
+                {"key": key, "label": self.column_labels[key], "type": "date"}
+                for key in ("created_at", "last_contacted_at", "next_task_at")]
             self.saved_filters = [
                 {"id": str(f.id), "name": f.name, "shared": "1" if f.owner_id is None else ""}
                 for f in list_settings.list_filters(session, actor)]
