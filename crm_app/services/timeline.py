@@ -28,7 +28,10 @@ class TimelineLine:
 
 def _label(key: str, locale: str) -> str:
     fd = BUILTIN_BY_KEY.get(_KEY_ALIASES.get(key, key))
-    return fd.label(locale) if fd else key
+    if fd:
+        return fd.label(locale)
+    text = t(f"field.{key}", locale)  # keys that are not fields (a merge's), from the catalogue
+    return key if text == f"field.{key}" else text
 
 
 def _source(source: str, locale: str) -> str:

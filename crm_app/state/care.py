@@ -16,6 +16,7 @@ from crm_app.services import activities
 from crm_app.services.dashboard import VN_TZ
 from crm_app.state.auth import AuthState
 from crm_app.state.leads import LeadDetailState
+from crm_app.state.nav import NavState
 from crm_app.state.raw_lead_detail import RawLeadDetailState
 
 OWNER = "owner"
@@ -61,7 +62,7 @@ class CareState(AuthState):
         with read_session() as session:
             self._load_tasks(session)
         detail = RawLeadDetailState.load if self.entity == "raw_lead" else LeadDetailState.load
-        return [detail, rx.toast.success(self._t(message_key))]  # type: ignore[list-item]
+        return [detail, NavState.refresh, rx.toast.success(self._t(message_key))]  # type: ignore[list-item]
 
     def _write(self, action: str, form: dict[str, Any]) -> list[rx.event.EventSpec] | rx.event.EventSpec | None:
         actor = self._actor()
