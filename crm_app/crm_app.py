@@ -11,6 +11,7 @@ from crm_app.pages import (  # noqa: F401  (importing registers the pages)
     api_tokens,
     channel_events,
     dashboard,
+    duplicates,
     field_settings,
     forms,
     import_wizard,

@@ -109,7 +109,8 @@ def top_bar() -> rx.Component:
         item(tr["nav.duplicates"], routes.DUPLICATES, "copy"),
         rx.cond(AuthState.is_admin, item(tr["nav.settings"], routes.SETTINGS, "settings")),
         rx.spacer(),
-        rx.text(AuthState.username, size="1", color_scheme="gray"),
+        rx.text(AuthState.username, size="1", color_scheme="gray",
+                display=rx.breakpoints(initial="none", xs="block")),  # 390 px: the icons need the room
         rx.icon_button(rx.icon("log-out", size=14), size="1", variant="soft", color_scheme="gray",
                        on_click=AuthState.logout, aria_label=tr["nav.logout"]),
         display=rx.breakpoints(initial="flex", md="none"), width="100%", align="center", padding="0.5rem 0.75rem",

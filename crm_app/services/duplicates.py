@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, DateTime, String, and_, func, literal, or_, union
+from sqlalchemy import Date, DateTime, String, and_, func, literal, or_, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
@@ -81,33 +81,52 @@ def parse_ref(ref: str) -> tuple[str, int]:
 
 # ---------------------------------------------------------------- finding groups
 
-def _keys(session: Session, actor: Actor) -> Any:
-    """(key, code, id) for every matching key of every live record the actor may edit."""
-    selects = []
-    for entity, model in MODELS.items():
-        where = [col(model.merged_into).is_(None)]
-        if model is RawLead:
-            where.append(col(RawLead.converted_lead_id).is_(None))
-        if (vis := raw_leads._visible_clause(session, actor, model)) is not None:
-            where.append(vis)
-        code = literal(CODES[entity], String)
-        for key, present in ((col(model.mobile), col(model.mobile)), (col(model.phone), col(model.phone)),
-                             (literal("@", String) + col(model.email_key), col(model.email_key))):
-            selects.append(sa_select(key.label("k"), code.label("e"), col(model.id).label("rid"))
-                           .where(present.is_not(None), *where))
-    return union(*selects).subquery("keys")  # UNION: a record whose mobile equals its phone counts once
+def _live(session: Session, actor: Actor, model: Any) -> list[Any]:
+    """The records a group may hold: not merged, not converted (their Lead stands for them), and
+    the actor's to edit."""
+    where = [col(model.merged_into).is_(None)]
+    if model is RawLead:
+        where.append(col(RawLead.converted_lead_id).is_(None))
+    if (vis := raw_leads._visible_clause(session, actor, model)) is not None:
+        where.append(vis)
+    return where
+
+
+def _key_columns(model: Any) -> list[tuple[Any, Any]]:
+    """(key column, its extra condition): a phone equal to the record's own mobile is not a second key.
+    Phones are E.164 ("+…") and emails hold an "@": the two never collide, so one column holds both."""
+    return [(col(model.mobile), None),
+            (col(model.phone), or_(col(model.mobile).is_(None), col(model.phone) != col(model.mobile))),
+            (col(model.email_key), None)]
 
 
 def find_groups(session: Session, actor: Actor, *, page: int = 1, page_size: int = 20) -> GroupPage:
     """Duplicate groups, largest first, one page of them with their members.
 
-    A key's records form a group unless they are all in a larger group too (or in an equal one
-    under a smaller key): the records sharing a phone and an email show once, as one group."""
-    keys = _keys(session, actor)
-    counted = (sa_select(keys.c.k, func.count().label("n")).group_by(keys.c.k).having(func.count() > 1)
-               .subquery("counted"))
-    dk = (sa_select(keys.c.k, keys.c.e, keys.c.rid, counted.c.n).join(counted, counted.c.k == keys.c.k)
-          .cte("dk"))
+    Two passes: the keys held more than once (one scan, one aggregate), then their records through
+    the mobile/phone/email_key indexes. A key's records form a group unless they all belong to a
+    larger group too (or an equal one under a smaller key): records sharing a phone and an email
+    show once."""
+    scans = []
+    for model in MODELS.values():
+        live = _live(session, actor, model)
+        for key, extra in _key_columns(model):
+            scans.append(sa_select(key.label("k")).where(key.is_not(None), *live,
+                                                         *([extra] if extra is not None else [])))
+    all_keys = union_all(*scans).subquery("all_keys")
+    dupkeys = (sa_select(all_keys.c.k, func.count().label("n")).group_by(all_keys.c.k)
+               .having(func.count() > 1).cte("dupkeys"))
+    members = []
+    for entity, model in MODELS.items():
+        live = _live(session, actor, model)
+        for key, extra in _key_columns(model):
+            members.append(sa_select(key.label("k"), literal(CODES[entity], String).label("e"),
+                                     col(model.id).label("rid"))
+                           .where(key.in_(sa_select(dupkeys.c.k)), *live,
+                                  *([extra] if extra is not None else [])))
+    dk_members = union_all(*members).subquery("dk_members")
+    dk = (sa_select(dk_members.c.k, dk_members.c.e, dk_members.c.rid, dupkeys.c.n)
+          .join(dupkeys, dupkeys.c.k == dk_members.c.k).cte("dk"))
     a, b = dk.alias("a"), dk.alias("b")
     contained = (sa_select(a.c.k)
                  .join(b, and_(b.c.e == a.c.e, b.c.rid == a.c.rid, b.c.k != a.c.k,
@@ -122,13 +141,20 @@ def find_groups(session: Session, actor: Actor, *, page: int = 1, page_size: int
     if not rows:
         return GroupPage(groups=[], total=0)
     refs_by_key: dict[str, list[str]] = {r.k: [] for r in rows}
-    for k, code, rid in session.execute(sa_select(keys.c.k, keys.c.e, keys.c.rid)
-                                        .where(keys.c.k.in_(list(refs_by_key)))
-                                        .order_by(keys.c.k, keys.c.e.desc(), keys.c.rid)).all():
-        refs_by_key[k].append(f"{ENTITY_OF_CODE[code]}:{rid}")  # Leads ("l") before raw leads ("r")
-    members = _members(session, {ref for refs in refs_by_key.values() for ref in refs})
-    out = [Group(key=r.k[1:] if r.k.startswith("@") else display_phone(r.k), size=int(r.n), refs=refs_by_key[r.k],
-                 members=[members[ref] for ref in refs_by_key[r.k] if ref in members]) for r in rows]
+    page_keys = list(refs_by_key)
+    for entity, model in MODELS.items():
+        live = _live(session, actor, model)
+        for key, extra in _key_columns(model):
+            query = (sa_select(key, col(model.id)).where(key.in_(page_keys), *live,
+                                                         *([extra] if extra is not None else []))
+                     .order_by(col(model.id)))
+            for k, rid in session.execute(query).all():
+                refs_by_key[k].append(f"{entity}:{rid}")
+    found = _members(session, {ref for refs in refs_by_key.values() for ref in refs})
+    for k, refs in refs_by_key.items():  # Leads first (the record to keep), then raw leads, oldest first
+        refs_by_key[k] = sorted(refs, key=lambda r: (not r.startswith("lead:"), int(r.partition(":")[2])))
+    out = [Group(key=r.k if "@" in r.k else display_phone(r.k), size=int(r.n), refs=refs_by_key[r.k],
+                 members=[found[ref] for ref in refs_by_key[r.k] if ref in found]) for r in rows]
     return GroupPage(groups=out, total=int(rows[0].total))
 
 
