@@ -5,14 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
+from sqlmodel import Session
 
-from crm_app.db import read_session, write_session
 from crm_app.fields import BUILTIN_BY_KEY
-from crm_app.i18n import UserError
+from crm_app.models import MergeRecord
 from crm_app.services import duplicates
-from crm_app.state.auth import AuthState
+from crm_app.services.auth import Actor
+from crm_app.state.auth import AuthState, logged_in, read, write
 
 PAGE_SIZE = 20
+
+
+def _screen(session: Session, actor: Actor, page: int) -> tuple[duplicates.GroupPage, list[MergeRecord]]:
+    groups = duplicates.find_groups(session, actor, page=page, page_size=PAGE_SIZE)
+    return groups, duplicates.last_merges(session, actor)
+
+
+def _form(session: Session, actor: Actor, refs: list[str], kept: str
+          ) -> tuple[list[duplicates.FieldChoice], dict[str, duplicates.Member]]:
+    return duplicates.field_choices(session, actor, refs, kept), duplicates._members(session, set(refs))
 
 
 class DuplicatesState(AuthState):
@@ -51,13 +62,12 @@ class DuplicatesState(AuthState):
         return f"{self._kind(entity)} #{ident}"
 
     @rx.event
-    def load(self) -> rx.event.EventSpec | None:
-        actor = self._actor()
-        if actor is None:
-            return None
-        with read_session() as session:
-            result = duplicates.find_groups(session, actor, page=self.page, page_size=PAGE_SIZE)
-            recent = duplicates.last_merges(session, actor)
+    @logged_in
+    async def load(self, actor: Actor) -> None:
+        await self._load(actor)
+
+    async def _load(self, actor: Actor) -> None:
+        result, recent = await read(_screen, actor, self.page)
         self.total = result.total
         self.groups = [{"key": g.key, "size": str(g.size), "refs": ",".join(g.refs),
                         "members": [{"ref": m.ref, "kind": self._kind(m.entity), "id": str(m.id), "name": m.name,
@@ -72,43 +82,35 @@ class DuplicatesState(AuthState):
                                                           if r != f"{m.kept_entity}:{m.kept_id}"),
                                          when=m.created_at.astimezone().strftime("%d/%m/%Y %H:%M"))}
                        for m in recent]
-        return None
 
     @rx.event
-    def go_to_page(self, page: int) -> rx.event.EventSpec | None:
+    @logged_in
+    async def go_to_page(self, actor: Actor, page: int) -> None:
         self.page = max(1, int(page))
-        return self.load()
+        await self._load(actor)
 
-    def _form(self, refs: list[str], kept: str) -> rx.event.EventSpec | None:
-        actor = self._actor()
-        if actor is None:
-            return None
-        try:
-            with read_session() as session:
-                choices = duplicates.field_choices(session, actor, refs, kept)
-                members = duplicates._members(session, set(refs))
-        except UserError as exc:
-            return rx.toast.error(exc.message(self.locale))
+    async def _open(self, actor: Actor, refs: list[str], kept: str) -> None:
+        choices, members = await read(_form, actor, refs, kept)
         self.refs, self.kept = refs, kept
         self.record_labels = [self._ref_label(r) + (f" · {members[r].name}" if r in members else "") for r in refs]
         self.fields = [{"key": c.key, "label": BUILTIN_BY_KEY[c.key].label(self.locale),
                         "cells": [{"ref": ref, "value": v} for ref, v in zip(refs, c.values, strict=True)]}
                        for c in choices if any(v != "" for v in c.values)]
         self.choices = {c.key: refs[c.chosen] for c in choices}
-        return None
 
     @rx.event
-    def open_merge(self, refs: str) -> rx.event.EventSpec | None:
+    @logged_in
+    async def open_merge(self, actor: Actor, refs: str) -> None:
         ref_list = [r for r in refs.split(",") if r][:duplicates.MAX_GROUP]
         # Keep a Lead when the group has one (a raw lead merged into it is converted), else the oldest.
         kept = next((r for r in ref_list if r.startswith("lead:")), ref_list[0] if ref_list else "")
-        return self._form(ref_list, kept)
+        await self._open(actor, ref_list, kept)
 
     @rx.event
-    def choose_kept(self, ref: str) -> rx.event.EventSpec | None:
+    @logged_in
+    async def choose_kept(self, actor: Actor, ref: str) -> None:
         if ref in self.refs:
-            return self._form(self.refs, ref)
-        return None
+            await self._open(actor, list(self.refs), ref)
 
     @rx.event
     def choose(self, key: str, ref: str) -> None:
@@ -120,29 +122,21 @@ class DuplicatesState(AuthState):
         self.refs, self.fields, self.choices, self.kept = [], [], {}, ""
 
     @rx.event
-    def do_merge(self) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
-        actor = self._actor()
-        if actor is None or not self.refs:
+    @logged_in
+    async def do_merge(self, actor: Actor) -> rx.event.EventSpec | None:
+        if not self.refs:
             return None
-        try:
-            with write_session() as session:
-                duplicates.merge(session, actor, list(self.refs), kept=self.kept, choices=dict(self.choices))
-        except UserError as exc:
-            return rx.toast.error(exc.message(self.locale))
+        await write(duplicates.merge, actor, list(self.refs), kept=self.kept, choices=dict(self.choices))
         message = self._t("dup.merged", count=len(self.refs) - 1, kept=self.kept.partition(":")[2])
         self.cancel_merge()
-        self.load()
+        await self._load(actor)
         return rx.toast.success(message)
 
     @rx.event
-    def undo(self, merge_id: str) -> rx.event.EventSpec | None:
-        actor = self._actor()
-        if actor is None or not merge_id.isdigit():
+    @logged_in
+    async def undo(self, actor: Actor, merge_id: str) -> rx.event.EventSpec | None:
+        if not merge_id.isdigit():
             return None
-        try:
-            with write_session() as session:
-                duplicates.undo_merge(session, actor, int(merge_id))
-        except UserError as exc:
-            return rx.toast.error(exc.message(self.locale))
-        self.load()
+        await write(duplicates.undo_merge, actor, int(merge_id))
+        await self._load(actor)
         return rx.toast.success(self._t("dup.undone", id=merge_id))

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import reflex as rx
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from crm_app.db import read_session, write_session
-from crm_app.i18n import UserError
 from crm_app.models import User
 from crm_app.services import activities
-from crm_app.state.nav import NavState
+from crm_app.services.auth import Actor
+from crm_app.state.auth import logged_in, read, write
+from crm_app.state.nav import NavState, _figures
+
+
+def _screen(session: Session, actor: Actor, user_id: int) -> tuple[list[activities.TaskRow], list[dict[str, str]]]:
+    rows = activities.tasks_for(session, actor, user_id=user_id)
+    users = [{"id": str(u.id), "name": u.full_name} for u in session.exec(
+        select(User).where(User.is_active == True).order_by(User.full_name))] if actor.is_admin else []  # noqa: E712
+    return rows, users
 
 
 class MyTasksState(NavState):
@@ -20,43 +27,34 @@ class MyTasksState(NavState):
     users: list[dict[str, str]] = []
 
     @rx.event
-    def load(self) -> rx.event.EventSpec | None:
-        actor = self._actor()
-        if actor is None:
-            return None
-        if not self.user_id or not actor.is_admin:
+    @logged_in
+    async def load(self, actor: Actor) -> None:
+        await self._load(actor)
+
+    async def _load(self, actor: Actor) -> None:
+        if not self.user_id.isdigit() or not actor.is_admin:
             self.user_id = str(actor.id)
-        try:
-            with read_session() as session:
-                rows = activities.tasks_for(session, actor, user_id=int(self.user_id))
-                if actor.is_admin:
-                    self.users = [{"id": str(u.id), "name": u.full_name} for u in session.exec(
-                        select(User).where(User.is_active == True).order_by(User.full_name))]  # noqa: E712
-        except UserError as exc:
-            return rx.toast.error(exc.message(self.locale))
+        rows, self.users = await read(_screen, actor, int(self.user_id))
         as_dicts = [{"id": str(r.id), "title": r.title, "due": r.due, "record": r.record, "link": r.link,
                      "bucket": r.bucket} for r in rows]
         self.overdue = [r for r in as_dicts if r["bucket"] == "overdue"]
         self.today = [r for r in as_dicts if r["bucket"] == "today"]
         self.upcoming = [r for r in as_dicts if r["bucket"] == "upcoming"]
-        return None
 
     @rx.event
-    def choose_user(self, user_id: str) -> rx.event.EventSpec | None:
+    @logged_in
+    async def choose_user(self, actor: Actor, user_id: str) -> None:
         if user_id.isdigit():
             self.user_id = user_id
-        return self.load()
+        await self._load(actor)
 
     @rx.event
-    def complete(self, task_id: str) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
-        actor = self._actor()
-        if actor is None or not task_id.isdigit():
+    @logged_in
+    async def complete(self, actor: Actor, task_id: str) -> rx.event.EventSpec | None:
+        if not task_id.isdigit():
             return None
-        try:
-            with write_session() as session:
-                activities.complete_task(session, actor, int(task_id))
-        except UserError as exc:
-            return rx.toast.error(exc.message(self.locale))
-        self.load()
-        self.refresh()
+        await write(activities.complete_task, actor, int(task_id))
+        await self._load(actor)
+        self.task_badge, self.notifications = await read(_figures, actor)
         return rx.toast.success(self._t("care.task_done"))
+

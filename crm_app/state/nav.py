@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import reflex as rx
+from sqlmodel import Session
 
-from crm_app.db import read_session, write_session
 from crm_app.services import activities
-from crm_app.state.auth import AuthState
+from crm_app.services.auth import Actor
+from crm_app.state.auth import AuthState, logged_in, read, write
+
+
+def _figures(session: Session, actor: Actor) -> tuple[int, list[dict[str, str]]]:
+    return (activities.open_task_count(session, actor),
+            [{"id": str(n.id), "message": n.message, "link": n.link}
+             for n in activities.unread_notifications(session, actor)])
 
 
 class NavState(AuthState):
@@ -14,20 +21,14 @@ class NavState(AuthState):
     notifications: list[dict[str, str]] = []
 
     @rx.event
-    def refresh(self) -> None:
-        actor = self._actor()
-        if actor is None:
-            return
-        with read_session() as session:
-            self.task_badge = activities.open_task_count(session, actor)
-            self.notifications = [{"id": str(n.id), "message": n.message, "link": n.link}
-                                  for n in activities.unread_notifications(session, actor)]
+    async def refresh(self) -> None:
+        """On every page load: nothing (no redirect) for an anonymous caller, the page guard handles them."""
+        actor = await self._load_actor()
+        if actor is not None:
+            self.task_badge, self.notifications = await read(_figures, actor)
 
     @rx.event
-    def mark_read(self) -> None:
-        actor = self._actor()
-        if actor is None:
-            return
-        with write_session() as session:
-            activities.mark_notifications_read(session, actor)
+    @logged_in
+    async def mark_read(self, actor: Actor) -> None:
+        await write(activities.mark_notifications_read, actor)
         self.notifications = []
