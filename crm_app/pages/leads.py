@@ -12,19 +12,55 @@ from crm_app.state.leads import LeadDetailState as D
 from crm_app.state.leads import LeadListState as S
 
 
+def _card(card: rx.Var) -> rx.Component:
+    return rx.card(rx.vstack(
+        rx.link(rx.cond(card["name"] != "", card["name"], "(—)"), href=routes.LEADS + "/" + card["id"],
+                weight="medium", size="2"),
+        rx.cond(card["company"] != "", rx.text(card["company"], size="1", color_scheme="gray")),
+        rx.text(card["phone"] + " · " + card["owner"], size="1", color_scheme="gray"),
+        rx.select.root(
+            rx.select.trigger(placeholder=AuthState.tr["pipeline.move_to"], width="100%", class_name="card-move"),
+            rx.select.content(rx.foreach(S.stages, lambda st: rx.select.item(st, value=st))),
+            value="", on_change=lambda stage: S.move(card["id"], stage), size="1"),
+        spacing="1", width="100%"), size="1", width="100%", class_name="board-card")
+
+
+def _stage(column: rx.Var) -> rx.Component:
+    color = rx.match(column["meaning"], ("won", "green"), ("lost", "red"), "blue")
+    return rx.vstack(
+        rx.hstack(rx.text(column["stage"].to(str), weight="bold", size="2"),
+                  rx.badge(column["count"].to(str), color_scheme=color), align="center"),
+        rx.foreach(column["cards"].to(list[dict[str, str]]), _card),
+        rx.cond(column["more"] != "", rx.text(column["more"].to(str), size="1", color_scheme="gray")),
+        min_width="230px", width="230px", padding="0.5rem", border_radius="8px", spacing="2",
+        background=rx.color("gray", 2), border_top=rx.match(column["meaning"], ("won", "3px solid var(--green-9)"),
+                                                             ("lost", "3px solid var(--red-9)"),
+                                                             "3px solid var(--accent-9)"),
+        class_name="board-column")
+
+
 @crm_page(routes.LEADS, "Lead", on_load=S.load)
 def leads() -> rx.Component:
     tr = AuthState.tr
     return rx.vstack(
-        page_header(tr["page.leads.title"]),
+        page_header(tr["page.leads.title"],
+                    rx.segmented_control.root(
+                        rx.segmented_control.item(tr["pipeline.list"], value="list"),
+                        rx.segmented_control.item(tr["pipeline.board"], value="board"),
+                        value=S.view, on_change=S.set_view, id="lead-view")),
         rx.input(rx.input.slot(rx.icon("search", size=14)), placeholder=tr["list.search"], value=S.search,
-                 on_change=S.set_search.debounce(300), width="340px", id="lead-search"),
-        rx.cond(S.rows.length() > 0,
-                rx.box(data_table(rows=S.rows, columns=S.columns, labels=S.labels, sort=S.sort,
-                                  descending=S.descending, on_sort=S.sort_by, selected=S.selected,
-                                  all_selected=False, on_toggle_row=S.toggle_row, on_toggle_all=S.toggle_all,
-                                  link_for=lambda i: routes.LEADS + "/" + i), width="100%", overflow_x="auto"),
-                rx.center(rx.text(tr["list.empty"], color_scheme="gray"), padding="3rem", width="100%")),
+                 on_change=S.set_search.debounce(300), width="340px", max_width="100%", id="lead-search"),
+        rx.cond(S.view == "board",
+                rx.box(rx.hstack(rx.foreach(S.board, _stage), align="start", spacing="3"),
+                       width="100%", overflow_x="auto", id="lead-board", padding_bottom="0.5rem"),
+                rx.cond(S.rows.length() > 0,
+                        rx.box(data_table(rows=S.rows, columns=S.columns, labels=S.labels, sort=S.sort,
+                                          descending=S.descending, on_sort=S.sort_by, selected=S.selected,
+                                          all_selected=False, on_toggle_row=S.toggle_row,
+                                          on_toggle_all=S.toggle_all,
+                                          link_for=lambda i: routes.LEADS + "/" + i), width="100%",
+                               overflow_x="auto"),
+                        rx.center(rx.text(tr["list.empty"], color_scheme="gray"), padding="3rem", width="100%"))),
         rx.text(S.total.to_string() + " Lead", size="2", color_scheme="gray"),
         width="100%", spacing="3",
     )

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 from sqlmodel import Session
 
 from crm_app import routes
-from crm_app.fields import BUILTIN_BY_KEY
+from crm_app.fields import BUILTIN_BY_KEY, UNKNOWN
 from crm_app.i18n import UserError
 from crm_app.models import Lead
 from crm_app.services import leads, timeline
 from crm_app.services.auth import Actor
 from crm_app.services.raw_leads import META_COLUMNS
-from crm_app.state.auth import AuthState, logged_in, read
+from crm_app.state.auth import AuthState, logged_in, read, write
 
 
 def _detail(session: Session, actor: Actor, lead_id: int, locale: str
@@ -22,6 +24,9 @@ def _detail(session: Session, actor: Actor, lead_id: int, locale: str
 
 
 class LeadListState(AuthState):
+    view: str = "list"  # list | board (the pipeline)
+    board: list[dict[str, Any]] = []
+    stages: list[str] = []
     rows: list[dict[str, str]] = []
     total: int = 0
     search: str = ""
@@ -48,6 +53,28 @@ class LeadListState(AuthState):
     async def _load(self, actor: Actor) -> None:
         page = await read(leads.list_page, actor, search=self.search, sort=self.sort, descending=self.descending)
         self.rows, self.total = page.rows, page.total
+        if self.view == "board":
+            board = await read(leads.board, actor, search=self.search)
+            self.board = [{"stage": c.stage, "meaning": c.meaning, "count": str(c.count), "cards": c.cards,
+                           "more": self._t("pipeline.more", shown=len(c.cards), count=c.count)
+                           if c.count > len(c.cards) else ""} for c in board]
+            self.stages = [c.stage for c in board if c.stage != UNKNOWN]
+
+    @rx.event
+    @logged_in
+    async def set_view(self, actor: Actor, view: str | list[str]) -> None:
+        if isinstance(view, str) and view in ("list", "board"):
+            self.view = view
+            await self._load(actor)
+
+    @rx.event
+    @logged_in
+    async def move(self, actor: Actor, lead_id: str, stage: str) -> rx.event.EventSpec | None:
+        if not lead_id.isdigit():
+            return None
+        await write(leads.move_stage, actor, int(lead_id), stage)
+        await self._load(actor)
+        return rx.toast.success(self._t("pipeline.moved", stage=stage))
 
     @rx.event
     @logged_in
