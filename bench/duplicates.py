@@ -58,7 +58,7 @@ def _url(kind: str) -> str:
 def _rows(count: int, users: list[int], seed: int, rng: random.Random, pool: list[str]) -> list[dict[str, Any]]:
     data = demo_raw_lead_rows(count, users, seed=seed)
     for row in data:
-        row["search_text"] = ""
+        row["search_text"] = f"{row['last_name']} {row['first_name']}".lower()  # not searched here
         roll = rng.random()
         if roll < 0.02 and pool:
             row["mobile"] = rng.choice(pool)  # stored E.164: every spelling of it arrives as this

@@ -373,6 +373,20 @@ def undo_merge(session: Session, actor: Actor, merge_id: int) -> MergeRecord:
     return row
 
 
+def resolve(session: Session, record: Any) -> Any:
+    """The record that stands for `record`: the one it was merged into (followed a few hops), else itself.
+    Channels matching a merged record's old phone or email land on the record kept."""
+    for _ in range(5):
+        if not record.merged_into:
+            break
+        entity, ident = parse_ref(record.merged_into)
+        target = session.get(MODELS[entity], ident)
+        if target is None:
+            break
+        record = target
+    return record
+
+
 def last_merges(session: Session, actor: Actor, limit: int = 10) -> list[MergeRecord]:
     """The actor's recent merges (an admin: everyone's), for the undo list."""
     query = select(MergeRecord).order_by(col(MergeRecord.id).desc()).limit(limit)

@@ -27,7 +27,7 @@ def test_board_moves_a_lead_to_another_stage(app_page_factory, running_app: Runn
         lead_id = conversion.convert_by_user(s, owner, record.id or 0).id
     app_page: AppPage = app_page_factory()
     page = app_page.login("thuhuong", landing="/leads")
-    page.locator("#lead-view").get_by_text("Bảng").click()
+    page.locator("#lead-view").get_by_role("radio", name="Bảng").click()
     board = page.locator("#lead-board")
     for stage in ("Mới", "Đang liên hệ", "Đủ điều kiện", "Đã gửi báo giá", "Thành công", "Thất bại"):
         expect(board.locator(".board-column").filter(has_text=stage).first).to_be_visible()
@@ -45,8 +45,8 @@ def test_board_moves_a_lead_to_another_stage(app_page_factory, running_app: Runn
 
     narrow: AppPage = app_page_factory((390, 844))
     small = narrow.login("thuhuong", landing="/leads")
-    small.locator("#lead-view").get_by_text("Bảng").click()
+    small.locator("#lead-view").get_by_role("radio", name="Bảng").click()
     expect(small.locator("#lead-board .board-column").first).to_be_visible()
     narrow.screenshot("pipeline-390")
-    small.locator("#lead-view").get_by_text("Danh sách").click()
+    small.locator("#lead-view").get_by_role("radio", name="Danh sách").click()
     expect(small.get_by_role("link", name="Bảng")).to_be_visible()

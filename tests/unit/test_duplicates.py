@@ -147,3 +147,23 @@ def test_a_lead_cannot_be_merged_into_a_raw_lead_and_bad_refs_are_refused(engine
             duplicates.merge(s, admin, refs, kept=kept, choices={})
     with Session(engine) as s:
         assert s.get(RawLead, trio["a"]).merged_into is None  # type: ignore[union-attr]
+
+
+def test_a_channel_matching_a_merged_record_lands_on_the_record_kept(engine, people) -> None:
+    from crm_app.services import sync_rules
+    from crm_app.services.incoming import IncomingPerson
+
+    admin = people["admin"]
+    old = create(engine, admin, first_name="Cũ", mobile="0912 111 222")
+    kept = create(engine, admin, first_name="Giữ", email="giu@example.vn")
+    with write_session(engine) as s:
+        duplicates.merge(s, admin, [f"raw_lead:{old}"], kept=f"raw_lead:{kept}",
+                         choices={"mobile": f"raw_lead:{kept}"})  # the kept record keeps no mobile
+    with write_session(engine) as s:
+        sync_rules.apply_incoming(s, IncomingPerson(channel="Webform", full_name="Giữ", phone="0912111222",
+                                                    email="giu@example.vn"), source="channel:test")
+    with Session(engine) as s:
+        assert s.get(RawLead, old).merged_into == f"raw_lead:{kept}"  # type: ignore[union-attr]
+        touched = {(e.entity, e.entity_id) for e in s.exec(select(AuditEntry).where(
+            AuditEntry.source == "channel:test"))}
+        assert ("raw_lead", kept) in touched and ("raw_lead", old) not in touched
