@@ -50,6 +50,9 @@ def raw_lead_detail() -> rx.Component:
         rx.hstack(
             rx.heading(S.title, size="6", id="detail-title"),
             rx.badge(S.status, size="2", id="detail-status"),
+            rx.cond(S.merged_into != "", rx.link(
+                rx.badge(rx.icon("merge", size=12), S.merged_label, color_scheme="orange", size="2"),
+                href=S.merged_link, id="merged-link")),
             rx.cond(S.converted_lead_id > 0, rx.link(
                 rx.badge(rx.icon("external-link", size=12), S.converted_label, color_scheme="green", size="2"),
                 href=routes.LEADS + "/" + S.converted_lead_id.to_string(), id="converted-link")),

@@ -107,6 +107,11 @@ class LeadDetailState(AuthState):
     items: list[dict[str, str]] = []
     description: str = ""  # Mô tả: long text, its own card (not a cell of the field grid)
     events: list[dict[str, str]] = []
+    merged_into: str = ""  # "lead:12": this Lead was merged into that one (Tìm trùng)
+
+    @rx.var
+    def merged_label(self) -> str:
+        return self._t("detail.merged_into", id=self.merged_into.partition(":")[2]) if self.merged_into else ""
 
     @rx.event
     @logged_in
@@ -120,6 +125,7 @@ class LeadDetailState(AuthState):
         self.title = f"{lead.last_name or ''} {lead.first_name}".strip()
         self.status, self.raw_lead_id = lead.status, lead.raw_lead_id or 0
         self.description = lead.description or ""
+        self.merged_into = lead.merged_into or ""
         self.events = [{"when": ln.when, "who": ln.who, "action": ln.action, "source": ln.source,
                         "changes": "; ".join(ln.changes)} for ln in lines]
         return None

@@ -65,6 +65,9 @@ def test_find_merge_and_undo_a_group_of_three(app_page_factory, running_app: Run
         merged = conn.execute(text("SELECT merged_into FROM raw_leads WHERE id IN (:a, :b)"), {"a": a, "b": b})
         assert {r[0] for r in merged} == {f"lead:{lead_id}"}
     app_page.screenshot("merged-1366")
+    small.goto(running_app.base_url + f"/raw-leads/{a}")
+    expect(small.locator("#merged-link")).to_have_text(f"Đã gộp vào #{lead_id}")
+    narrow.screenshot("merged-record-390")
 
     page.locator("#recent-merges .dup-undo").first.click()
     expect(page.get_by_text("Đã hoàn tác lần gộp")).to_be_visible()
