@@ -95,7 +95,7 @@ def lead_detail() -> rx.Component:
                             id="lead-description"),
                     width="100%"), width="100%"),
                 spacing="3", width="100%"),
-            rx.vstack(care_panel(), rx.card(rx.vstack(
+            rx.vstack(rx.cond(D.merged_into == "", care_panel()), rx.card(rx.vstack(
                 rx.heading(tr["detail.timeline"], size="3"),
                 rx.foreach(D.events, lambda e: rx.vstack(
                     rx.text(rx.text.strong(e["who"]), " ", e["action"],

@@ -83,7 +83,7 @@ def raw_lead_detail() -> rx.Component:
                 _section(tr["form.section.management"], S.management),
                 _section(tr["form.section.custom"], S.custom),
                 spacing="3", width="100%"),
-            rx.vstack(care_panel(), _timeline(), spacing="3", width="100%"),
+            rx.vstack(rx.cond(S.merged_into == "", care_panel()), _timeline(), spacing="3", width="100%"),
             columns=rx.breakpoints(initial="1", lg="3fr 1fr"), spacing="4", width="100%",
         ),
         width="100%", spacing="3",
