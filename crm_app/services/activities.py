@@ -33,7 +33,7 @@ REMIND_WINDOW = timedelta(minutes=15)
 
 
 def record_link(entity: str, entity_id: int) -> str:
-    return routes.raw_lead(entity_id) if entity == "raw_lead" else f"{routes.LEADS}/{entity_id}"
+    return routes.raw_lead(entity_id) if entity == "raw_lead" else routes.lead(entity_id)
 
 
 def get_editable(session: Session, actor: Actor, entity: str, entity_id: int) -> RawLead | Lead:

@@ -26,6 +26,7 @@ from crm_app.models import Lead, RawLead, User, utcnow
 from crm_app.services import audit, field_values
 from crm_app.services.auth import Actor, PermissionDenied, require_admin
 from crm_app.services.field_values import format_date, parse_date
+from crm_app.services.incoming import ATTRIBUTION
 from crm_app.services.org import visibility
 from crm_app.services.phones import display_phone, normalise_phone
 from crm_app.services.reference_data import VISIBILITY_OWN
@@ -299,7 +300,7 @@ def _column_for(key: str, fields: dict[str, FieldDef], model: Any = RawLead) -> 
         return model.assigned_to_id
     if key in SORT_COLUMNS:
         return getattr(model, SORT_COLUMNS[key].key)
-    if key in ("street", "website", "description", "zalo_name", "facebook_name"):
+    if key in ("street", "website", "description", "zalo_name", "facebook_name", *ATTRIBUTION):
         return getattr(model, key)
     fd = fields.get(key)
     if fd is not None and fd.custom:
@@ -475,13 +476,6 @@ def list_page(session: Session, actor: Actor, query: ListQuery, columns: list[st
     fields = {f.key: f for f in raw_lead_fields(session) if f.custom}
     rows = [{"id": str(r.id), **{c: _display(r, c, users, fields) for c in columns}} for r in records]
     return ListPage(rows=rows, total=total, page=page, page_size=page_size, more=more)
-
-
-def selectable_ids(session: Session, actor: Actor, query: ListQuery, limit: int = 10_000
-                   ) -> list[int]:
-    """Ids matching the filters (for "select all matching"), capped."""
-    where = filtered(session, actor, query)
-    return [i for i in session.exec(select(RawLead.id).where(*where).limit(limit)) if i]
 
 
 # ---------------------------------------------------------------- detail and export

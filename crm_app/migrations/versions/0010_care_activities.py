@@ -7,7 +7,7 @@ list sorts and filters on them with an index; `merged_into` hides a record merge
 Lead's stage. The new picklists (call outcomes, Lead stages) are seeded by ensure_reference_data.
 
 Revision ID: 0010_care_activities
-Revises: 0007_custom_dates_iso, 0009_zalo_connection (main had two heads when merged: this joins them)
+Revises: 0008_channel_fields
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0010_care_activities"
-down_revision: str | tuple[str, ...] | None = ("0007_custom_dates_iso", "0009_zalo_connection")
+down_revision: str | None = "0008_channel_fields"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
