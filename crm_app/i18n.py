@@ -1004,6 +1004,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
+from crm_app.i18n_care import CARE_MESSAGES  # noqa: E402  (one catalogue: care's entries join it)
+
+for _locale, _entries in CARE_MESSAGES.items():
+    MESSAGES[_locale].update(_entries)
+
 
 def t(key: str, locale: str = DEFAULT_LOCALE, /, **params: object) -> str:
     """Translate `key`; fall back to Vietnamese, then to the key itself. Positional-only, so that a

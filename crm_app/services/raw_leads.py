@@ -46,12 +46,17 @@ SORT_COLUMNS: dict[str, Any] = {
     "zalo_user_id": RawLead.zalo_user_id, "facebook_psid": RawLead.facebook_psid,
     "assigned_to": RawLead.assigned_to_id, "created_at": RawLead.created_at,
     "modified_at": RawLead.modified_at, "salutation": RawLead.salutation,
+    "last_contacted_at": RawLead.last_contacted_at, "next_task_at": RawLead.next_task_at,
 }
 META_COLUMNS: dict[str, tuple[str, str]] = {
     "created_at": ("Ngày tạo", "Created"),
     "modified_at": ("Ngày sửa", "Modified"),
+    # Kept by services/activities.py (indexed): sorted and filtered in SQL like any column.
+    "last_contacted_at": ("Lần liên hệ cuối", "Last contact"),
+    "next_task_at": ("Việc tiếp theo", "Next task"),
 }
-FILTER_OPS = ("eq", "contains", "empty", "not_empty", "in", "between")
+# "past": a time before now ("có việc quá hạn" is next_task_at past).
+FILTER_OPS = ("eq", "contains", "empty", "not_empty", "in", "between", "past")
 CONTACT_KEYS = (
     "salutation", "last_name", "first_name", "mobile", "phone", "email", "company", "title",
     "website", "lead_source", "customer_type", "birthday", "street", "ward", "district",
@@ -324,6 +329,10 @@ def _condition(cond: dict[str, Any], fields: dict[str, FieldDef], model: Any = R
     if op == "not_empty":
         return and_(column.is_not(None), column != "") if fd and fd.type not in ("date",) \
             and key != "assigned_to" else column.is_not(None)
+    if op == "past":
+        if key not in META_COLUMNS:
+            raise UserError("filter.invalid")
+        return column < utcnow()
     if op == "in":
         items = [str(v) for v in (value or [])][:100]
         return column.in_(items) if items else false()
@@ -382,6 +391,7 @@ def filtered(session: Session, actor: Actor, query: ListQuery, model: Any = RawL
     if query.import_job_id is not None:
         where.append(col(model.import_job_id) == query.import_job_id)
     where += time_bounds(model, query)
+    where.append(col(model.merged_into).is_(None))  # merged into another record: shown there, not here
     if (vis := _visible_clause(session, actor, model)) is not None:
         where.append(vis)
     return where
@@ -453,6 +463,18 @@ def user_names(session: Session, ids: set[int]) -> dict[int, str]:
     return {uid: name for uid, name in rows if uid is not None}
 
 
+CARE_SORTS = ("last_contacted_at", "next_task_at")
+
+
+def care_order(column: Any, key: str, descending: bool) -> Any:
+    """The sort term; the care columns put empty values where PostgreSQL's index has them (last going
+    up, first going down) on both databases, so "Việc tiếp theo" ascending starts with the soonest task."""
+    term = column.desc() if descending else column.asc()
+    if key in CARE_SORTS:
+        term = term.nulls_first() if descending else term.nulls_last()
+    return term
+
+
 def list_page(session: Session, actor: Actor, query: ListQuery, columns: list[str]) -> ListPage:
     where = filtered(session, actor, query)
     capped = select(RawLead.id).where(*where).limit(COUNT_CAP + 1).subquery()
@@ -460,7 +482,7 @@ def list_page(session: Session, actor: Actor, query: ListQuery, columns: list[st
     more = total > COUNT_CAP
     total = min(total, COUNT_CAP)
     sort_col = SORT_COLUMNS.get(query.sort, RawLead.created_at)
-    order = [sort_col.desc() if query.descending else sort_col.asc(),
+    order = [care_order(sort_col, query.sort, query.descending),
              col(RawLead.id).desc() if query.descending else col(RawLead.id).asc()]
     page_size = query.page_size if query.page_size in PAGE_SIZES else 50
     pages = max(1, -(-total // page_size))

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session
 
 from crm_app.fields import BUILTIN_BY_KEY
 from crm_app.i18n import t
 from crm_app.services import audit
+from crm_app.services.dashboard import VN_TZ
 from crm_app.services.raw_leads import user_names
 
 _KEY_ALIASES = {"assigned_to_id": "assigned_to"}
+CARE_ACTIONS = ("call", "note", "task", "task_done")
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,10 @@ def _import_id(source: str) -> int:
 
 def _label(key: str, locale: str) -> str:
     fd = BUILTIN_BY_KEY.get(_KEY_ALIASES.get(key, key))
-    return fd.label(locale) if fd else key
+    if fd:
+        return fd.label(locale)
+    text = t(f"field.{key}", locale)  # keys that are not fields (a merge's), from the catalogue
+    return key if text == f"field.{key}" else text
 
 
 def _source(source: str, locale: str) -> str:
@@ -57,6 +63,12 @@ def lines(session: Session, entity: str, entity_id: int, locale: str = "vi") -> 
                                     who=_source(e.source, locale), action=t("timeline.message", locale), source="",
                                     changes=[f"«{(e.changes or {}).get('message', '')}»"]))
             continue
+        if e.action in CARE_ACTIONS:  # a care activity: what was said or planned, not old → new
+            out.append(TimelineLine(when=e.created_at.astimezone().strftime("%d/%m/%Y %H:%M"),
+                                    who=users.get(e.user_id or 0, t("timeline.system", locale)),
+                                    action=t(f"timeline.{e.action}", locale), source="",
+                                    changes=_care_details(e.changes or {}, locale)))
+            continue
         for key, pair in (e.changes or {}).items():
             old, new = (list(pair) + [None, None])[:2] if isinstance(pair, list) else (None, pair)
             if key == "assigned_to_id":
@@ -71,4 +83,20 @@ def lines(session: Session, entity: str, entity_id: int, locale: str = "vi") -> 
             changes=changes if e.action != "created" else [],
             import_id=_import_id(e.source),
         ))
+    return out
+
+
+def _care_details(changes: dict, locale: str) -> list[str]:
+    out = []
+    if changes.get("title"):
+        out.append(f"«{changes['title']}»")
+    if changes.get("outcome"):
+        out.append(f"{t('timeline.outcome', locale)}: {changes['outcome']}")
+    if changes.get("due_at"):
+        due = datetime.fromisoformat(changes["due_at"]).astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
+        out.append(f"{t('timeline.due', locale)}: {due}")
+    if changes.get("assignee"):
+        out.append(f"{t('timeline.assignee', locale)}: {changes['assignee']}")
+    if changes.get("note"):
+        out.append(str(changes["note"]))
     return out

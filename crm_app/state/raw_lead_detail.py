@@ -37,6 +37,16 @@ class RawLeadDetailState(AuthState):
     management: list[dict[str, str]] = []
     custom: list[dict[str, str]] = []
     events: list[dict[str, str]] = []
+    merged_into: str = ""  # "lead:12": this record was merged into that one (Tìm trùng)
+
+    @rx.var
+    def merged_label(self) -> str:
+        return self._t("detail.merged_into", id=self.merged_into.partition(":")[2]) if self.merged_into else ""
+
+    @rx.var
+    def merged_link(self) -> str:
+        entity, _, ident = self.merged_into.partition(":")
+        return (f"{routes.RAW_LEADS}/{ident}" if entity == "raw_lead" else f"{routes.LEADS}/{ident}") if ident else ""
 
     @rx.var
     def edit_href(self) -> str:
@@ -60,6 +70,7 @@ class RawLeadDetailState(AuthState):
         self.title = f"{record.last_name or ''} {record.first_name}".strip()
         self.status = record.status
         self.converted_lead_id = record.converted_lead_id or 0
+        self.merged_into = record.merged_into or ""
         self.contact = sections.get(SECTION_CONTACT, [])
         self.address = sections.get(SECTION_ADDRESS, [])
         self.description = sections.get(SECTION_DESCRIPTION, [])

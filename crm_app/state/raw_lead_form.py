@@ -124,6 +124,8 @@ def _form(session: Session, actor: Actor, module: str, record_id: int, locale: s
             {"key": fd.key, "label": fd.label(locale), "type": fd.type, "required": "1" if fd.required else ""})
         if fd.type == "picklist":
             form.picklists[fd.key] = picklist_values(session, fd.key)
+    if module == "leads":  # a Lead's status is its pipeline stage
+        form.picklists["status"] = picklist_values(session, leads.STAGE_FIELD)
     users = auth.list_users(session=session, active_only=True)
     form.users = [{"username": u.username, "full_name": u.full_name} for u in users]
     if record_id:

@@ -69,7 +69,8 @@ def _screen(session: Session, actor: Actor, locale: str) -> _Screen:
         columns=list_settings.columns_for(session, actor),
         available=list(available),
         filter_fields=[{"key": f.key, "label": f.label(locale), "type": f.type} for f in raw_lead_fields(session)]
-        + [{"key": "created_at", "label": dict(available)["created_at"], "type": "date"}],
+        + [{"key": key, "label": dict(available)[key], "type": "date"}
+           for key in ("created_at", "last_contacted_at", "next_task_at")],
         saved_filters=[{"id": str(f.id), "name": f.name, "shared": "1" if f.owner_id is None else ""}
                        for f in list_settings.list_filters(session, actor)],
         users=[{"username": u.username, "full_name": u.full_name}
