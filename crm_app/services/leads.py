@@ -9,7 +9,7 @@ from sqlmodel import Session, col, func, select
 from crm_app.fields import raw_lead_fields
 from crm_app.i18n import UserError
 from crm_app.models import Lead, utcnow
-from crm_app.services import audit, raw_leads
+from crm_app.services import audit, clock, raw_leads
 from crm_app.services.auth import Actor
 from crm_app.services.raw_leads import COUNT_CAP, ListPage, ListQuery, _display, can_see, user_names
 
@@ -34,7 +34,9 @@ def list_page(session: Session, actor: Actor, *, search: str = "", sort: str = "
                            .order_by(column.desc() if descending else column.asc(), col(Lead.id).desc())
                            .offset((max(1, page) - 1) * page_size).limit(page_size)).all()
     users = user_names(session, {r.assigned_to_id for r in records})
-    rows = [{"id": str(r.id), **{c: _display(r, c, users) for c in LEAD_COLUMNS}} for r in records]  # type: ignore[arg-type]
+    tz = clock.zone(session)
+    rows = [{"id": str(r.id), **{c: _display(r, c, users, tz) for c in LEAD_COLUMNS}}  # type: ignore[arg-type]
+            for r in records]
     return ListPage(rows=rows, total=min(total, COUNT_CAP), page=max(1, page), page_size=page_size,
                     more=total > COUNT_CAP)
 
@@ -48,7 +50,8 @@ def get_visible(session: Session, actor: Actor, lead_id: int) -> Lead:
 
 def display_values(session: Session, lead: Lead, locale: str = "vi") -> list[dict[str, str]]:
     users = user_names(session, {lead.assigned_to_id})
-    return [{"label": fd.label(locale), "value": _display(lead, fd.key, users)}  # type: ignore[arg-type]
+    tz = clock.zone(session)
+    return [{"label": fd.label(locale), "value": _display(lead, fd.key, users, tz)}  # type: ignore[arg-type]
             for fd in raw_lead_fields(session) if fd.key not in ("converted_lead_id", "description")]
 
 

@@ -4,8 +4,9 @@ access rules, duplicates warning and export. UI, CLI and channels all come throu
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from openpyxl import Workbook
@@ -23,7 +24,7 @@ from crm_app.fields import (
 )
 from crm_app.i18n import UserError, t
 from crm_app.models import Lead, RawLead, User, utcnow
-from crm_app.services import audit
+from crm_app.services import audit, clock
 from crm_app.services.auth import Actor, PermissionDenied, require_admin
 from crm_app.services.org import visibility
 from crm_app.services.phones import display_phone, normalise_phone
@@ -76,6 +77,24 @@ class ListQuery:
 def import_job_id(text: str) -> int | None:
     """An import id from a link (?import=12); None for anything that is not one."""
     return int(text) if text.isdigit() and len(text) <= 9 else None  # an id, not an overflow
+
+
+def link_conditions(params: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The list's conditions for a link from the dashboard (?input_source=…&from=…&to=…&open=1):
+    the same predicates the dashboard counted with, so a bar and the list it opens agree."""
+    out: list[dict[str, Any]] = []
+    if params.get("input_source"):
+        out.append({"field": "input_source", "op": "eq", "value": params["input_source"]})
+    if params.get("from") or params.get("to"):
+        # Local days of the organisation (services/clock.py), like the dashboard's days.
+        out.append({"field": "created_at", "op": "between", "value": [params.get("from", ""), params.get("to", "")]})
+    if params.get("assigned_to", "").isdigit():
+        out.append({"field": "assigned_to", "op": "eq", "value": params["assigned_to"]})
+    if params.get("converted") == "1":
+        out.append({"field": "status", "op": "eq", "value": STATUS_CONVERTED})
+    if params.get("open") == "1":
+        out.append({"field": "status", "op": "in", "value": ["Mới", "Đang chăm sóc"]})
+    return out
 
 
 @dataclass
@@ -157,7 +176,7 @@ def validate(session: Session, values: dict[str, Any], *, locale: str = "vi"
             clean[key] = text
         elif fd.type == "date":
             parsed = parse_date(text)
-            if parsed is None or not date(1900, 1, 1) <= parsed <= date.today():
+            if parsed is None or not date(1900, 1, 1) <= parsed <= clock.today(clock.zone(session)):
                 errors[key] = t("validation.date", locale, field=label(key))
             clean[key] = parsed
         elif fd.type == "picklist":
@@ -345,7 +364,8 @@ def _column_for(key: str, fields: dict[str, FieldDef], model: Any = RawLead) -> 
     raise UserError("filter.invalid")
 
 
-def _condition(cond: dict[str, Any], fields: dict[str, FieldDef], model: Any = RawLead) -> ColumnElement[bool]:
+def _condition(cond: dict[str, Any], fields: dict[str, FieldDef], tz: tzinfo, model: Any = RawLead
+               ) -> ColumnElement[bool]:
     key, op, value = cond.get("field", ""), cond.get("op", ""), cond.get("value")
     if op not in FILTER_OPS:
         raise UserError("filter.invalid")
@@ -364,13 +384,12 @@ def _condition(cond: dict[str, Any], fields: dict[str, FieldDef], model: Any = R
         start, end = (list(value or []) + ["", ""])[:2]
         parts = []
         start_date, end_date = parse_date(str(start)), parse_date(str(end))
-        is_datetime = key in META_COLUMNS
-        if start_date:
-            parts.append(column >= (datetime.combine(start_date, time.min).astimezone()
-                                    if is_datetime else start_date))
-        if end_date:
-            parts.append(column < (datetime.combine(end_date + timedelta(days=1), time.min)
-                                   .astimezone() if is_datetime else end_date + timedelta(days=1)))
+        # A stored time is compared with the organisation's local days (the dashboard's days).
+        lower, upper = clock.day_bounds(start_date, end_date, tz) if key in META_COLUMNS else (start_date, end_date)
+        if lower:
+            parts.append(column >= lower)
+        if upper:
+            parts.append(column < upper if key in META_COLUMNS else column <= upper)
         return and_(*parts) if parts else column.is_not(None) | column.is_(None)
     text = str(value or "").strip()
     if fd and fd.type == "phone":
@@ -409,7 +428,8 @@ def filtered(session: Session, actor: Actor, query: ListQuery, model: Any = RawL
     """The list's WHERE clauses: conditions, quick search, time bounds and visibility; `model` is
     RawLead or Lead (same contact columns)."""
     fields = {f.key: f for f in raw_lead_fields(session)}
-    where = [_condition(c, fields, model) for c in query.conditions[:20]]
+    tz = clock.zone(session)
+    where = [_condition(c, fields, tz, model) for c in query.conditions[:20]]
     if (clause := _search_clause(session, query.search, model)) is not None:
         where.append(clause)
     if query.import_job_id is not None:
@@ -452,7 +472,7 @@ def keyset_page(session: Session, model: Any, where: list[ColumnElement[bool]], 
     return KeysetPage(records, total, records[-1].id if more else None)
 
 
-def _display(record: RawLead, key: str, users: dict[int, str]) -> str:
+def _display(record: RawLead, key: str, users: dict[int, str], tz: tzinfo) -> str:
     if key == "assigned_to":
         return users.get(record.assigned_to_id, "")
     if key.startswith("cf_"):
@@ -463,7 +483,7 @@ def _display(record: RawLead, key: str, users: dict[int, str]) -> str:
     if key in ("mobile", "phone"):
         return display_phone(value)
     if isinstance(value, datetime):
-        return value.astimezone().strftime("%d/%m/%Y %H:%M")
+        return clock.fmt_datetime(value, tz)
     if isinstance(value, date):
         return format_date(value)
     return str(value)
@@ -491,7 +511,8 @@ def list_page(session: Session, actor: Actor, query: ListQuery, columns: list[st
     records = session.exec(select(RawLead).where(*where).order_by(*order)
                            .offset((page - 1) * page_size).limit(page_size)).all()
     users = user_names(session, {r.assigned_to_id for r in records})
-    rows = [{"id": str(r.id), **{c: _display(r, c, users) for c in columns}} for r in records]
+    tz = clock.zone(session)
+    rows = [{"id": str(r.id), **{c: _display(r, c, users, tz) for c in columns}} for r in records]
     return ListPage(rows=rows, total=total, page=page, page_size=page_size, more=more)
 
 
@@ -507,12 +528,14 @@ def selectable_ids(session: Session, actor: Actor, query: ListQuery, limit: int 
 def display_values(session: Session, record: RawLead, *, locale: str = "vi"
                    ) -> list[tuple[FieldDef, str]]:
     users = user_names(session, {record.assigned_to_id})
-    return [(fd, _display(record, fd.key, users)) for fd in raw_lead_fields(session)]
+    tz = clock.zone(session)
+    return [(fd, _display(record, fd.key, users, tz)) for fd in raw_lead_fields(session)]
 
 
 def form_values(record: RawLead, session: Session) -> dict[str, str]:
     """The record as form inputs: ISO dates for <input type=date>, 0… phones."""
-    values = {k: _display(record, k, {}) for k in CONTACT_KEYS}
+    tz = clock.zone(session)
+    values = {k: _display(record, k, {}, tz) for k in CONTACT_KEYS}
     values["birthday"] = record.birthday.isoformat() if record.birthday else ""
     values["status"] = record.status
     values["assigned_to"] = str(record.assigned_to_id)
@@ -531,6 +554,7 @@ def export_xlsx(session: Session, actor: Actor, query: ListQuery | None = None) 
     ws = wb.create_sheet("KH thô")
     ws.append(["ID", *[f.label_vi for f in fields], "Ngày tạo"])
     users = user_names(session, set(session.exec(select(User.id)).all()) - {None})  # type: ignore[arg-type]
+    tz = clock.zone(session)
     last_id = 0
     while True:
         batch = session.exec(select(RawLead).where(*where, col(RawLead.id) > last_id)
@@ -538,8 +562,8 @@ def export_xlsx(session: Session, actor: Actor, query: ListQuery | None = None) 
         if not batch:
             break
         for r in batch:
-            ws.append([r.id, *[safe_cell(_display(r, f.key, users)) for f in fields],
-                       _display(r, "created_at", users)])
+            ws.append([r.id, *[safe_cell(_display(r, f.key, users, tz)) for f in fields],
+                       _display(r, "created_at", users, tz)])
         last_id = batch[-1].id or last_id
         session.expunge_all()
     out = io.BytesIO()

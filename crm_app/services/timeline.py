@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from crm_app.fields import BUILTIN_BY_KEY
 from crm_app.i18n import t
-from crm_app.services import audit
+from crm_app.services import audit, clock
 from crm_app.services.raw_leads import user_names
 
 _KEY_ALIASES = {"assigned_to_id": "assigned_to"}
@@ -43,11 +43,12 @@ def lines(session: Session, entity: str, entity_id: int, locale: str = "vi") -> 
     users = user_names(session, {e.user_id for e in entries if e.user_id})
     names_for_ids = user_names(session, {int(v) for e in entries
                                          for v in (e.changes or {}).get("assigned_to_id", []) if v})
+    tz = clock.zone(session)
     out = []
     for e in entries:
         changes = []
         if e.action == "message":  # a chat message: show what the person wrote
-            out.append(TimelineLine(when=e.created_at.astimezone().strftime("%d/%m/%Y %H:%M"),
+            out.append(TimelineLine(when=clock.fmt_datetime(e.created_at, tz),
                                     who=_source(e.source, locale), action=t("timeline.message", locale), source="",
                                     changes=[f"«{(e.changes or {}).get('message', '')}»"]))
             continue
@@ -58,7 +59,7 @@ def lines(session: Session, entity: str, entity_id: int, locale: str = "vi") -> 
             changes.append(f"{_label(key, locale)}: {old if old not in (None, '') else '∅'} → "
                            f"{new if new not in (None, '') else '∅'}")
         out.append(TimelineLine(
-            when=e.created_at.astimezone().strftime("%d/%m/%Y %H:%M"),
+            when=clock.fmt_datetime(e.created_at, tz),
             who=users.get(e.user_id or 0, t("timeline.system", locale)),
             action=t(f"timeline.{e.action}", locale),
             source=_source(e.source, locale),

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 import reflex as rx
 
 from crm_app.db import read_session, write_session
 from crm_app.i18n import UserError
-from crm_app.services import api_tokens, auth
-from crm_app.services.dashboard import VN_TZ as ORG_TZ
+from crm_app.services import api_tokens, auth, clock
 from crm_app.state.auth import AuthState
 
 
-def _when(value: datetime | None) -> str:
-    return value.astimezone(ORG_TZ).strftime("%d/%m/%Y %H:%M") if value else ""
+def _when(value: datetime | None, tz: tzinfo) -> str:
+    return clock.fmt_datetime(value, tz)
 
 
 class ApiTokensState(AuthState):
@@ -35,9 +34,10 @@ class ApiTokensState(AuthState):
         with read_session() as session:
             tokens = api_tokens.list_tokens(session, actor)
             users = auth.list_users(session=session, active_only=True)
+            tz = clock.zone(session)
         self.rows = [{"id": str(r.id), "name": r.name, "prefix": f"{api_tokens.TOKEN_START}{r.prefix}…",
-                      "owner": r.owner, "write": "1" if r.can_write else "", "created": _when(r.created_at),
-                      "last_used": _when(r.last_used_at), "revoked": _when(r.revoked_at)} for r in tokens]
+                      "owner": r.owner, "write": "1" if r.can_write else "", "created": _when(r.created_at, tz),
+                      "last_used": _when(r.last_used_at, tz), "revoked": _when(r.revoked_at, tz)} for r in tokens]
         self.owners = [{"id": str(u.id), "label": f"{u.full_name} ({u.username})"} for u in users]
         self.owner = str(actor.id)
 

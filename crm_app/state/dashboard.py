@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 import reflex as rx
 
 from crm_app import routes
 from crm_app.db import read_session
-from crm_app.services import auth, dashboard
-from crm_app.services.dashboard import VN_TZ, DashboardQuery
+from crm_app.services import auth, clock, dashboard
+from crm_app.services.dashboard import DashboardQuery
 from crm_app.services.values import parse_date
 from crm_app.state.auth import AuthState
 
@@ -25,6 +25,8 @@ class DashboardState(AuthState):
     users: list[dict[str, str]] = []
     start: str = ""
     end: str = ""
+    today: str = ""  # ISO, the organisation's local date (services/clock.py)
+    scope_applied: str = ""  # the owner the figures were limited to ("" = everyone)
     per_day: list[dict[str, int | str]] = []
     funnel: list[dict[str, str]] = []
     open_chart: list[dict[str, int | str]] = []
@@ -37,14 +39,17 @@ class DashboardState(AuthState):
 
     def _list_link(self, **params: str) -> str:
         base = {"from": self.start, "to": self.end}
-        if self.scope != ALL:
-            base["assigned_to"] = self.scope
+        if self.scope_applied:
+            base["assigned_to"] = self.scope_applied
         return f"{routes.RAW_LEADS}?{urlencode({**base, **params})}"
 
     @rx.var
     def today_link(self) -> str:
-        today = datetime.now(VN_TZ).date().isoformat()
-        return f"{routes.RAW_LEADS}?{urlencode({'from': today, 'to': today})}"
+        # The scope the count used (a user's own records), so the list shows what was counted.
+        base = {"from": self.today, "to": self.today}
+        if self.scope_applied:
+            base["assigned_to"] = self.scope_applied
+        return f"{routes.RAW_LEADS}?{urlencode(base)}"
 
     @rx.var
     def converted_link(self) -> str:
@@ -55,7 +60,8 @@ class DashboardState(AuthState):
         actor = self._actor()
         if actor is None:
             return
-        today = datetime.now(VN_TZ).date()
+        with read_session() as session:
+            today = clock.today(clock.zone(session))
         if self.preset == "custom":
             start = parse_date(self.custom_start) or today
             end = parse_date(self.custom_end) or today
@@ -71,7 +77,8 @@ class DashboardState(AuthState):
                 self.users = [{"id": str(u.id), "label": f"{u.full_name} ({u.username})"}
                               for u in auth.list_users(session=session, active_only=True)]
             ids = {u.username: str(u.id) for u in auth.list_users(session=session)}
-        self.start, self.end = figures.start, figures.end
+        self.start, self.end, self.today = figures.start, figures.end, figures.today
+        self.scope_applied = "" if figures.user_id is None else str(figures.user_id)
         self.per_day = [{**row, "day": date.fromisoformat(str(row["day"])).strftime("%d/%m")}
                         for row in figures.per_day]
         self.funnel = [{"channel": f["channel"], "raw_leads": str(f["raw_leads"]), "converted": str(f["converted"]),
@@ -80,7 +87,8 @@ class DashboardState(AuthState):
         self.open_chart = [{"user": u["user"], "open": u["open"]} for u in figures.open_per_user]
         self.open_links = [
             {"label": f"{u['user']}: {u['open']}",
-             "link": f"{routes.RAW_LEADS}?" + urlencode({"assigned_to": ids.get(u["username"], ""), "open": "1"})}
+             # The bar counts the period's arrivals that are still open: the list gets the same period.
+             "link": self._list_link(assigned_to=ids.get(u["username"], ""), open="1")}
             for u in figures.open_per_user]
         self.medians = [{"channel": ch, "hours": f"{hours:.1f} giờ" if hours < 48 else f"{hours / 24:.1f} ngày"}
                         for ch, hours in figures.median_hours.items()]

@@ -22,7 +22,7 @@ from crm_app.db import get_engine, read_session, write_session
 from crm_app.fields import raw_lead_fields
 from crm_app.i18n import UserError, t
 from crm_app.models import ImportJob, User
-from crm_app.services import importer, tasks
+from crm_app.services import clock, importer, tasks
 from crm_app.services.importer import ImportOptions
 from crm_app.settings import get_settings
 from crm_app.state.auth import AuthState
@@ -131,10 +131,11 @@ class ImportWizardState(AuthState):
                 return None
             holder = session.get(User, lock.user_id)
             job = session.get(ImportJob, lock.job_id) if lock.job_id else None
+            tz = clock.zone(session)
         if lock.user_id != actor.id:
             self.step = "locked"
             self.locked_by = f"{holder.full_name} ({holder.username})" if holder else "?"
-            self.locked_since = lock.acquired_at.astimezone().strftime("%H:%M %d/%m/%Y")
+            self.locked_since = clock.fmt_datetime(lock.acquired_at, tz, "%H:%M %d/%m/%Y")
             return None
         if job is None:
             self._restart()

@@ -6,7 +6,7 @@ import reflex as rx
 
 from crm_app.db import read_session, write_session
 from crm_app.i18n import UserError
-from crm_app.services import org, retention
+from crm_app.services import clock, org, retention
 from crm_app.services.reference_data import VISIBILITY_ALL
 from crm_app.state.auth import AuthState
 
@@ -15,6 +15,8 @@ class SettingsState(AuthState):
     users: list[dict[str, str]] = []
     visibility: str = VISIBILITY_ALL
     retention_days: int = retention.DEFAULT_DAYS
+    time_zone: str = clock.DEFAULT_TZ
+    time_zones: list[str] = list(clock.CHOICES)
     add_error: str = ""
 
     @rx.event
@@ -26,6 +28,9 @@ class SettingsState(AuthState):
             rows = org.user_rows(session=session, actor=actor)
             self.visibility = org.visibility(session=session)
             self.retention_days = retention.retention_days(session)
+            self.time_zone = clock.zone_name(session)
+        # A zone stored through the CLI or API but not among the offered ones stays selectable.
+        self.time_zones = list(clock.CHOICES) + ([self.time_zone] if self.time_zone not in clock.CHOICES else [])
         self.users = [
             {"id": str(r.id), "username": r.username, "full_name": r.full_name,
              "role": r.role, "active": "1" if r.is_active else "",
@@ -56,6 +61,17 @@ class SettingsState(AuthState):
         except UserError as exc:
             return rx.toast.error(exc.message(self.locale))
         self.retention_days = days
+        return rx.toast.success(self._t("settings.saved"))
+
+    @rx.event
+    def save_time_zone(self, value: str) -> rx.event.EventSpec | None:
+        actor = self._actor()
+        try:
+            with write_session() as session:
+                clock.set_zone(session, actor, value)  # type: ignore[arg-type]
+        except UserError as exc:
+            return rx.toast.error(exc.message(self.locale))
+        self.time_zone = value
         return rx.toast.success(self._t("settings.saved"))
 
     @rx.event

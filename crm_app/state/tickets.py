@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 import reflex as rx
 
 from crm_app import routes
 from crm_app.db import read_session, write_session
 from crm_app.i18n import UserError
 from crm_app.models import Ticket
-from crm_app.services import tickets
+from crm_app.services import clock, tickets
 from crm_app.services.raw_leads import user_names
 from crm_app.state.auth import AuthState
 
 
-def _row(ticket: Ticket, users: dict[int, str]) -> dict[str, str]:
+def _row(ticket: Ticket, users: dict[int, str], tz: tzinfo) -> dict[str, str]:
     return {"id": str(ticket.id), "subject": ticket.subject, "channel": ticket.channel, "status": ticket.status,
             "assignee": users.get(ticket.assigned_to_id or 0, ""),
             "raw_lead_id": str(ticket.raw_lead_id or ""), "lead_id": str(ticket.lead_id or ""),
-            "created_at": ticket.created_at.astimezone().strftime("%d/%m/%Y %H:%M"),
+            "created_at": clock.fmt_datetime(ticket.created_at, tz),
             "description": ticket.description or ""}
 
 
@@ -36,7 +38,8 @@ class TicketState(AuthState):
             found = tickets.list_tickets(session, actor,
                                          status=None if self.status_filter == "all" else self.status_filter)
             users = user_names(session, {t.assigned_to_id for t in found if t.assigned_to_id})
-        self.rows = [_row(t, users) for t in found]
+            tz = clock.zone(session)
+        self.rows = [_row(t, users, tz) for t in found]
 
     @rx.event
     def filter_status(self, value: str) -> None:
@@ -54,9 +57,10 @@ class TicketState(AuthState):
             with read_session() as session:
                 ticket = tickets.get_ticket(session, actor, ticket_id)
                 users = user_names(session, {ticket.assigned_to_id or 0})
+                tz = clock.zone(session)
         except UserError as exc:
             return [rx.redirect(routes.TICKETS), rx.toast.error(exc.message(self.locale))]
-        self.ticket = _row(ticket, users)
+        self.ticket = _row(ticket, users, tz)
         return None
 
     @rx.event
