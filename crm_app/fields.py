@@ -84,6 +84,13 @@ DEFAULT_PICKLISTS: dict[str, tuple[str, ...]] = {
 
 STATUS_NEW = "Mới"
 STATUS_CONVERTED = "Đã chuyển đổi"
+STATUS_CLOSED = "Không tiềm năng"
+# What a status value means (an admin picks one when adding a value): services/statuses.py.
+MEANING_OPEN, MEANING_CONVERTED, MEANING_CLOSED = "open", "converted", "closed"
+STATUS_MEANINGS = (MEANING_OPEN, MEANING_CONVERTED, MEANING_CLOSED)
+# The built-in values' meanings (the guide); any other status value is open unless an admin says otherwise.
+BUILTIN_STATUS_MEANINGS = {"Mới": MEANING_OPEN, "Đang chăm sóc": MEANING_OPEN,
+                           STATUS_CONVERTED: MEANING_CONVERTED, STATUS_CLOSED: MEANING_CLOSED}
 INPUT_MANUAL = "Thủ công"
 INPUT_IMPORT = "Import"
 INPUT_API = "API"

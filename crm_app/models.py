@@ -172,6 +172,8 @@ class PicklistValue(SQLModel, table=True):
     value: str = Field(max_length=128)
     position: int = Field(default=0)
     is_active: bool = Field(default=True)
+    # Status values only: "open" | "converted" | "closed" (services/statuses.py); NULL elsewhere.
+    meaning: str | None = Field(default=None, max_length=16)
 
 
 class CustomField(SQLModel, table=True):

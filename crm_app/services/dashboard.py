@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
-    and_,
     case,
     cast,
     func,
@@ -28,12 +27,11 @@ from sqlalchemy import (
 from sqlmodel import Session, col
 
 from crm_app.db import is_sqlite
-from crm_app.fields import STATUS_CONVERTED, UNKNOWN, picklist_values
+from crm_app.fields import UNKNOWN, picklist_values
 from crm_app.models import ChannelEvent, ImportJob, Lead, RawLead, User, utcnow
-from crm_app.services import clock
+from crm_app.services import clock, statuses
 from crm_app.services.auth import Actor
 
-STATUS_CLOSED = "Không tiềm năng"
 # Set by services/intake.py on an event whose processing failed. Deliveries failing signature
 # verification are refused before anything is stored, so they cannot be counted here.
 EVENT_FAILED = "failed"
@@ -98,7 +96,7 @@ def compute(session: Session, actor: Actor, query: DashboardQuery, *, now: datet
     scope = [] if user_id is None else [owner == user_id]
     cohort = [day >= query.start, day <= query.end, *scope]
 
-    facts = _facts(session, day, cohort)
+    facts = _facts(session, day, cohort, statuses.open_clause(session))
     channels = [v for v in picklist_values(session, "input_source") if v != UNKNOWN]
     # Values no longer in the picklist (or NULL, shown as "Không xác định") still get a series.
     channels += sorted({r.channel for r in facts["channel"]} - set(channels))
@@ -128,13 +126,13 @@ def compute(session: Session, actor: Actor, query: DashboardQuery, *, now: datet
     )
 
 
-def _facts(session: Session, day: ColumnElement[Any], cohort: list[ColumnElement[bool]]) -> dict[str, list[Any]]:
+def _facts(session: Session, day: ColumnElement[Any], cohort: list[ColumnElement[bool]],
+           open_clause: ColumnElement[bool]) -> dict[str, list[Any]]:
     """Per-day, per-channel, per-user and total counts in one statement.
 
     The cohort is scanned once into a small grouped CTE (days x channels x owners x statuses);
     the figures are re-aggregations of it. Both databases materialise a CTE used more than once."""
-    is_open = case((and_(col(RawLead.converted_lead_id).is_(None),
-                         col(RawLead.status).not_in([STATUS_CONVERTED, STATUS_CLOSED])), 1), else_=0)
+    is_open = case((open_clause, 1), else_=0)
     # Grouped by the index's own leading columns, so neither database has to sort the cohort.
     g = (select(day.label("day"), col(RawLead.input_source).label("input_source"),
                 col(RawLead.assigned_to_id).label("user_id"), func.count().label("n"),

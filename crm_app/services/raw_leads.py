@@ -24,7 +24,7 @@ from crm_app.fields import (
 )
 from crm_app.i18n import UserError, t
 from crm_app.models import Lead, RawLead, User, utcnow
-from crm_app.services import audit, clock
+from crm_app.services import audit, clock, statuses
 from crm_app.services.auth import Actor, PermissionDenied, require_admin
 from crm_app.services.org import visibility
 from crm_app.services.phones import display_phone, normalise_phone
@@ -50,7 +50,8 @@ META_COLUMNS: dict[str, tuple[str, str]] = {
     "created_at": ("Ngày tạo", "Created"),
     "modified_at": ("Ngày sửa", "Modified"),
 }
-FILTER_OPS = ("eq", "contains", "empty", "not_empty", "in", "between")
+# "open": the record is an open raw lead (services/statuses.py), whatever the field.
+FILTER_OPS = ("eq", "contains", "empty", "not_empty", "in", "between", "open")
 CONTACT_KEYS = (
     "salutation", "last_name", "first_name", "mobile", "phone", "email", "company", "title",
     "website", "lead_source", "customer_type", "birthday", "street", "ward", "district",
@@ -93,7 +94,7 @@ def link_conditions(params: Mapping[str, str]) -> list[dict[str, Any]]:
     if params.get("converted") == "1":
         out.append({"field": "status", "op": "eq", "value": STATUS_CONVERTED})
     if params.get("open") == "1":
-        out.append({"field": "status", "op": "in", "value": ["Mới", "Đang chăm sóc"]})
+        out.append({"field": "status", "op": "open", "value": ""})
     return out
 
 
@@ -364,11 +365,13 @@ def _column_for(key: str, fields: dict[str, FieldDef], model: Any = RawLead) -> 
     raise UserError("filter.invalid")
 
 
-def _condition(cond: dict[str, Any], fields: dict[str, FieldDef], tz: tzinfo, model: Any = RawLead
-               ) -> ColumnElement[bool]:
+def _condition(session: Session, cond: dict[str, Any], fields: dict[str, FieldDef], tz: tzinfo,
+               model: Any = RawLead) -> ColumnElement[bool]:
     key, op, value = cond.get("field", ""), cond.get("op", ""), cond.get("value")
     if op not in FILTER_OPS:
         raise UserError("filter.invalid")
+    if op == "open":  # the dashboard's own definition, so its bars and this list agree
+        return statuses.open_clause(session, model)
     column = _column_for(str(key), fields, model)
     fd = fields.get(str(key))
     if op == "empty":
@@ -429,7 +432,7 @@ def filtered(session: Session, actor: Actor, query: ListQuery, model: Any = RawL
     RawLead or Lead (same contact columns)."""
     fields = {f.key: f for f in raw_lead_fields(session)}
     tz = clock.zone(session)
-    where = [_condition(c, fields, tz, model) for c in query.conditions[:20]]
+    where = [_condition(session, c, fields, tz, model) for c in query.conditions[:20]]
     if (clause := _search_clause(session, query.search, model)) is not None:
         where.append(clause)
     if query.import_job_id is not None:

@@ -7,7 +7,13 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from crm_app.fields import DEFAULT_LIST_COLUMNS, DEFAULT_PICKLISTS, UNKNOWN
+from crm_app.fields import (
+    BUILTIN_STATUS_MEANINGS,
+    DEFAULT_LIST_COLUMNS,
+    DEFAULT_PICKLISTS,
+    MEANING_OPEN,
+    UNKNOWN,
+)
 from crm_app.models import ListLayout, OrgSetting, PicklistValue, SavedFilter, SyncConfig
 
 VISIBILITY_KEY = "raw_lead_visibility"
@@ -39,7 +45,8 @@ def ensure_reference_data(*, session: Session) -> None:
         if existing:
             continue
         for position, value in enumerate((*values, UNKNOWN)):
-            session.add(PicklistValue(field_key=field_key, value=value, position=position))
+            meaning = BUILTIN_STATUS_MEANINGS.get(value, MEANING_OPEN) if field_key == "status" else None
+            session.add(PicklistValue(field_key=field_key, value=value, position=position, meaning=meaning))
     if session.exec(select(ListLayout).where(ListLayout.owner_id == None)).first() is None:  # noqa: E711
         session.add(ListLayout(module="raw_leads", owner_id=None, columns=list(DEFAULT_LIST_COLUMNS)))
     for name, conditions in SHARED_FILTERS:

@@ -29,7 +29,8 @@ class FieldSettingsState(AuthState):
             self.picklist_fields = [
                 {"key": k, "label": BUILTIN_BY_KEY[k].label(self.locale)} for k in field_settings.PICKLIST_FIELDS
             ] + [{"key": f"cf_{c.key}", "label": c.label_vi} for c in customs if c.field_type == "picklist"]
-            self.values = [{"id": str(v.id), "value": v.value, "active": "1" if v.is_active else ""}
+            self.values = [{"id": str(v.id), "value": v.value, "active": "1" if v.is_active else "",
+                            "meaning": v.meaning or ""}
                            for v in field_settings.values(session, self.picklist_field)]
             self.custom = [{"id": str(c.id), "key": c.key, "label_vi": c.label_vi, "label_en": c.label_en,
                             "type": c.field_type, "active": "1" if c.is_active else ""} for c in customs]
@@ -53,7 +54,11 @@ class FieldSettingsState(AuthState):
 
     @rx.event
     def add_value(self, form: dict[str, Any]) -> rx.event.EventSpec | None:
-        return self._run("add_value", self.picklist_field, str(form.get("value", "")))
+        return self._run("add_value", self.picklist_field, str(form.get("value", "")), str(form.get("meaning", "")))
+
+    @rx.event
+    def set_meaning(self, value_id: str, meaning: str) -> rx.event.EventSpec | None:
+        return self._run("set_meaning", int(value_id), meaning)
 
     @rx.event
     def rename_value(self, value_id: str, new_value: str) -> rx.event.EventSpec | None:

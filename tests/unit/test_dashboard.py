@@ -10,14 +10,16 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from alembic import command
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from crm_app.db import write_session
 from crm_app.fields import STATUS_CONVERTED
 from crm_app.i18n import UserError
-from crm_app.models import ChannelEvent, ImportJob, Lead, RawLead
-from crm_app.services import clock, dashboard, raw_leads
+from crm_app.models import ChannelEvent, ImportJob, Lead, RawLead, User
+from crm_app.services import assignment, clock, dashboard, field_settings, migrations, raw_leads, statuses
 from crm_app.services.auth import Actor, PermissionDenied
 from crm_app.services.dashboard import DashboardQuery, range_for
 from crm_app.services.raw_leads import ListQuery
@@ -252,3 +254,74 @@ def test_days_follow_daylight_saving_on_both_databases(engine: Engine, demo_user
                           modified_at=when))
     dash = compute(engine, admin, date(2026, 10, 31), date(2026, 11, 2))
     assert [d["Webform"] for d in dash.per_day] == [1, 2, 1]
+
+
+def _open_bar_and_its_list(engine: Engine, actor: Actor, start: date, end: date) -> tuple[dict[str, int],
+                                                                                         dict[str, int]]:
+    """Per user: the dashboard's open bar, and the total of the list its link opens."""
+    with Session(engine) as s:
+        dash = dashboard.compute(s, actor, DashboardQuery(start, end), now=NOW)
+        ids = {u.username: str(u.id) for u in s.exec(select(User))}
+        bars = {u["username"]: u["open"] for u in dash.open_per_user}
+        listed = {}
+        for username in ids:
+            link = {"from": dash.start, "to": dash.end, "assigned_to": ids[username], "open": "1"}
+            total = raw_leads.list_page(s, actor, ListQuery(conditions=raw_leads.link_conditions(link)),
+                                        ["first_name"]).total
+            if total:
+                listed[username] = total
+    return bars, listed
+
+
+def test_open_bars_and_their_lists_agree_after_an_admin_adds_statuses(engine: Engine,
+                                                                      world: dict[str, int]) -> None:
+    admin = who(world, "admin")
+    period = range_for("7d", date(2026, 11, 20))
+    bars, listed = _open_bar_and_its_list(engine, admin, *period)
+    assert bars == listed == {"thuhuong": 2, "dung.vu": 1}
+    with write_session(engine) as s:
+        field_settings.add_value(s, admin, "status", "Hẹn gọi lại", "open")
+        field_settings.add_value(s, admin, "status", "Đã huỷ", "closed")
+    with write_session(engine) as s:
+        for status in ("Hẹn gọi lại", "Hẹn gọi lại", "Đã huỷ"):
+            _add(s, world["dung.vu"], "Webform", vn(19, 9), status=status)
+    bars, listed = _open_bar_and_its_list(engine, admin, *period)
+    # The new open status counts, the new closed one does not, in the bar and in its list alike.
+    assert bars == listed == {"dung.vu": 3, "thuhuong": 2}
+    # The same definition picks the least-loaded user for the next channel customer: over all time
+    # both have 3 open (Hường also has one from the 10th), a tie, which goes to the first listed.
+    d, h = world["dung.vu"], world["thuhuong"]
+    with write_session(engine) as s:
+        assert (assignment.least_open_next(s, [d, h]), assignment.least_open_next(s, [h, d])) == (d, h)
+
+
+def test_a_status_meaning_is_checked_and_defaults_from_the_guide(engine: Engine, demo_users: dict[str, int]
+                                                                  ) -> None:
+    admin = who(demo_users, "admin")
+    with write_session(engine) as s:
+        with pytest.raises(UserError):
+            field_settings.add_value(s, admin, "status", "Lạ", "maybe")
+        with pytest.raises(PermissionDenied):
+            field_settings.add_value(s, who(demo_users, "thuhuong"), "status", "Lạ", "open")
+        field_settings.add_value(s, admin, "status", "Chờ", "")
+        field_settings.add_value(s, admin, "lead_source", "TikTok", "closed")  # not a status: no meaning
+    with Session(engine) as s:
+        assert statuses.meanings(s) == {"Mới": "open", "Đang chăm sóc": "open", "Đã chuyển đổi": "converted",
+                                        "Không tiềm năng": "closed", "Không xác định": "open", "Chờ": "open"}
+        assert {v.value: v.meaning for v in field_settings.values(s, "lead_source")}["TikTok"] is None
+
+
+def test_migration_gives_existing_status_values_their_meaning(engine: Engine) -> None:
+    """An installation from before 0007, with an admin's own status: built-ins get the guide's
+    meaning, the others stay open (as the dashboard counted them); other picklists get none."""
+    cfg = migrations.alembic_config(engine.url.render_as_string(hide_password=False))
+    command.downgrade(cfg, "0006_api_tokens")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO picklist_values (field_key, value, position, is_active) "
+                          "VALUES ('status', 'Hẹn gọi lại', 50, true)"))
+    command.upgrade(cfg, "head")
+    with Session(engine) as s:
+        assert statuses.meanings(s) == {"Mới": "open", "Đang chăm sóc": "open", "Đã chuyển đổi": "converted",
+                                        "Không tiềm năng": "closed", "Không xác định": "open",
+                                        "Hẹn gọi lại": "open"}
+        assert {v.meaning for v in field_settings.values(s, "lead_source")} == {None}
