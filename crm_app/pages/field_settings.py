@@ -15,7 +15,7 @@ def _meaning_select(trigger_id: str = "", **props: object) -> rx.Component:
     """Open / converted / closed: what a status value means for the counts (services/statuses.py)."""
     tr = AuthState.tr
     return rx.select.root(
-        rx.select.trigger(aria_label=tr["fields.meaning"], min_width="9em", class_name="meaning",
+        rx.select.trigger(aria_label=tr["fields.meaning"], class_name="meaning",
                           **({"id": trigger_id} if trigger_id else {})),
         rx.select.content(*[rx.select.item(tr[f"fields.meaning.{m}"], value=m) for m in STATUS_MEANINGS]),
         **props)
@@ -37,7 +37,10 @@ def _value_row(v: rx.Var) -> rx.Component:
             rx.cond(S.picklist_field == "status",
                     _meaning_select(value=v["meaning"], on_change=lambda m: S.set_meaning(v["id"], m))),
             align="center")),
-        align="center", wrap="wrap",
+        # A status row wraps onto two lines in a half-width card: the rule keeps each value's
+        # controls visibly with it.
+        align="center", wrap="wrap", width="100%", padding_bottom="0.5em",
+        border_bottom="1px solid var(--gray-a4)",
     )
 
 
