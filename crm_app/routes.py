@@ -1,6 +1,7 @@
 """Route constants and URL builders, in one module."""
 
 LOGIN = "/login"
+LOGIN_FALLBACK = "/api/login"  # the login form's native submit (scripts not loaded yet)
 HOME = "/"
 RAW_LEADS = "/raw-leads"
 RAW_LEAD_NEW = "/raw-leads/new"
@@ -12,6 +13,7 @@ SETTINGS_SYNC = "/settings/sync"
 SETTINGS_CHANNELS = "/settings/channels"
 SETTINGS_FORMS = "/settings/forms"
 SETTINGS_API = "/settings/api"
+SETTINGS_ZALO = "/settings/zalo"
 API_DOCS = "/api/docs"
 RAW_LEAD_IMPORT = "/raw-leads/import"
 EXPORT_RAW_LEADS = "/api/raw-leads/export.xlsx"

@@ -41,12 +41,19 @@ def lead_detail() -> rx.Component:
                   rx.spacer(),
                   rx.link(rx.button(rx.icon("pencil", size=14), tr["detail.edit"], variant="soft"),
                           href=routes.LEADS + "/" + D.lead_id.to_string() + "/edit", id="lead-edit"),
-                  align="center", spacing="3", width="100%"),
+                  align="center", spacing="3", width="100%", wrap="wrap"),
         rx.grid(
-            rx.card(rx.grid(rx.foreach(D.items, lambda it: rx.vstack(
-                rx.text(it["label"], size="1", color_scheme="gray"),
-                rx.text(rx.cond(it["value"] != "", it["value"], "—"), size="2"), spacing="0")),
-                columns=rx.breakpoints(initial="1", md="3"), spacing="3", width="100%")),
+            rx.vstack(
+                rx.card(rx.grid(rx.foreach(D.items, lambda it: rx.vstack(
+                    rx.text(it["label"], size="1", color_scheme="gray"),
+                    rx.text(rx.cond(it["value"] != "", it["value"], "—"), size="2"), spacing="0")),
+                    columns=rx.breakpoints(initial="1", md="3"), spacing="3", width="100%"), width="100%"),
+                rx.card(rx.vstack(
+                    rx.heading(tr["form.section.description"], size="3"),
+                    rx.text(rx.cond(D.description != "", D.description, "—"), size="2", white_space="pre-wrap",
+                            id="lead-description"),
+                    width="100%"), width="100%"),
+                spacing="3", width="100%"),
             rx.card(rx.vstack(rx.heading(tr["detail.timeline"], size="3"),
                               rx.foreach(D.events, lambda e: rx.vstack(
                                   rx.text(rx.text.strong(e["who"]), " ", e["action"],

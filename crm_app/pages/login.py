@@ -17,6 +17,11 @@ def login() -> rx.Component:
                               rx.heading(tr["app.name"], size="6"), align="center"),
                     rx.text(tr["login.subtitle"], color_scheme="gray", size="2"),
                     rx.cond(
+                        AuthState.login_notice != "",
+                        rx.callout(AuthState.login_notice, icon="info", color_scheme="blue", width="100%",
+                                   id="login-notice"),
+                    ),
+                    rx.cond(
                         AuthState.login_error != "",
                         rx.callout(AuthState.login_error, icon="triangle-alert",
                                    color_scheme="red", role="alert", width="100%",
@@ -39,10 +44,16 @@ def login() -> rx.Component:
                 ),
                 on_submit=AuthState.login,
                 reset_on_submit=False,
+                # Before the scripts load, a press submits natively: a POST (never a GET, whose
+                # URL would carry the password) to a route that only sends the browser back here.
+                method="post",
+                action=routes.LOGIN_FALLBACK,
             ),
-            width="380px",
+            width="100%",
+            max_width="380px",
             padding="1.5rem",
         ),
-        height="100vh",
+        min_height="100vh",
+        padding="0.75rem",
         background=rx.color("gray", 2),
     )

@@ -15,10 +15,11 @@ from sqlalchemy import ColumnElement, func, or_
 from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, col, select
 
-from crm_app.fields import STATUS_CONVERTED, STATUS_NEW
+from crm_app.fields import STATUS_CONVERTED, STATUS_NEW, raw_lead_fields
 from crm_app.i18n import t
-from crm_app.models import CustomField, Lead, RawLead, utcnow
-from crm_app.services import assignment, audit, conversion, tickets
+from crm_app.models import Lead, RawLead, utcnow
+from crm_app.services import assignment, audit, conversion, field_values, tickets
+from crm_app.services.field_values import is_email
 from crm_app.services.incoming import (
     CONVERTED,
     CREATED_LEAD,
@@ -32,8 +33,7 @@ from crm_app.services.incoming import (
 )
 from crm_app.services.phones import display_phone, phone_key
 from crm_app.services.sync_settings import SyncSettings, load_config
-from crm_app.services.text import search_text
-from crm_app.services.values import is_email
+from crm_app.services.text import SEARCH_FIELDS, derived_keys, email_key
 
 
 def condition_met(condition: str, *, has_phone: bool, has_email: bool) -> bool:
@@ -60,8 +60,7 @@ class _Incoming:
 
     @property
     def email_key(self) -> str | None:
-        email = self.values.get("email")
-        return email.lower() if email else None
+        return email_key(self.values.get("email"))
 
 
 def _clip(model: type[RawLead] | type[Lead], key: str, value: str) -> str:
@@ -102,23 +101,29 @@ def _normalise(session: Session, person: IncomingPerson) -> _Incoming:
             notes.insert(0, value)
         else:
             values[key] = _clip(RawLead, key, value) if isinstance(value, str) else value
-    custom_keys = set(session.exec(select(CustomField.key).where(CustomField.is_active == True)))  # noqa: E712
+    custom_fields = {f.key: f for f in raw_lead_fields(session) if f.custom}
+    lookups = field_values.Lookups(session)
     custom: dict[str, str] = {}
     for key, value in person.extra.items():
         if not str(value).strip():
             continue
-        if key.removeprefix("cf_") in custom_keys:
-            custom[key.removeprefix("cf_")] = str(value).strip()
+        fd = custom_fields.get("cf_" + key.removeprefix("cf_"))
+        try:
+            # The same parser as the form and the import; a value it refuses is kept for a human.
+            parsed = field_values.parse(fd, value, lookups) if fd is not None else None
+        except field_values.BadValue:
+            parsed = None
+        if fd is not None and parsed is not None:
+            custom[key.removeprefix("cf_")] = parsed
         else:
             notes.append(f"{key}: {value}")
     return _Incoming(values=values, custom=custom, notes=notes)
 
 
 def _refresh_keys(record: RawLead | Lead) -> None:
-    """email_key and search_text exactly as raw_leads computes them."""
-    record.email_key = record.email.lower() if record.email else None
-    record.search_text = search_text((f"{record.last_name or ''} {record.first_name}", record.mobile,
-                                      record.phone, record.email, record.company))
+    """email_key and search_text, by the one definition (services.text.derived_keys)."""
+    keys = derived_keys({k: getattr(record, k) for k in SEARCH_FIELDS})
+    record.email_key, record.search_text = keys["email_key"], keys["search_text"]
 
 
 @dataclass

@@ -6,15 +6,25 @@ from datetime import date, timedelta
 from urllib.parse import urlencode
 
 import reflex as rx
+from sqlmodel import Session
 
 from crm_app import routes
-from crm_app.db import read_session
+from crm_app.models import User
 from crm_app.services import auth, clock, dashboard
+from crm_app.services.auth import Actor
 from crm_app.services.dashboard import DashboardQuery
-from crm_app.services.values import parse_date
-from crm_app.state.auth import AuthState
+from crm_app.services.field_values import parse_date
+from crm_app.state.auth import AuthState, logged_in, read
 
 ALL = "all"
+
+
+def _figures(session: Session, actor: Actor, query: DashboardQuery
+             ) -> tuple[dashboard.Dashboard, list[User], dict[str, str]]:
+    """The figures, the active users (for an admin's scope menu) and every username's id."""
+    active = auth.list_users(session=session, active_only=True) if actor.is_admin else []
+    ids = {u.username: str(u.id) for u in auth.list_users(session=session)}
+    return dashboard.compute(session, actor, query), active, ids
 
 
 class DashboardState(AuthState):
@@ -56,12 +66,12 @@ class DashboardState(AuthState):
         return self._list_link(converted="1")
 
     @rx.event
-    def load(self) -> None:
-        actor = self._actor()
-        if actor is None:
-            return
-        with read_session() as session:
-            today = clock.today(clock.zone(session))
+    @logged_in
+    async def load(self, actor: Actor) -> None:
+        await self._load(actor)
+
+    async def _load(self, actor: Actor) -> None:
+        today = clock.today(await read(clock.zone))
         if self.preset == "custom":
             start = parse_date(self.custom_start) or today
             end = parse_date(self.custom_end) or today
@@ -71,12 +81,9 @@ class DashboardState(AuthState):
         else:
             start, end = dashboard.range_for(self.preset, today)
         scope = int(self.scope) if actor.is_admin and self.scope.isdigit() else None
-        with read_session() as session:
-            figures = dashboard.compute(session, actor, DashboardQuery(start=start, end=end, user_id=scope))
-            if actor.is_admin and not self.users:
-                self.users = [{"id": str(u.id), "label": f"{u.full_name} ({u.username})"}
-                              for u in auth.list_users(session=session, active_only=True)]
-            ids = {u.username: str(u.id) for u in auth.list_users(session=session)}
+        figures, active, ids = await read(_figures, actor, DashboardQuery(start=start, end=end, user_id=scope))
+        if actor.is_admin and not self.users:
+            self.users = [{"id": str(u.id), "label": f"{u.full_name} ({u.username})"} for u in active]
         self.start, self.end, self.today = figures.start, figures.end, figures.today
         self.scope_applied = "" if figures.user_id is None else str(figures.user_id)
         self.per_day = [{**row, "day": date.fromisoformat(str(row["day"])).strftime("%d/%m")}
@@ -102,24 +109,27 @@ class DashboardState(AuthState):
                          "files": f"{routes.IMPORT_FILES}{imp['id']}/"} for imp in figures.imports]
 
     @rx.event
-    def set_preset(self, value: str) -> None:
+    @logged_in
+    async def set_preset(self, actor: Actor, value: str) -> None:
         if value in (*dashboard.PRESETS, "custom"):
             self.preset = value
-            self.load()
+            await self._load(actor)
 
     @rx.event
-    def set_custom(self, key: str, value: str) -> None:
+    @logged_in
+    async def set_custom(self, actor: Actor, key: str, value: str) -> None:
         if key == "start":
             self.custom_start = value
         elif key == "end":
             self.custom_end = value
         if self.preset == "custom":
-            self.load()
+            await self._load(actor)
 
     @rx.event
-    def set_scope(self, value: str) -> None:
+    @logged_in
+    async def set_scope(self, actor: Actor, value: str) -> None:
         self.scope = value if value == ALL or value.isdigit() else ALL
-        self.load()
+        await self._load(actor)
 
     @rx.event
     def open_channel(self, channel: str) -> rx.event.EventSpec:

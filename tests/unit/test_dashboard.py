@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -315,7 +316,8 @@ def test_migration_gives_existing_status_values_their_meaning(engine: Engine) ->
     """An installation from before 0007, with an admin's own status: built-ins get the guide's
     meaning, the others stay open (as the dashboard counted them); other picklists get none."""
     cfg = migrations.alembic_config(engine.url.render_as_string(hide_password=False))
-    command.downgrade(cfg, "0006_api_tokens")
+    before = ScriptDirectory.from_config(cfg).get_revision("0007_status_meaning").down_revision
+    command.downgrade(cfg, str(before))
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO picklist_values (field_key, value, position, is_active) "
                           "VALUES ('status', 'Hẹn gọi lại', 50, true)"))
