@@ -27,6 +27,7 @@ from crm_app.models import Lead, RawLead, User, utcnow
 from crm_app.services import audit, clock, field_values, statuses
 from crm_app.services.auth import Actor, PermissionDenied, require_admin
 from crm_app.services.field_values import format_date, parse_date
+from crm_app.services.incoming import ATTRIBUTION
 from crm_app.services.org import visibility
 from crm_app.services.phones import display_phone, normalise_phone
 from crm_app.services.reference_data import VISIBILITY_OWN
@@ -314,7 +315,7 @@ def _column_for(key: str, fields: dict[str, FieldDef], model: Any = RawLead) -> 
         return model.assigned_to_id
     if key in SORT_COLUMNS:
         return getattr(model, SORT_COLUMNS[key].key)
-    if key in ("street", "website", "description", "zalo_name", "facebook_name"):
+    if key in ("street", "website", "description", "zalo_name", "facebook_name", *ATTRIBUTION):
         return getattr(model, key)
     fd = fields.get(key)
     if fd is not None and fd.custom:
@@ -478,13 +479,6 @@ def list_page(session: Session, actor: Actor, query: ListQuery, columns: list[st
     tz = clock.zone(session)
     rows = [{"id": str(r.id), **{c: _display(r, c, users, tz, fields) for c in columns}} for r in records]
     return ListPage(rows=rows, total=total, page=page, page_size=page_size, more=more)
-
-
-def selectable_ids(session: Session, actor: Actor, query: ListQuery, limit: int = 10_000
-                   ) -> list[int]:
-    """Ids matching the filters (for "select all matching"), capped."""
-    where = filtered(session, actor, query)
-    return [i for i in session.exec(select(RawLead.id).where(*where).limit(limit)) if i]
 
 
 # ---------------------------------------------------------------- detail and export

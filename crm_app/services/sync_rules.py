@@ -18,9 +18,10 @@ from sqlmodel import Session, col, select
 from crm_app.fields import STATUS_CONVERTED, STATUS_NEW, raw_lead_fields
 from crm_app.i18n import t
 from crm_app.models import Lead, RawLead, utcnow
-from crm_app.services import assignment, audit, conversion, field_values, tickets
+from crm_app.services import assignment, audit, conversion, field_values, input_sources, tickets
 from crm_app.services.field_values import is_email
 from crm_app.services.incoming import (
+    ATTRIBUTION,
     CONVERTED,
     CREATED_LEAD,
     CREATED_NEW_DUPLICATE,
@@ -94,6 +95,9 @@ def _normalise(session: Session, person: IncomingPerson) -> _Incoming:
            "zalo_user_id": person.zalo_user_id, "zalo_name": person.zalo_name,
            "facebook_psid": person.facebook_psid, "facebook_name": person.facebook_name}
     values: dict[str, Any] = {k: _clip(RawLead, k, str(v).strip()) for k, v in raw.items() if v and str(v).strip()}
+    for key, value in person.attribution.items():
+        if key in ATTRIBUTION and value is not None and str(value).strip():
+            values[key] = _clip(RawLead, key, str(value).strip())
     for key, value in person.fields.items():
         if value is None or value == "":
             continue
@@ -216,7 +220,7 @@ def _create(session: Session, model: type[RawLead] | type[Lead], person: Incomin
                                      or display_phone(incoming.phone) or values.get("email")
                                      or t("sync.unnamed", channel=person.channel))
     assignee = assignment.assign_incoming(session, settings, source=source)
-    channel = _clip(model, "input_source", person.channel)
+    channel = _clip(model, "input_source", input_sources.resolve(session, person.channel))
     record = model(**values, custom=incoming.custom, description="\n".join(incoming.notes) or None,
                    status=STATUS_NEW, input_source=channel, assigned_to_id=assignee)
     _refresh_keys(record)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from urllib.parse import urlencode
 
 import reflex as rx
 from sqlmodel import Session
@@ -51,7 +50,7 @@ class DashboardState(AuthState):
         base = {"from": self.start, "to": self.end}
         if self.scope_applied:
             base["assigned_to"] = self.scope_applied
-        return f"{routes.RAW_LEADS}?{urlencode({**base, **params})}"
+        return routes.raw_lead_list(**{**base, **params})
 
     @rx.var
     def today_link(self) -> str:
@@ -59,7 +58,7 @@ class DashboardState(AuthState):
         base = {"from": self.today, "to": self.today}
         if self.scope_applied:
             base["assigned_to"] = self.scope_applied
-        return f"{routes.RAW_LEADS}?{urlencode(base)}"
+        return routes.raw_lead_list(**base)
 
     @rx.var
     def converted_link(self) -> str:
@@ -105,8 +104,8 @@ class DashboardState(AuthState):
         self.imports = [{**{k: str(v) for k, v in imp.items()},
                          "skipped_file": "1" if imp["skipped_file"] else "",
                          "failed_file": "1" if imp["failed_file"] else "",
-                         "records": f"{routes.RAW_LEADS}?" + urlencode({"import": imp["id"]}),
-                         "files": f"{routes.IMPORT_FILES}{imp['id']}/"} for imp in figures.imports]
+                         "records": routes.raw_lead_list(**{"import": imp["id"]}),
+                         "files": routes.import_file(imp["id"])} for imp in figures.imports]
 
     @rx.event
     @logged_in

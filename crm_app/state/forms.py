@@ -8,6 +8,7 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
+from crm_app import routes
 from crm_app.services import forms
 from crm_app.services.auth import Actor
 from crm_app.state.auth import AuthState, admin_only, logged_in, read, write
@@ -26,7 +27,7 @@ class FormsState(AuthState):
         self.rows = [{"id": str(f.id), "key": f.key, "channel": f.channel, "secret": f.secret,
                       "active": "1" if f.is_active else "",
                       "mapping": "\n".join(f"{k} = {v}" for k, v in (f.mapping or {}).items()),
-                      "url": f"/api/webhooks/forms/{f.key}"} for f in found]
+                      "url": routes.form_webhook(f.key)} for f in found]
 
     async def _change(self, actor: Actor, change: Callable[[Session], object]) -> rx.event.EventSpec:
         await write(change)

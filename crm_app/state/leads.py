@@ -83,8 +83,7 @@ class LeadDetailState(AuthState):
     @rx.event
     @logged_in
     async def load(self, actor: Actor) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
-        parts = [p for p in self.router.url.path.split("/") if p]
-        self.lead_id = int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 0
+        self.lead_id = routes.record_id_from_path(self.router.url.path, routes.LEADS)
         try:
             lead, self.items, lines = await read(_detail, actor, self.lead_id, self.locale)
         except UserError as exc:

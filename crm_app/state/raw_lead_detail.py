@@ -38,17 +38,17 @@ class RawLeadDetailState(AuthState):
     events: list[dict[str, str]] = []
 
     @rx.var
+    def edit_href(self) -> str:
+        return routes.raw_lead_edit(self.record_id)
+
+    @rx.var
     def converted_label(self) -> str:
         return self._t("detail.converted_to", id=self.converted_lead_id)
-
-    def _record_id_from_path(self) -> int:
-        parts = [p for p in self.router.url.path.split("/") if p]
-        return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 0
 
     @rx.event
     @logged_in
     async def load(self, actor: Actor) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
-        self.record_id = self._record_id_from_path()
+        self.record_id = routes.record_id_from_path(self.router.url.path, routes.RAW_LEADS)
         return await self._load(actor)
 
     async def _load(self, actor: Actor) -> list[rx.event.EventSpec] | None:

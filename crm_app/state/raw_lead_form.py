@@ -47,19 +47,14 @@ class RawLeadFormState(AddressMixin, AuthState):
     duplicates: list[dict[str, str]] = []
 
     @rx.var
-    def is_edit(self) -> bool:
-        return self.record_id > 0
-
-    @rx.var
     def cancel_href(self) -> str:
-        if self.record_id:
-            return f"/{self.module.replace('_', '-')}/{self.record_id}"
-        return routes.RAW_LEADS
+        return routes.record(self.module, self.record_id) if self.record_id else routes.RAW_LEADS
 
     def _record_id_from_path(self) -> int:
-        parts = [p for p in self.router.url.path.split("/") if p]
-        self.module = "leads" if parts[:1] == ["leads"] else "raw_leads"
-        return int(parts[1]) if len(parts) >= 3 and parts[1].isdigit() and parts[2] == "edit" else 0
+        path = self.router.url.path
+        self.module = "leads" if routes.section_of(path) == "leads" else "raw_leads"
+        return routes.record_id_from_path(path, routes.LEADS if self.module == "leads" else routes.RAW_LEADS,
+                                          edit=True)
 
     @rx.event
     @logged_in
@@ -105,7 +100,7 @@ class RawLeadFormState(AddressMixin, AuthState):
             self.form_error = exc.message(self.locale)
             return None
         self.errors, self.form_error = {}, ""
-        target = f"{routes.LEADS}/{record_id}" if self.module == "leads" else routes.raw_lead(record_id)
+        target = routes.record(self.module, record_id)
         return [rx.redirect(target), rx.toast.success(self._t("raw_lead.saved"))]
 
 

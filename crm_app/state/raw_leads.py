@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 import reflex as rx
 from sqlmodel import Session
@@ -364,8 +363,6 @@ class RawLeadListState(AuthState):
     @rx.event
     def export(self) -> rx.event.EventSpec:
         """The file is built and served by an authenticated API route, not through state."""
-        params = urlencode({"search": self.search, "sort": self.sort,
-                            "desc": "1" if self.descending else "0",
-                            "conditions": json.dumps(conditions_for_service(self.conditions)),
-                            "import": self.import_job})
-        return rx.redirect(f"{routes.EXPORT_RAW_LEADS}?{params}", is_external=True)
+        params = {"search": self.search, "sort": self.sort, "desc": "1" if self.descending else "0",
+                  "conditions": json.dumps(conditions_for_service(self.conditions)), "import": self.import_job}
+        return rx.redirect(routes.with_query(routes.EXPORT_RAW_LEADS, params), is_external=True)

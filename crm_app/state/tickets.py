@@ -64,8 +64,7 @@ class TicketState(AuthState):
     @rx.event
     @logged_in
     async def load_detail(self, actor: Actor) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
-        parts = [p for p in self.router.url.path.split("/") if p]
-        ticket_id = int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 0
+        ticket_id = routes.record_id_from_path(self.router.url.path, routes.TICKETS)
         try:
             found, users, tz = await read(_one, actor, ticket_id)
         except UserError as exc:

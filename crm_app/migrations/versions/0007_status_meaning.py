@@ -8,7 +8,7 @@ already there (an admin's own, or Không xác định) stays open, as the dashbo
 Other picklists keep NULL.
 
 Revision ID: 0007_status_meaning
-Revises: 0009_zalo_connection
+Revises: 0008_channel_fields
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_status_meaning"
-down_revision: str | None = "0009_zalo_connection"
+down_revision: str | None = "0008_channel_fields"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
