@@ -30,7 +30,7 @@ from sqlmodel import Session  # noqa: E402
 
 from crm_app.db import get_engine, write_session  # noqa: E402
 from crm_app.models import Lead, OrgSetting, RawLead, utcnow  # noqa: E402
-from crm_app.services import dashboard, migrations  # noqa: E402
+from crm_app.services import clock, dashboard, migrations  # noqa: E402
 from crm_app.services.auth import Actor  # noqa: E402
 from crm_app.services.demo import demo_raw_lead_rows, ensure_demo_users  # noqa: E402
 
@@ -155,7 +155,7 @@ def run(kind: str, rows: int, repeat: int) -> bool:
     with Session(get_engine(url)) as s:
         ids = ensure_demo_users(session=s)
     admin = Actor(id=ids["admin"], username="admin", full_name="Admin", role="admin")
-    start, end = dashboard.range_for("30d", utcnow().astimezone(dashboard.VN_TZ).date())
+    start, end = dashboard.range_for("30d", clock.today(clock.default_zone()))
     scopes = {"admin, everyone": dashboard.DashboardQuery(start, end, None),
               "admin, one user": dashboard.DashboardQuery(start, end, ids["thuhuong"])}
     ok = True

@@ -117,6 +117,11 @@ DEFAULT_MEANINGS: dict[str, dict[str, str]] = {
 STATUS_NEW = "Mới"
 STATUS_IN_CARE = "Đang chăm sóc"
 STATUS_CONVERTED = "Đã chuyển đổi"
+STATUS_CLOSED = "Không tiềm năng"
+# What a status value means (an admin picks one when adding a value): services/statuses.py.
+STATUS_MEANINGS = (MEANING_OPEN, MEANING_CONVERTED, MEANING_CLOSED)
+# The built-in values' meanings (the guide); any other status value is open unless an admin says otherwise.
+BUILTIN_STATUS_MEANINGS = DEFAULT_MEANINGS["status"]
 INPUT_MANUAL = "Thủ công"
 INPUT_IMPORT = "Import"
 INPUT_API = "API"

@@ -137,7 +137,8 @@ class RawLead(ContactFields, table=True):
 
 
 # The dashboard's indexes (migration 0003) lead with the local day of arrival in the default zone
-# (Asia/Ho_Chi_Minh), written exactly as the dashboard's SQL writes it so that the planners match. PostgreSQL
+# (services/clock.DEFAULT_TZ, Asia/Ho_Chi_Minh), written exactly as clock.local_day writes it so that the planners
+# match. An organisation in another zone gets correct figures without these indexes. PostgreSQL
 # carries the other columns the figures read in INCLUDE; the converted index is partial.
 _PG_LOCAL_DAY = cast(func.timezone(literal_column("'Asia/Ho_Chi_Minh'"), col(RawLead.created_at)), Date)
 only_on("postgresql", Index("ix_raw_leads_dashboard", _PG_LOCAL_DAY, col(RawLead.input_source),

@@ -1,7 +1,6 @@
 """Raw-lead files served by route (never pushed through Reflex state)."""
 
 import json
-from datetime import datetime
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
@@ -10,7 +9,7 @@ from crm_app.api.deps import cookie_actor
 from crm_app.api.errors import responses
 from crm_app.db import read_session
 from crm_app.i18n import UserError
-from crm_app.services import raw_leads
+from crm_app.services import clock, raw_leads
 from crm_app.services.auth import Actor
 from crm_app.services.raw_leads import ListQuery
 
@@ -42,7 +41,7 @@ def export_raw_leads(
         query = ListQuery(search=search, conditions=parsed, sort=sort, descending=desc == "1", import_job_id=job_id)
         with read_session() as session:
             data = raw_leads.export_xlsx(session, actor, query)
+            name = f"kh-tho-{clock.stamp(clock.zone(session))}.xlsx"
     except (ValueError, UserError) as exc:
         raise HTTPException(status_code=400, detail="Điều kiện lọc không hợp lệ.") from exc
-    name = f"kh-tho-{datetime.now():%Y%m%d-%H%M}.xlsx"
     return Response(data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})

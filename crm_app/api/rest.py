@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
@@ -35,9 +35,8 @@ from crm_app.db import get_engine, read_session
 from crm_app.fields import raw_lead_fields
 from crm_app.i18n import UserError, t
 from crm_app.models import Lead, RawLead, Ticket, User
-from crm_app.services import api_intake, raw_leads, tickets
+from crm_app.services import api_intake, clock, raw_leads, tickets
 from crm_app.services.api_tokens import ApiPrincipal
-from crm_app.services.dashboard import VN_TZ as ORG_TZ
 from crm_app.services.incoming import CREATED_LEAD, CREATED_NEW_DUPLICATE, CREATED_RAW_LEAD, Decision
 from crm_app.services.phones import phone_key
 from crm_app.services.raw_leads import ListQuery
@@ -62,14 +61,14 @@ _DATE_TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{
 _TIME_SCHEMA = {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]}
 
 
-def parse_time(text: str, *, end_of_day: bool = False) -> datetime | None:
+def parse_time(text: str, tz: tzinfo, *, end_of_day: bool = False) -> datetime | None:
     """An RFC 3339 date-time (with its offset) or a date (a whole day in the organisation's time
     zone: its start, or its end with `end_of_day`), as an aware UTC time; None if it is neither.
     A time beyond what UTC can hold (year 1 at +01:00) stands for the earliest or latest time."""
     try:
         if m := _DATE.fullmatch(text):
             day = date(int(m[1]), int(m[2]), int(m[3]))
-            local = datetime.combine(day, time.max if end_of_day else time.min, ORG_TZ)
+            local = datetime.combine(day, time.max if end_of_day else time.min, tz)
         elif m := _DATE_TIME.fullmatch(text):
             offset = timedelta(0) if m[8] else (1 if m[9] == "+" else -1) * timedelta(hours=int(m[10]),
                                                                                     minutes=int(m[11]))
@@ -87,10 +86,10 @@ def parse_time(text: str, *, end_of_day: bool = False) -> datetime | None:
         return (datetime.min if local.year < 2000 else datetime.max).replace(tzinfo=UTC)
 
 
-def _time_param(name: str, text: str | None, *, end_of_day: bool = False) -> datetime | None:
+def _time_param(name: str, text: str | None, tz: tzinfo, *, end_of_day: bool = False) -> datetime | None:
     if text is None:
         return None
-    parsed = parse_time(text, end_of_day=end_of_day)
+    parsed = parse_time(text, tz, end_of_day=end_of_day)
     if parsed is None:
         raise RequestValidationError([{"type": "datetime_parsing", "loc": ("query", name), "msg": "", "input": text}])
     return parsed
@@ -115,7 +114,7 @@ def common(
     updated_since: str | None = Query(
         None, max_length=40, json_schema_extra=_TIME_SCHEMA,
         description="Records created or changed at or after this time (incremental sync): an RFC 3339 "
-                    "date-time with its offset, or a date (from the start of that day, Vietnam time)."),
+                    "date-time with its offset, or a date (from the start of that day, organisation time zone)."),
     created_from: str | None = Query(None, max_length=40, json_schema_extra=_TIME_SCHEMA,
                                      description="Created at or after this date-time, or from this date."),
     created_to: str | None = Query(None, max_length=40, json_schema_extra=_TIME_SCHEMA,
@@ -124,8 +123,14 @@ def common(
     cursor: str | None = Query(None, pattern=r"^[0-9]{1,10}$",
                                description="`next_cursor` of the previous page (opaque)."),
 ) -> Common:
-    return Common(_clean(status), _clean(assigned_to), _time_param("updated_since", updated_since),
-                  _time_param("created_from", created_from), _time_param("created_to", created_to, end_of_day=True),
+    # A bare date is a day in the organisation's zone (services/clock.py), as on screen.
+    tz = clock.default_zone()
+    if any(v is not None and _DATE.fullmatch(v) for v in (updated_since, created_from, created_to)):
+        with read_session() as session:
+            tz = clock.zone(session)
+    return Common(_clean(status), _clean(assigned_to), _time_param("updated_since", updated_since, tz),
+                  _time_param("created_from", created_from, tz),
+                  _time_param("created_to", created_to, tz, end_of_day=True),
                   limit, int(cursor) if cursor else None)
 
 

@@ -5,9 +5,20 @@ import reflex as rx
 from crm_app import routes
 from crm_app.components.settings_nav import settings_nav
 from crm_app.components.shell import crm_page, page_header
+from crm_app.fields import STATUS_MEANINGS
 from crm_app.services.field_settings import CUSTOM_TYPES
 from crm_app.state.auth import AuthState
 from crm_app.state.field_settings import FieldSettingsState as S
+
+
+def _meaning_select(trigger_id: str = "", **props: object) -> rx.Component:
+    """Open / converted / closed: what a status value means for the counts (services/statuses.py)."""
+    tr = AuthState.tr
+    return rx.select.root(
+        rx.select.trigger(aria_label=tr["fields.meaning"], class_name="meaning",
+                          **({"id": trigger_id} if trigger_id else {})),
+        rx.select.content(*[rx.select.item(tr[f"fields.meaning.{m}"], value=m) for m in STATUS_MEANINGS]),
+        **props)
 
 
 def _value_row(v: rx.Var) -> rx.Component:
@@ -23,8 +34,13 @@ def _value_row(v: rx.Var) -> rx.Component:
                            on_click=S.move_value(v["id"], 1), aria_label="Xuống"),
             rx.switch(checked=v["active"] != "", on_change=lambda c: S.set_value_active(v["id"], c)),
             rx.text(rx.cond(v["active"] != "", tr["common.active"], tr["common.inactive"]), size="1"),
+            rx.cond(S.picklist_field == "status",
+                    _meaning_select(value=v["meaning"], on_change=lambda m: S.set_meaning(v["id"], m))),
             align="center")),
-        align="center",
+        # A status row wraps onto two lines in a half-width card: the rule keeps each value's
+        # controls visibly with it.
+        align="center", wrap="wrap", width="100%", padding_bottom="0.5em",
+        border_bottom="1px solid var(--gray-a4)",
     )
 
 
@@ -42,8 +58,14 @@ def field_settings() -> rx.Component:
                                                             lambda f: rx.select.item(f["label"], value=f["key"]))),
                                value=S.picklist_field, on_change=S.choose_field),
                 rx.foreach(S.values, _value_row),
-                rx.form(rx.hstack(rx.input(name="value", placeholder=tr["fields.add_value"], width="260px"),
-                                  rx.button(rx.icon("plus", size=14), tr["fields.add_value"], type="submit")),
+                rx.cond(S.picklist_field == "status",
+                        rx.text(tr["fields.meaning_help"], size="1", color_scheme="gray")),
+                rx.form(rx.hstack(rx.input(name="value", placeholder=tr["fields.add_value"], width="260px",
+                                           id="new-value"),
+                                  rx.cond(S.picklist_field == "status",
+                                          _meaning_select("new-meaning", name="meaning", default_value="open")),
+                                  rx.button(rx.icon("plus", size=14), tr["fields.add_value"], type="submit"),
+                                  align="center", wrap="wrap"),
                         on_submit=S.add_value, reset_on_submit=True),
                 spacing="2")),
             rx.card(rx.vstack(

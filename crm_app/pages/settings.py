@@ -69,6 +69,15 @@ def settings() -> rx.Component:
         ),
         rx.card(
             rx.vstack(
+                rx.heading(tr["settings.time_zone.title"], size="4"),
+                rx.text(tr["settings.time_zone.help"], size="2", color_scheme="gray"),
+                rx.select(SettingsState.time_zones, value=SettingsState.time_zone,
+                          on_change=SettingsState.save_time_zone, id="time-zone", width="min(100%, 20em)"),
+            ),
+            width="100%",
+        ),
+        rx.card(
+            rx.vstack(
                 rx.heading(tr["page.settings.users"], size="4"),
                 rx.table.root(
                     rx.table.header(rx.table.row(

@@ -10,7 +10,7 @@ see") may log on it; a task's assignee may always complete it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import update
@@ -21,9 +21,8 @@ from crm_app import routes
 from crm_app.fields import STATUS_IN_CARE, STATUS_NEW, picklist_values
 from crm_app.i18n import UserError, t
 from crm_app.models import Activity, Lead, Notification, RawLead, User, utcnow
-from crm_app.services import audit, raw_leads
+from crm_app.services import audit, clock, raw_leads
 from crm_app.services.auth import Actor, PermissionDenied
-from crm_app.services.dashboard import VN_TZ
 
 ENTITIES: dict[str, Any] = {"raw_lead": RawLead, "lead": Lead}
 KINDS = ("call", "note", "task")
@@ -99,7 +98,7 @@ def add_note(session: Session, actor: Actor, entity: str, entity_id: int, *, not
     return activity
 
 
-def parse_due(day: str, clock: str) -> datetime:
+def parse_due(day: str, hour_minute: str, tz: tzinfo) -> datetime:
     """A date (yyyy-mm-dd from the date input, or dd/mm/yyyy) and hh:mm in the org's zone → UTC."""
     from crm_app.services.values import parse_date
 
@@ -107,11 +106,11 @@ def parse_due(day: str, clock: str) -> datetime:
     if parsed is None:
         raise UserError("care.due_required")
     try:
-        hour, minute = (int(p) for p in (clock.strip() or "09:00").split(":")[:2])
+        hour, minute = (int(p) for p in (hour_minute.strip() or "09:00").split(":")[:2])
         at = time(hour, minute)
     except ValueError as exc:
         raise UserError("care.due_time_invalid") from exc
-    return datetime.combine(parsed, at, VN_TZ).astimezone(UTC)
+    return datetime.combine(parsed, at, tz).astimezone(UTC)
 
 
 def add_task(session: Session, actor: Actor, entity: str, entity_id: int, *, title: str, due_at: datetime,
@@ -192,10 +191,9 @@ class TaskRow:
     bucket: str  # overdue | today | upcoming
 
 
-def _bounds(now: datetime) -> tuple[datetime, datetime]:
+def _bounds(now: datetime, tz: tzinfo) -> tuple[datetime, datetime]:
     """The start and end (UTC) of today in the org's zone."""
-    today: date = now.astimezone(VN_TZ).date()
-    start = datetime.combine(today, time.min, VN_TZ).astimezone(UTC)
+    start = clock.start_of(clock.today(tz, now), tz)
     return start, start + timedelta(days=1)
 
 
@@ -206,7 +204,8 @@ def tasks_for(session: Session, actor: Actor, *, user_id: int | None = None, now
     if target != actor.id and not actor.is_admin:
         raise PermissionDenied()
     now = now or utcnow()
-    _, end_today = _bounds(now)
+    tz = clock.zone(session)
+    _, end_today = _bounds(now, tz)
     rows = session.exec(select(Activity).where(Activity.kind == "task", Activity.assigned_to_id == target,
                                                col(Activity.done_at).is_(None))
                         .order_by(col(Activity.due_at), col(Activity.id)).limit(limit)).all()
@@ -216,7 +215,7 @@ def tasks_for(session: Session, actor: Actor, *, user_id: int | None = None, now
     for a in rows:
         due = a.due_at or now
         bucket = "overdue" if due < now else ("today" if due < end_today else "upcoming")
-        out.append(TaskRow(id=a.id or 0, title=a.title or "", due=due.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M"),
+        out.append(TaskRow(id=a.id or 0, title=a.title or "", due=clock.fmt_datetime(due, tz),
                            record=names.get((a.entity, a.entity_id), f"#{a.entity_id}"),
                            link=record_link(a.entity, a.entity_id), assignee=users.get(target, ""), bucket=bucket))
     return out
@@ -224,7 +223,7 @@ def tasks_for(session: Session, actor: Actor, *, user_id: int | None = None, now
 
 def open_task_count(session: Session, actor: Actor, now: datetime | None = None) -> int:
     """The sidebar badge: the actor's open tasks due today or earlier."""
-    _, end_today = _bounds(now or utcnow())
+    _, end_today = _bounds(now or utcnow(), clock.zone(session))
     return session.exec(select(func.count()).select_from(Activity).where(
         Activity.kind == "task", Activity.assigned_to_id == actor.id, col(Activity.done_at).is_(None),
         col(Activity.due_at) < end_today)).one()
@@ -260,11 +259,12 @@ def remind_due_tasks(session: Session, now: datetime | None = None) -> int:
                                               col(Activity.due_at) <= now + REMIND_WINDOW)
                        .order_by(col(Activity.due_at)).limit(1000)).all()
     names = _record_names(session, [(a.entity, a.entity_id) for a in due])
+    tz = clock.zone(session)
     sent = 0
     for a in due:
         if a.assigned_to_id is None:
             continue
-        when = (a.due_at or now).astimezone(VN_TZ).strftime("%H:%M %d/%m")
+        when = clock.fmt_datetime(a.due_at or now, tz, "%H:%M %d/%m")
         try:
             with session.begin_nested():
                 session.add(Notification(user_id=a.assigned_to_id, kind="task_due", activity_id=a.id,

@@ -12,14 +12,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from crm_app.fields import STATUS_CONVERTED
 from crm_app.i18n import UserError
 from crm_app.models import AssignmentCursor, RawLead, User
-from crm_app.services import audit
+from crm_app.services import audit, statuses
 from crm_app.services.sync_settings import METHOD_LEAST_OPEN, SyncSettings
 
 CURSOR_NAME = "sync_assignment"
-STATUS_NOT_POTENTIAL = "Không tiềm năng"
 
 
 def _active(session: Session, users: list[int]) -> set[int]:
@@ -64,16 +62,16 @@ def _round_robin(session: Session, users: list[int], name: str) -> tuple[int, in
 
 
 def least_open_next(session: Session, users: list[int]) -> int:
-    """The active user with the fewest open raw leads (not converted, not "Không tiềm năng");
-    ties go to the user listed first."""
+    """The active user with the fewest open raw leads (statuses.open_clause: the dashboard's
+    workload figure); ties go to the user listed first."""
     active = _active(session, users)
     if not active:
         raise UserError("sync.no_assignee")
     rows = session.exec(
         select(RawLead.assigned_to_id, func.count())
         .where(col(RawLead.assigned_to_id).in_(active),
-               col(RawLead.status).not_in((STATUS_CONVERTED, STATUS_NOT_POTENTIAL)))
-        .group_by(col(RawLead.assigned_to_id))).all()
+               statuses.open_clause(session))
+        .group_by(RawLead.assigned_to_id)).all()
     open_counts = dict(rows)
     return min((uid for uid in users if uid in active), key=lambda uid: open_counts.get(uid, 0))
 

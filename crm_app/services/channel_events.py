@@ -10,7 +10,7 @@ from sqlmodel import Session, col
 
 from crm_app.i18n import UserError
 from crm_app.models import ChannelEvent
-from crm_app.services import intake
+from crm_app.services import clock, intake
 from crm_app.services.auth import Actor, require_admin
 from crm_app.services.channels import registry
 
@@ -42,9 +42,10 @@ def recent(session: Session, actor: Actor, *, status: str | None = None, limit: 
                                        e.raw_lead_id, e.lead_id, e.form_key)))
     if status in STATUSES:
         query = query.where(col(ChannelEvent.status) == status)
+    tz = clock.zone(session)
     rows = session.execute(query.order_by(col(ChannelEvent.id).desc()).limit(limit)).all()
     return [EventRow(id=r[0] or 0, channel=r[1], channel_label=_label(r[1], r[8]), status=r[2],
-                     received_at=r[3].astimezone().strftime("%d/%m %H:%M:%S"), attempts=r[4],
+                     received_at=clock.fmt_datetime(r[3], tz, "%d/%m %H:%M:%S"), attempts=r[4],
                      error=(r[5] or "")[:300], raw_lead_id=r[6], lead_id=r[7]) for r in rows]
 
 

@@ -1,7 +1,7 @@
 """Overview dashboard: raw-lead arrivals per channel, conversion, workload, imports and failing
 channel events, each computed by SQL aggregation on SQLite and PostgreSQL.
 
-Days are Vietnam local days (Asia/Ho_Chi_Minh, UTC+7, no daylight saving). A period is the
+Days are the organisation's local days (services/clock.py, default Asia/Ho_Chi_Minh). A period is the
 raw leads that *arrived* in it (a cohort): "converted" counts those of them that became a Lead,
 whenever that happened.
 """
@@ -9,14 +9,12 @@ whenever that happened.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Date,
     Float,
-    and_,
     case,
     cast,
     func,
@@ -29,15 +27,14 @@ from sqlalchemy import (
 from sqlmodel import Session, col
 
 from crm_app.db import is_sqlite
-from crm_app.fields import STATUS_CONVERTED, UNKNOWN, picklist_values
+from crm_app.fields import UNKNOWN, picklist_values
 from crm_app.models import ChannelEvent, ImportJob, Lead, RawLead, User, utcnow
+from crm_app.services import clock, statuses
 from crm_app.services.auth import Actor
 
-STATUS_CLOSED = "Không tiềm năng"
 # Set by services/intake.py on an event whose processing failed. Deliveries failing signature
 # verification are refused before anything is stored, so they cannot be counted here.
 EVENT_FAILED = "failed"
-VN_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 PRESETS = {"today": 1, "7d": 7, "30d": 30}
 MAX_DAYS = 366  # per_day has one entry per day: keep a custom range bounded
 MAX_IMPORTS = 50
@@ -60,7 +57,8 @@ class Dashboard:
     funnel: list[dict[str, Any]]  # {"channel", "raw_leads", "converted", "rate"} (rate 0..1)
     open_per_user: list[dict[str, Any]]  # {"user", "username", "open"}, most open first
     median_hours: dict[str, float]  # channel -> median hours arrival→conversion (converted only)
-    arrivals_today: int
+    arrivals_today: int  # the same predicate as the list filtered on today (clock.day_bounds)
+    today: str  # ISO local date of "today" in the organisation's zone
     conversion_rate: float  # 0..1 over the period
     failing_events_24h: int | None  # None for non-admins (channels are an admin matter)
     imports: list[dict[str, Any]] = field(default_factory=list)
@@ -75,23 +73,6 @@ def range_for(preset: str, today: date) -> tuple[date, date]:
     return today - timedelta(days=PRESETS[preset] - 1), today
 
 
-def local_day(session: Session, column: Any) -> ColumnElement[Any]:
-    """The Vietnam local date of a UTC timestamp column, in SQL.
-
-    Constants are inlined rather than bound: PostgreSQL must see the GROUP BY expression
-    textually equal to the selected one."""
-    if is_sqlite(session):
-        # SQLite stores UTC as text; Vietnam has no daylight saving, so a fixed offset is exact.
-        return func.date(column, literal_column("'+7 hours'"))
-    return cast(func.timezone(literal_column("'Asia/Ho_Chi_Minh'"), column), Date)
-
-
-def _utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """[start 00:00, end+1 00:00) local time, as UTC datetimes."""
-    lower = datetime.combine(start, time.min, VN_TZ).astimezone(UTC)
-    return lower, datetime.combine(end + timedelta(days=1), time.min, VN_TZ).astimezone(UTC)
-
-
 def _hours_between(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
     if is_sqlite(session):
         return (func.julianday(later) - func.julianday(earlier)) * 24.0
@@ -102,9 +83,10 @@ def compute(session: Session, actor: Actor, query: DashboardQuery, *, now: datet
     if query.start > query.end or (query.end - query.start).days >= MAX_DAYS:
         raise ValueError("invalid dashboard period")
     now = now or utcnow()
+    tz = clock.zone(session)
     # Users always see their own numbers, whatever the client sends.
     user_id = query.user_id if actor.is_admin else actor.id
-    day = local_day(session, RawLead.created_at)
+    day = clock.local_day(session, RawLead.created_at, tz, query.start, query.end)
     # Filtering on the local day itself lets the expression index of migration 0003 serve the
     # range, the grouping order and every column the figures read.
     owner: ColumnElement[Any] = col(RawLead.assigned_to_id)
@@ -116,7 +98,7 @@ def compute(session: Session, actor: Actor, query: DashboardQuery, *, now: datet
     scope = [] if user_id is None else [owner == user_id]
     cohort = [day >= query.start, day <= query.end, *scope]
 
-    facts = _facts(session, day, cohort)
+    facts = _facts(session, day, cohort, statuses.open_clause(session))
     channels = [v for v in picklist_values(session, "input_source") if v != UNKNOWN]
     # Values no longer in the picklist (or NULL, shown as "Không xác định") still get a series.
     channels += sorted({r.channel for r in facts["channel"]} - set(channels))
@@ -128,7 +110,10 @@ def compute(session: Session, actor: Actor, query: DashboardQuery, *, now: datet
     by_channel = {r.channel: r for r in facts["channel"]}
     total = facts["total"][0] if facts["total"] else None
 
-    today_where = [day == now.astimezone(VN_TZ).date(), *scope]
+    # "New today" is the list's own date filter (the same UTC bounds), so its drill-down agrees.
+    today = clock.today(tz, now)
+    lower, upper = clock.day_bounds(today, today, tz)
+    today_where = [col(RawLead.created_at) >= lower, col(RawLead.created_at) < upper, *scope]
     return Dashboard(
         start=query.start.isoformat(), end=query.end.isoformat(), user_id=user_id, channels=channels,
         per_day=[{"day": key, **counts} for key, counts in per_day.items()],
@@ -136,20 +121,21 @@ def compute(session: Session, actor: Actor, query: DashboardQuery, *, now: datet
         open_per_user=[{"user": r.full_name, "username": r.username, "open": int(r.n)} for r in facts["user"]],
         median_hours=_median_hours(session, cohort),
         arrivals_today=session.execute(select(func.count()).select_from(RawLead).where(*today_where)).scalar_one(),
+        today=today.isoformat(),
         conversion_rate=_rate(int(total.converted), int(total.n)) if total else 0.0,
         failing_events_24h=_failing_events(session, now) if actor.is_admin else None,
-        imports=_imports(session, *_utc_bounds(query.start, query.end), user_id),
+        imports=_imports(session, tz, *clock.day_bounds(query.start, query.end, tz), user_id),
         ads=ads_breakdown(session, query.start, query.end, user_id),
     )
 
 
-def _facts(session: Session, day: ColumnElement[Any], cohort: list[ColumnElement[bool]]) -> dict[str, list[Any]]:
+def _facts(session: Session, day: ColumnElement[Any], cohort: list[ColumnElement[bool]],
+           open_clause: ColumnElement[bool]) -> dict[str, list[Any]]:
     """Per-day, per-channel, per-user and total counts in one statement.
 
     The cohort is scanned once into a small grouped CTE (days x channels x owners x statuses);
     the figures are re-aggregations of it. Both databases materialise a CTE used more than once."""
-    is_open = case((and_(col(RawLead.converted_lead_id).is_(None),
-                         col(RawLead.status).not_in([STATUS_CONVERTED, STATUS_CLOSED])), 1), else_=0)
+    is_open = case((open_clause, 1), else_=0)
     # Grouped by the index's own leading columns, so neither database has to sort the cohort.
     g = (select(day.label("day"), col(RawLead.input_source).label("input_source"),
                 col(RawLead.assigned_to_id).label("user_id"), func.count().label("n"),
@@ -219,7 +205,7 @@ def ads_breakdown(session: Session, start: date, end: date, user_id: int | None)
     """Ad leads that arrived in the period, per campaign and lead form: raw leads (the cohort, as
     the other figures) plus the Leads a channel created directly (Lead Ads with a phone go straight
     to Lead under the default rules). `leads`: of those, how many are Leads now."""
-    lower, upper = _utc_bounds(start, end)
+    lower, upper = clock.day_bounds(start, end, clock.zone(session))
     rows: dict[tuple[str, str, str], dict[str, Any]] = {}
     for model in (RawLead, Lead):
         campaign = func.coalesce(model.ad_campaign_name, model.ad_campaign_id, literal_column("''"))
@@ -253,7 +239,8 @@ def _failing_events(session: Session, now: datetime) -> int:
     ).scalar_one()
 
 
-def _imports(session: Session, lower: datetime, upper: datetime, user_id: int | None) -> list[dict[str, Any]]:
+def _imports(session: Session, tz: tzinfo, lower: datetime | None, upper: datetime | None,
+             user_id: int | None) -> list[dict[str, Any]]:
     statement = (select(ImportJob, User.full_name).join(User, User.id == ImportJob.user_id)
                  .where(col(ImportJob.started_at) >= lower, col(ImportJob.started_at) < upper)
                  .order_by(col(ImportJob.started_at).desc(), col(ImportJob.id).desc()).limit(MAX_IMPORTS))
@@ -262,7 +249,7 @@ def _imports(session: Session, lower: datetime, upper: datetime, user_id: int | 
     return [
         {"id": job.id, "file": job.original_name, "user": full_name, "status": job.status, "total": job.total,
          "created": job.created, "overwritten": job.overwritten, "merged": job.merged, "skipped": job.skipped,
-         "failed": job.failed, "started": job.started_at.astimezone(VN_TZ).isoformat(timespec="seconds"),
+         "failed": job.failed, "started": clock.iso_local(job.started_at, tz),
          "skipped_file": bool(job.skipped_file), "failed_file": bool(job.failed_file)}
         for job, full_name in session.execute(statement)
     ]

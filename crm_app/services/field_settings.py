@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select, update
 from crm_app.fields import DEFAULT_PICKLISTS, UNKNOWN
 from crm_app.i18n import UserError
 from crm_app.models import CustomField, Lead, PicklistValue, RawLead
-from crm_app.services import audit
+from crm_app.services import audit, statuses
 from crm_app.services.auth import Actor, require_admin
 
 PICKLIST_FIELDS = tuple(DEFAULT_PICKLISTS)
@@ -28,7 +28,8 @@ def _check_field(field_key: str) -> None:
         raise UserError("filter.invalid")
 
 
-def add_value(session: Session, actor: Actor, field_key: str, value: str) -> None:
+def add_value(session: Session, actor: Actor, field_key: str, value: str, meaning: str = "") -> None:
+    """Add a picklist value; a status value also gets its meaning (open / converted / closed)."""
     require_admin(actor)
     _check_field(field_key)
     value = value.strip()[:128]
@@ -36,11 +37,29 @@ def add_value(session: Session, actor: Actor, field_key: str, value: str) -> Non
         raise UserError("validation.required", field=field_key)
     if any(v.value == value for v in values(session, field_key)):
         raise UserError("fields.value_exists", value=value)
+    kept: str | None = None
+    if field_key == statuses.STATUS_FIELD:
+        kept = statuses.check_meaning(meaning) if meaning else statuses.default_meaning(value)
     last = session.exec(select(func.max(PicklistValue.position))
                         .where(PicklistValue.field_key == field_key)).one() or 0
-    session.add(PicklistValue(field_key=field_key, value=value, position=last + 1))
+    session.add(PicklistValue(field_key=field_key, value=value, position=last + 1, meaning=kept))
+    changes: dict[str, list[str | None]] = {field_key: [None, value]}
+    if kept:
+        changes["meaning"] = [None, kept]
     audit.record(session=session, entity="picklist", entity_id=0, action="created", user_id=actor.id,
-                 changes={field_key: [None, value]})
+                 changes=changes)
+
+
+def set_meaning(session: Session, actor: Actor, value_id: int, meaning: str) -> None:
+    """Change what a status value means (the records keep their status; the counts follow)."""
+    require_admin(actor)
+    found = _get(session, value_id)
+    if found.field_key != statuses.STATUS_FIELD:
+        raise UserError("filter.invalid")
+    old, found.meaning = found.meaning, statuses.check_meaning(meaning)
+    session.add(found)
+    audit.record(session=session, entity="picklist", entity_id=value_id, action="updated", user_id=actor.id,
+                 changes={"meaning": [old, found.meaning]})
 
 
 def _get(session: Session, value_id: int) -> PicklistValue:

@@ -25,6 +25,7 @@ from sqlmodel import Session, select
 
 from crm_app.fields import FieldDef, picklist_values
 from crm_app.models import User
+from crm_app.services import clock
 from crm_app.services.phones import normalise_phone
 from crm_app.services.text import fold
 
@@ -133,6 +134,14 @@ class Lookups:
     picklists: dict[str, dict[str, str]] = field(default_factory=dict)
     users: dict[str, int] | None = None  # username (lower case) → id
     user_ids: set[int] = field(default_factory=set)
+    local_today: dt.date | None = None
+
+    def today(self) -> dt.date:
+        """Today in the organisation's zone (a birthday cannot be later), whatever the server's TZ."""
+        if self.local_today is None:
+            tz = clock.zone(self.session) if self.session is not None else clock.default_zone()
+            self.local_today = clock.today(tz)
+        return self.local_today
 
     def choices(self, key: str) -> dict[str, str]:
         found = self.picklists.get(key)
@@ -176,7 +185,7 @@ def _date(text: str, raw: object, fd: FieldDef, lookups: Lookups) -> dt.date | s
     parsed = parse_date(raw if isinstance(raw, dt.date) else text)
     if parsed is None:
         raise BadValue("partial_date" if _PARTIAL_DATE_RE.match(text) else "date")
-    if fd.key == "birthday" and not EARLIEST_BIRTHDAY <= parsed <= dt.date.today():
+    if fd.key == "birthday" and not EARLIEST_BIRTHDAY <= parsed <= lookups.today():
         raise BadValue("date")
     # `custom` is JSON: ISO text sorts and compares like the date (the list's "between" filter).
     return parsed.isoformat() if fd.custom else parsed

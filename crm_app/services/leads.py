@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 from crm_app.fields import BUILTIN_BY_KEY, MEANING_OPEN, UNKNOWN, picklist_values, raw_lead_fields
 from crm_app.i18n import UserError, t
 from crm_app.models import Lead, PicklistValue, utcnow
-from crm_app.services import audit, raw_leads
+from crm_app.services import audit, clock, raw_leads
 from crm_app.services.auth import Actor
 from crm_app.services.incoming import ATTRIBUTION
 from crm_app.services.raw_leads import COUNT_CAP, ListPage, ListQuery, _display, can_see, user_names
@@ -37,7 +37,8 @@ def list_page(session: Session, actor: Actor, *, search: str = "", sort: str = "
                            .order_by(raw_leads.care_order(column, sort, descending), col(Lead.id).desc())
                            .offset((max(1, page) - 1) * page_size).limit(page_size)).all()
     users = user_names(session, {r.assigned_to_id for r in records})
-    rows = [{"id": str(r.id), **{c: _display(r, c, users) for c in LEAD_COLUMNS}} for r in records]
+    tz = clock.zone(session)
+    rows = [{"id": str(r.id), **{c: _display(r, c, users, tz) for c in LEAD_COLUMNS}} for r in records]
     return ListPage(rows=rows, total=min(total, COUNT_CAP), page=max(1, page), page_size=page_size,
                     more=total > COUNT_CAP)
 
@@ -53,7 +54,8 @@ def display_values(session: Session, lead: Lead, locale: str = "vi") -> list[dic
     users = user_names(session, {lead.assigned_to_id})
     fields = raw_lead_fields(session)
     by_key = {fd.key: fd for fd in fields}
-    shown = [{"label": fd.label(locale), "value": _display(lead, fd.key, users, by_key)}
+    tz = clock.zone(session)
+    shown = [{"label": fd.label(locale), "value": _display(lead, fd.key, users, tz, by_key)}
              for fd in fields if fd.key not in ("converted_lead_id", "description")]
     # An ad lead's attribution only on ad leads (see raw_leads.display_values).
     hidden = {BUILTIN_BY_KEY[k].label(locale) for k in ATTRIBUTION}

@@ -4,9 +4,9 @@ access rules, duplicates warning and export. UI, CLI and channels all come throu
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, tzinfo
 from typing import Any, Protocol
 
 from openpyxl import Workbook
@@ -24,7 +24,7 @@ from crm_app.fields import (
 )
 from crm_app.i18n import UserError, t
 from crm_app.models import ContactFields, Lead, RawLead, User, utcnow
-from crm_app.services import audit, field_values
+from crm_app.services import audit, clock, field_values, statuses
 from crm_app.services.auth import Actor, PermissionDenied, require_admin
 from crm_app.services.field_values import format_date, parse_date
 from crm_app.services.incoming import ATTRIBUTION
@@ -55,8 +55,9 @@ META_COLUMNS: dict[str, tuple[str, str]] = {
     "last_contacted_at": ("Lần liên hệ cuối", "Last contact"),
     "next_task_at": ("Việc tiếp theo", "Next task"),
 }
-# "past": a time before now ("có việc quá hạn" is next_task_at past).
-FILTER_OPS = ("eq", "contains", "empty", "not_empty", "in", "between", "past")
+# "past": a time before now ("có việc quá hạn" is next_task_at past); "open": the record is an open
+# raw lead (services/statuses.py), whatever the field.
+FILTER_OPS = ("eq", "contains", "empty", "not_empty", "in", "between", "past", "open")
 CONTACT_KEYS = (
     "salutation", "last_name", "first_name", "mobile", "phone", "email", "company", "title",
     "website", "lead_source", "customer_type", "birthday", "street", "ward", "district",
@@ -83,6 +84,26 @@ class ListQuery:
 def import_job_id(text: str) -> int | None:
     """An import id from a link (?import=12); None for anything that is not one."""
     return int(text) if text.isdigit() and len(text) <= 9 else None  # an id, not an overflow
+
+
+def link_conditions(params: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The list's conditions for a link from the dashboard (?input_source=…&from=…&to=…&open=1):
+    the same predicates the dashboard counted with, so a bar and the list it opens agree."""
+    out: list[dict[str, Any]] = []
+    if params.get("input_source"):
+        out.append({"field": "input_source", "op": "eq", "value": params["input_source"]})
+    if params.get("ad_form_id"):  # the dashboard's ad leads per lead form
+        out.append({"field": "ad_form_id", "op": "eq", "value": params["ad_form_id"][:64]})
+    if params.get("from") or params.get("to"):
+        # Local days of the organisation (services/clock.py), like the dashboard's days.
+        out.append({"field": "created_at", "op": "between", "value": [params.get("from", ""), params.get("to", "")]})
+    if params.get("assigned_to", "").isdigit():
+        out.append({"field": "assigned_to", "op": "eq", "value": params["assigned_to"]})
+    if params.get("converted") == "1":
+        out.append({"field": "status", "op": "eq", "value": STATUS_CONVERTED})
+    if params.get("open") == "1":
+        out.append({"field": "status", "op": "open", "value": ""})
+    return out
 
 
 @dataclass
@@ -317,10 +338,13 @@ def _column_for(key: str, fields: dict[str, FieldDef], model: Any = RawLead) -> 
     raise UserError("filter.invalid")
 
 
-def _condition(cond: dict[str, Any], fields: dict[str, FieldDef], model: Any = RawLead) -> ColumnElement[bool]:
+def _condition(session: Session, cond: dict[str, Any], fields: dict[str, FieldDef], tz: tzinfo,
+               model: Any = RawLead) -> ColumnElement[bool]:
     key, op, value = cond.get("field", ""), cond.get("op", ""), cond.get("value")
     if op not in FILTER_OPS:
         raise UserError("filter.invalid")
+    if op == "open":  # the dashboard's own definition, so its bars and this list agree
+        return statuses.open_clause(session, model)
     column = _column_for(str(key), fields, model)
     fd = fields.get(str(key))
     if op == "empty":
@@ -340,13 +364,12 @@ def _condition(cond: dict[str, Any], fields: dict[str, FieldDef], model: Any = R
         start, end = (list(value or []) + ["", ""])[:2]
         parts = []
         start_date, end_date = parse_date(str(start)), parse_date(str(end))
-        is_datetime = key in META_COLUMNS
-        if start_date:
-            parts.append(column >= (datetime.combine(start_date, time.min).astimezone()
-                                    if is_datetime else start_date))
-        if end_date:
-            parts.append(column < (datetime.combine(end_date + timedelta(days=1), time.min)
-                                   .astimezone() if is_datetime else end_date + timedelta(days=1)))
+        # A stored time is compared with the organisation's local days (the dashboard's days).
+        lower, upper = clock.day_bounds(start_date, end_date, tz) if key in META_COLUMNS else (start_date, end_date)
+        if lower:
+            parts.append(column >= lower)
+        if upper:
+            parts.append(column < upper if key in META_COLUMNS else column <= upper)
         return and_(*parts) if parts else column.is_not(None) | column.is_(None)
     text = str(value or "").strip()
     if fd and fd.type == "phone":
@@ -385,7 +408,8 @@ def filtered(session: Session, actor: Actor, query: ListQuery, model: Any = RawL
     """The list's WHERE clauses: conditions, quick search, time bounds and visibility; `model` is
     RawLead or Lead (same contact columns)."""
     fields = {f.key: f for f in raw_lead_fields(session)}
-    where = [_condition(c, fields, model) for c in query.conditions[:20]]
+    tz = clock.zone(session)
+    where = [_condition(session, c, fields, tz, model) for c in query.conditions[:20]]
     if (clause := _search_clause(session, query.search, model)) is not None:
         where.append(clause)
     if query.import_job_id is not None:
@@ -437,9 +461,10 @@ def keyset_page(session: Session, model: Any, where: list[ColumnElement[bool]], 
     return KeysetPage(records, total, records[-1].id if more else None)
 
 
-def _display(record: RawLead | Lead, key: str, users: dict[int, str],
+def _display(record: RawLead | Lead, key: str, users: dict[int, str], tz: tzinfo,
              fields: dict[str, FieldDef] | None = None) -> str:
-    """A value as shown on screen and in the export; `fields` gives custom fields their type."""
+    """A value as shown on screen and in the export (times in the organisation's zone, `tz`);
+    `fields` gives custom fields their type."""
     if key == "assigned_to":
         return users.get(record.assigned_to_id or 0, "")
     if key.startswith("cf_"):
@@ -450,7 +475,7 @@ def _display(record: RawLead | Lead, key: str, users: dict[int, str],
     if key in ("mobile", "phone"):
         return display_phone(value)
     if isinstance(value, datetime):
-        return value.astimezone().strftime("%d/%m/%Y %H:%M")
+        return clock.fmt_datetime(value, tz)
     if isinstance(value, date):
         return format_date(value)
     return str(value)
@@ -491,7 +516,8 @@ def list_page(session: Session, actor: Actor, query: ListQuery, columns: list[st
                            .offset((page - 1) * page_size).limit(page_size)).all()
     users = user_names(session, {r.assigned_to_id for r in records})
     fields = {f.key: f for f in raw_lead_fields(session) if f.custom}
-    rows = [{"id": str(r.id), **{c: _display(r, c, users, fields) for c in columns}} for r in records]
+    tz = clock.zone(session)
+    rows = [{"id": str(r.id), **{c: _display(r, c, users, tz, fields) for c in columns}} for r in records]
     return ListPage(rows=rows, total=total, page=page, page_size=page_size, more=more)
 
 
@@ -502,14 +528,16 @@ def display_values(session: Session, record: RawLead, *, locale: str = "vi"
     users = user_names(session, {record.assigned_to_id})
     fields = raw_lead_fields(session)
     by_key = {fd.key: fd for fd in fields}
-    shown = [(fd, _display(record, fd.key, users, by_key)) for fd in fields]
+    tz = clock.zone(session)
+    shown = [(fd, _display(record, fd.key, users, tz, by_key)) for fd in fields]
     # An ad lead's attribution only means something on ad leads: not nine empty rows on the others.
     return [(fd, value) for fd, value in shown if value or fd.key not in ATTRIBUTION]
 
 
 def form_values(record: RawLead | Lead, session: Session) -> dict[str, str]:
     """The record as form inputs: ISO dates for <input type=date>, 0… phones."""
-    values = {k: _display(record, k, {}) for k in CONTACT_KEYS}
+    tz = clock.zone(session)
+    values = {k: _display(record, k, {}, tz) for k in CONTACT_KEYS}
     values["birthday"] = record.birthday.isoformat() if record.birthday else ""
     values["status"] = record.status
     values["assigned_to"] = str(record.assigned_to_id)
@@ -529,6 +557,7 @@ def export_xlsx(session: Session, actor: Actor, query: ListQuery | None = None) 
     ws = wb.create_sheet("KH thô")
     ws.append(["ID", *[f.label_vi for f in fields], "Ngày tạo"])
     users = user_names(session, set(session.exec(select(User.id)).all()) - {None})  # type: ignore[arg-type]
+    tz = clock.zone(session)
     last_id = 0
     while True:
         batch = session.exec(select(RawLead).where(*where, col(RawLead.id) > last_id)
@@ -536,8 +565,8 @@ def export_xlsx(session: Session, actor: Actor, query: ListQuery | None = None) 
         if not batch:
             break
         for r in batch:
-            ws.append([r.id, *[safe_cell(_display(r, f.key, users, by_key)) for f in fields],
-                       _display(r, "created_at", users)])
+            ws.append([r.id, *[safe_cell(_display(r, f.key, users, tz, by_key)) for f in fields],
+                       _display(r, "created_at", users, tz)])
         last_id = batch[-1].id or last_id
         session.expunge_all()
     out = io.BytesIO()

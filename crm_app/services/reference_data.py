@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from crm_app.fields import DEFAULT_LIST_COLUMNS, DEFAULT_MEANINGS, DEFAULT_PICKLISTS, UNKNOWN
+from crm_app.fields import DEFAULT_LIST_COLUMNS, DEFAULT_MEANINGS, DEFAULT_PICKLISTS, MEANING_OPEN, UNKNOWN
 from crm_app.models import ListLayout, OrgSetting, PicklistValue, SavedFilter, SyncConfig
 
 VISIBILITY_KEY = "raw_lead_visibility"
@@ -42,8 +42,9 @@ def ensure_reference_data(*, session: Session) -> None:
             continue
         meanings = DEFAULT_MEANINGS.get(field_key, {})
         for position, value in enumerate((*values, UNKNOWN)):
-            session.add(PicklistValue(field_key=field_key, value=value, position=position,
-                                      meaning=meanings.get(value)))
+            # A status value nobody gave a meaning (Không xác định) is open, as the dashboard always counted it.
+            meaning = meanings.get(value, MEANING_OPEN if field_key == "status" else None)
+            session.add(PicklistValue(field_key=field_key, value=value, position=position, meaning=meaning))
     if session.exec(select(ListLayout).where(ListLayout.owner_id == None)).first() is None:  # noqa: E711
         session.add(ListLayout(module="raw_leads", owner_id=None, columns=list(DEFAULT_LIST_COLUMNS)))
     for name, conditions in SHARED_FILTERS:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlmodel import Session
 
 from crm_app.fields import BUILTIN_BY_KEY
 from crm_app.i18n import t
-from crm_app.services import audit
-from crm_app.services.dashboard import VN_TZ
+from crm_app.services import audit, clock
 from crm_app.services.raw_leads import user_names
 
 _KEY_ALIASES = {"assigned_to_id": "assigned_to"}
@@ -55,11 +54,12 @@ def lines(session: Session, entity: str, entity_id: int, locale: str = "vi") -> 
     users = user_names(session, {e.user_id for e in entries if e.user_id})
     names_for_ids = user_names(session, {int(v) for e in entries
                                          for v in (e.changes or {}).get("assigned_to_id", []) if v})
+    tz = clock.zone(session)
     out = []
     for e in entries:
         changes = []
         if e.action == "message":  # a chat message: show what the person wrote
-            out.append(TimelineLine(when=e.created_at.astimezone().strftime("%d/%m/%Y %H:%M"),
+            out.append(TimelineLine(when=clock.fmt_datetime(e.created_at, tz),
                                     who=_source(e.source, locale), action=t("timeline.message", locale), source="",
                                     changes=[f"«{(e.changes or {}).get('message', '')}»"]))
             continue
@@ -67,7 +67,7 @@ def lines(session: Session, entity: str, entity_id: int, locale: str = "vi") -> 
             out.append(TimelineLine(when=e.created_at.astimezone().strftime("%d/%m/%Y %H:%M"),
                                     who=users.get(e.user_id or 0, t("timeline.system", locale)),
                                     action=t(f"timeline.{e.action}", locale), source="",
-                                    changes=_care_details(e.changes or {}, locale)))
+                                    changes=_care_details(e.changes or {}, locale, tz)))
             continue
         for key, pair in (e.changes or {}).items():
             old, new = (list(pair) + [None, None])[:2] if isinstance(pair, list) else (None, pair)
@@ -76,7 +76,7 @@ def lines(session: Session, entity: str, entity_id: int, locale: str = "vi") -> 
             changes.append(f"{_label(key, locale)}: {old if old not in (None, '') else '∅'} → "
                            f"{new if new not in (None, '') else '∅'}")
         out.append(TimelineLine(
-            when=e.created_at.astimezone().strftime("%d/%m/%Y %H:%M"),
+            when=clock.fmt_datetime(e.created_at, tz),
             who=users.get(e.user_id or 0, t("timeline.system", locale)),
             action=t(f"timeline.{e.action}", locale),
             source=_source(e.source, locale),
@@ -86,14 +86,14 @@ def lines(session: Session, entity: str, entity_id: int, locale: str = "vi") -> 
     return out
 
 
-def _care_details(changes: dict, locale: str) -> list[str]:
+def _care_details(changes: dict, locale: str, tz: tzinfo) -> list[str]:
     out = []
     if changes.get("title"):
         out.append(f"«{changes['title']}»")
     if changes.get("outcome"):
         out.append(f"{t('timeline.outcome', locale)}: {changes['outcome']}")
     if changes.get("due_at"):
-        due = datetime.fromisoformat(changes["due_at"]).astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
+        due = clock.fmt_datetime(datetime.fromisoformat(changes["due_at"]), tz)
         out.append(f"{t('timeline.due', locale)}: {due}")
     if changes.get("assignee"):
         out.append(f"{t('timeline.assignee', locale)}: {changes['assignee']}")

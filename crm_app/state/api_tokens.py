@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 import reflex as rx
@@ -10,18 +10,18 @@ from reflex.event import EventSpec
 from sqlmodel import Session
 
 from crm_app.models import User
-from crm_app.services import api_tokens, auth
+from crm_app.services import api_tokens, auth, clock
 from crm_app.services.auth import Actor
-from crm_app.services.dashboard import VN_TZ as ORG_TZ
 from crm_app.state.auth import AuthState, admin_only, logged_in, read, write
 
 
-def _when(value: datetime | None) -> str:
-    return value.astimezone(ORG_TZ).strftime("%d/%m/%Y %H:%M") if value else ""
+def _when(value: datetime | None, tz: tzinfo) -> str:
+    return clock.fmt_datetime(value, tz)
 
 
-def _screen(session: Session, actor: Actor) -> tuple[list[api_tokens.TokenRow], list[User]]:
-    return api_tokens.list_tokens(session, actor), auth.list_users(session=session, active_only=True)
+def _screen(session: Session, actor: Actor) -> tuple[list[api_tokens.TokenRow], list[User], tzinfo]:
+    return (api_tokens.list_tokens(session, actor), auth.list_users(session=session, active_only=True),
+            clock.zone(session))
 
 
 class ApiTokensState(AuthState):
@@ -39,10 +39,10 @@ class ApiTokensState(AuthState):
         await self._load(actor)
 
     async def _load(self, actor: Actor) -> None:
-        tokens, users = await read(_screen, actor)
+        tokens, users, tz = await read(_screen, actor)
         self.rows = [{"id": str(r.id), "name": r.name, "prefix": f"{api_tokens.TOKEN_START}{r.prefix}…",
-                      "owner": r.owner, "write": "1" if r.can_write else "", "created": _when(r.created_at),
-                      "last_used": _when(r.last_used_at), "revoked": _when(r.revoked_at)} for r in tokens]
+                      "owner": r.owner, "write": "1" if r.can_write else "", "created": _when(r.created_at, tz),
+                      "last_used": _when(r.last_used_at, tz), "revoked": _when(r.revoked_at, tz)} for r in tokens]
         self.owners = [{"id": str(u.id), "label": f"{u.full_name} ({u.username})"} for u in users]
         self.owner = str(actor.id)
 

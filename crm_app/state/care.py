@@ -10,9 +10,8 @@ from sqlmodel import Session, select
 
 from crm_app.fields import picklist_values
 from crm_app.models import User
-from crm_app.services import activities, raw_leads
+from crm_app.services import activities, clock, raw_leads
 from crm_app.services.auth import Actor
-from crm_app.services.dashboard import VN_TZ
 from crm_app.state.auth import AuthState, logged_in, read, write
 from crm_app.state.leads import LeadDetailState
 from crm_app.state.nav import NavState
@@ -23,10 +22,11 @@ OWNER = "owner"
 
 def _open_tasks(session: Session, entity: str, entity_id: int) -> list[dict[str, str]]:
     tasks = activities.record_activities(session, entity, entity_id)
+    tz = clock.zone(session)
     names = {u.id: u.full_name for u in session.exec(
         select(User).where(User.id.in_({a.assigned_to_id for a in tasks if a.assigned_to_id})))}  # type: ignore[union-attr]
     return [{"id": str(a.id), "title": a.title or "", "assignee": names.get(a.assigned_to_id, ""),
-             "due": a.due_at.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M") if a.due_at else ""} for a in tasks]
+             "due": clock.fmt_datetime(a.due_at, tz)} for a in tasks]
 
 
 def _panel(session: Session, actor: Actor, entity: str, entity_id: int
@@ -49,7 +49,8 @@ def _log(session: Session, actor: Actor, action: str, entity: str, entity_id: in
     else:
         assignee = str(form.get("assignee", OWNER))
         activities.add_task(session, actor, entity, entity_id, title=str(form.get("title", ""))[:300],
-                            due_at=activities.parse_due(str(form.get("due_date", "")), str(form.get("due_time", ""))),
+                            due_at=activities.parse_due(str(form.get("due_date", "")), str(form.get("due_time", "")),
+                                                           clock.zone(session)),
                             assignee_id=int(assignee) if assignee.isdigit() else None, note=note)
 
 

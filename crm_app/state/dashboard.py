@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import reflex as rx
 from reflex.event import EventSpec
@@ -10,9 +10,9 @@ from sqlmodel import Session
 
 from crm_app import routes
 from crm_app.models import User
-from crm_app.services import auth, dashboard
+from crm_app.services import auth, clock, dashboard
 from crm_app.services.auth import Actor
-from crm_app.services.dashboard import VN_TZ, DashboardQuery
+from crm_app.services.dashboard import DashboardQuery
 from crm_app.services.field_values import parse_date
 from crm_app.state.auth import AuthState, logged_in, read
 
@@ -35,6 +35,8 @@ class DashboardState(AuthState):
     users: list[dict[str, str]] = []
     start: str = ""
     end: str = ""
+    today: str = ""  # ISO, the organisation's local date (services/clock.py)
+    scope_applied: str = ""  # the owner the figures were limited to ("" = everyone)
     per_day: list[dict[str, int | str]] = []
     funnel: list[dict[str, str]] = []
     open_chart: list[dict[str, int | str]] = []
@@ -48,14 +50,17 @@ class DashboardState(AuthState):
 
     def _list_link(self, **params: str) -> str:
         base = {"from": self.start, "to": self.end}
-        if self.scope != ALL:
-            base["assigned_to"] = self.scope
+        if self.scope_applied:
+            base["assigned_to"] = self.scope_applied
         return routes.raw_lead_list(**{**base, **params})
 
     @rx.var
     def today_link(self) -> str:
-        today = datetime.now(VN_TZ).date().isoformat()
-        return routes.raw_lead_list(**{'from': today, 'to': today})
+        # The scope the count used (a user's own records), so the list shows what was counted.
+        base = {"from": self.today, "to": self.today}
+        if self.scope_applied:
+            base["assigned_to"] = self.scope_applied
+        return routes.raw_lead_list(**base)
 
     @rx.var
     def converted_link(self) -> str:
@@ -67,7 +72,7 @@ class DashboardState(AuthState):
         await self._load(actor)
 
     async def _load(self, actor: Actor) -> None:
-        today = datetime.now(VN_TZ).date()
+        today = clock.today(await read(clock.zone))
         if self.preset == "custom":
             start = parse_date(self.custom_start) or today
             end = parse_date(self.custom_end) or today
@@ -80,7 +85,8 @@ class DashboardState(AuthState):
         figures, active, ids = await read(_figures, actor, DashboardQuery(start=start, end=end, user_id=scope))
         if actor.is_admin and not self.users:
             self.users = [{"id": str(u.id), "label": f"{u.full_name} ({u.username})"} for u in active]
-        self.start, self.end = figures.start, figures.end
+        self.start, self.end, self.today = figures.start, figures.end, figures.today
+        self.scope_applied = "" if figures.user_id is None else str(figures.user_id)
         self.per_day = [{**row, "day": date.fromisoformat(str(row["day"])).strftime("%d/%m")}
                         for row in figures.per_day]
         self.funnel = [{"channel": f["channel"], "raw_leads": str(f["raw_leads"]), "converted": str(f["converted"]),
@@ -89,7 +95,8 @@ class DashboardState(AuthState):
         self.open_chart = [{"user": u["user"], "open": u["open"]} for u in figures.open_per_user]
         self.open_links = [
             {"label": f"{u['user']}: {u['open']}",
-             "link": routes.raw_lead_list(assigned_to=ids.get(u["username"], ""), open="1")}
+             # The bar counts the period's arrivals that are still open: the list gets the same period.
+             "link": self._list_link(assigned_to=ids.get(u["username"], ""), open="1")}
             for u in figures.open_per_user]
         self.medians = [{"channel": ch, "hours": f"{hours:.1f} giờ" if hours < 48 else f"{hours / 24:.1f} ngày"}
                         for ch, hours in figures.median_hours.items()]

@@ -35,7 +35,8 @@ class FieldSettingsState(AuthState):
         self.picklist_fields = [
             {"key": k, "label": PICKLIST_FIELD_BY_KEY[k].label(self.locale)} for k in field_settings.PICKLIST_FIELDS
         ] + [{"key": f"cf_{c.key}", "label": c.label_vi} for c in customs if c.field_type == "picklist"]
-        self.values = [{"id": str(v.id), "value": v.value, "active": "1" if v.is_active else ""} for v in values]
+        self.values = [{"id": str(v.id), "value": v.value, "active": "1" if v.is_active else "",
+                        "meaning": v.meaning or ""} for v in values]
         self.custom = [{"id": str(c.id), "key": c.key, "label_vi": c.label_vi, "label_en": c.label_en,
                         "type": c.field_type, "active": "1" if c.is_active else ""} for c in customs]
 
@@ -52,7 +53,13 @@ class FieldSettingsState(AuthState):
     @rx.event
     @logged_in
     async def add_value(self, actor: Actor, form: dict[str, Any]) -> None:
-        await self._change(actor, "add_value", self.picklist_field, str(form.get("value", "")))
+        await self._change(actor, "add_value", self.picklist_field, str(form.get("value", "")),
+                           str(form.get("meaning", "")))
+
+    @rx.event
+    @logged_in
+    async def set_meaning(self, actor: Actor, value_id: str, meaning: str) -> None:
+        await self._change(actor, "set_meaning", int(value_id), meaning)
 
     @rx.event
     @logged_in

@@ -24,7 +24,7 @@ from crm_app.db import get_engine
 from crm_app.fields import raw_lead_fields
 from crm_app.i18n import UserError, t
 from crm_app.models import ImportJob, ImportLock, User
-from crm_app.services import importer, tasks
+from crm_app.services import clock, importer, tasks
 from crm_app.services.auth import Actor
 from crm_app.services.field_synonyms import FULL_NAME
 from crm_app.services.importer import ImportOptions, upload
@@ -43,6 +43,7 @@ class _Entry:
     lock: ImportLock | None
     holder: User | None
     job: ImportJob | None
+    since: str  # when the lock was taken, in the organisation's time (services/clock.py)
 
 
 def _entry(session: Session, locale: str) -> _Entry:
@@ -58,7 +59,8 @@ def _entry(session: Session, locale: str) -> _Entry:
         saved_mappings=[m.name for m in importer.list_mappings(session)],
         lock=lock,
         holder=session.get(User, lock.user_id) if lock else None,
-        job=session.get(ImportJob, lock.job_id) if lock and lock.job_id else None)
+        job=session.get(ImportJob, lock.job_id) if lock and lock.job_id else None,
+        since=clock.fmt_datetime(lock.acquired_at, clock.zone(session), "%H:%M %d/%m/%Y") if lock else "")
 
 
 def _save_mapping(session: Session, actor: Actor, name: str, mapping: dict[str, str]) -> list[str]:
@@ -182,7 +184,7 @@ class ImportWizardState(AuthState):
         if lock.user_id != actor.id:
             self.step = "locked"
             self.locked_by = f"{holder.full_name} ({holder.username})" if holder else "?"
-            self.locked_since = lock.acquired_at.astimezone().strftime("%H:%M %d/%m/%Y")
+            self.locked_since = entry.since
             return None
         if job is None:
             self._restart()

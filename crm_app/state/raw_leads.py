@@ -177,22 +177,9 @@ class RawLeadListState(AuthState):
     def _conditions_from_url(self) -> None:
         """Links from the dashboard open the list already filtered (?input_source=…&from=…)."""
         params = self.router.url.query_parameters
-        rows: list[dict[str, str]] = []
         job = params.get("import", "")
         self.import_job = job if raw_leads.import_job_id(job) is not None else ""
-        if params.get("input_source"):
-            rows.append({"field": "input_source", "op": "eq", "value": params["input_source"], "value2": ""})
-        if params.get("ad_form_id"):  # the dashboard's ad leads per lead form
-            rows.append({"field": "ad_form_id", "op": "eq", "value": params["ad_form_id"][:64], "value2": ""})
-        if params.get("from") or params.get("to"):
-            rows.append({"field": "created_at", "op": "between", "value": params.get("from", ""),
-                         "value2": params.get("to", "")})
-        if params.get("assigned_to", "").isdigit():
-            rows.append({"field": "assigned_to", "op": "eq", "value": params["assigned_to"], "value2": ""})
-        if params.get("converted") == "1":
-            rows.append({"field": "status", "op": "eq", "value": "Đã chuyển đổi", "value2": ""})
-        if params.get("open") == "1":
-            rows.append({"field": "status", "op": "in", "value": "Mới, Đang chăm sóc", "value2": ""})
+        rows = conditions_for_ui(raw_leads.link_conditions(params))
         if rows:
             self.conditions, self.active_filter, self.page = rows, NO_FILTER, 1
 

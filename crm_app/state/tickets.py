@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 import reflex as rx
 from reflex.event import EventSpec
 from sqlmodel import Session
@@ -9,29 +11,33 @@ from sqlmodel import Session
 from crm_app import routes
 from crm_app.i18n import UserError
 from crm_app.models import Ticket
-from crm_app.services import tickets
+from crm_app.services import clock, tickets
 from crm_app.services.auth import Actor
 from crm_app.services.raw_leads import user_names
 from crm_app.state.auth import AuthState, logged_in, read, write
 
 
-def _row(ticket: Ticket, users: dict[int, str]) -> dict[str, str]:
+def _row(ticket: Ticket, users: dict[int, str], tz: tzinfo) -> dict[str, str]:
     return {"id": str(ticket.id), "subject": ticket.subject, "channel": ticket.channel, "status": ticket.status,
             "assignee": users.get(ticket.assigned_to_id or 0, ""),
             "raw_lead_id": str(ticket.raw_lead_id or ""), "lead_id": str(ticket.lead_id or ""),
-            "created_at": ticket.created_at.astimezone().strftime("%d/%m/%Y %H:%M"),
+            "created_at": clock.fmt_datetime(ticket.created_at, tz),
             "description": ticket.description or ""}
 
 
-def _with_names(session: Session, found: list[Ticket]) -> tuple[list[Ticket], dict[int, str]]:
-    return found, user_names(session, {t.assigned_to_id for t in found if t.assigned_to_id})
+Found = tuple[list[Ticket], dict[int, str], tzinfo]
 
 
-def _listing(session: Session, actor: Actor, status: str | None) -> tuple[list[Ticket], dict[int, str]]:
+def _with_names(session: Session, found: list[Ticket]) -> Found:
+    """The tickets, their assignees' names and the organisation's zone (for the times shown)."""
+    return found, user_names(session, {t.assigned_to_id for t in found if t.assigned_to_id}), clock.zone(session)
+
+
+def _listing(session: Session, actor: Actor, status: str | None) -> Found:
     return _with_names(session, tickets.list_tickets(session, actor, status=status))
 
 
-def _one(session: Session, actor: Actor, ticket_id: int) -> tuple[list[Ticket], dict[int, str]]:
+def _one(session: Session, actor: Actor, ticket_id: int) -> Found:
     return _with_names(session, [tickets.get_ticket(session, actor, ticket_id)])
 
 
@@ -47,8 +53,8 @@ class TicketState(AuthState):
         await self._load(actor)
 
     async def _load(self, actor: Actor) -> None:
-        found, users = await read(_listing, actor, None if self.status_filter == "all" else self.status_filter)
-        self.rows = [_row(t, users) for t in found]
+        found, users, tz = await read(_listing, actor, None if self.status_filter == "all" else self.status_filter)
+        self.rows = [_row(t, users, tz) for t in found]
 
     @rx.event
     @logged_in
@@ -61,10 +67,10 @@ class TicketState(AuthState):
     async def load_detail(self, actor: Actor) -> EventSpec | list[EventSpec] | None:
         ticket_id = routes.record_id_from_path(self.router.url.path, routes.TICKETS)
         try:
-            found, users = await read(_one, actor, ticket_id)
+            found, users, tz = await read(_one, actor, ticket_id)
         except UserError as exc:
             return [rx.redirect(routes.TICKETS), rx.toast.error(exc.message(self.locale))]
-        self.ticket = _row(found[0], users)
+        self.ticket = _row(found[0], users, tz)
         return None
 
     @rx.event

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 import reflex as rx
+from sqlmodel import Session
 
 from crm_app.db import get_engine
-from crm_app.services import zalo_oa
+from crm_app.services import clock, zalo_oa
 from crm_app.services.auth import Actor
-from crm_app.services.dashboard import VN_TZ as ORG_TZ
 from crm_app.state.auth import AuthState, Reply, actor_for_token, admin_only, read
 
 _RESULTS = {"ok": "zalo.result.ok", "denied": "zalo.callback.denied", "invalid": "zalo.callback.invalid",
             "expired": "zalo.callback.expired", "failed": "zalo.callback.failed"}
 
 
-def _when(value: datetime | None) -> str:
-    return value.astimezone(ORG_TZ).strftime("%d/%m/%Y %H:%M") if value else ""
+def _when(value: datetime | None, tz: tzinfo) -> str:
+    return clock.fmt_datetime(value, tz)
+
+
+def _status(session: Session, actor: Actor) -> tuple[zalo_oa.ConnectionStatus, tzinfo]:
+    """The connection and the organisation's zone, for the times shown."""
+    return zalo_oa.status(session, actor), clock.zone(session)
 
 
 class ZaloOAState(AuthState):
@@ -43,12 +48,16 @@ class ZaloOAState(AuthState):
         url = self.router.url
         return f"{url.scheme}://{url.netloc}" if url.netloc else ""
 
-    def _show(self, view: zalo_oa.ConnectionStatus) -> None:
+    async def _reload(self, actor: Actor) -> None:
+        self._show(*await read(_status, actor))
+
+    def _show(self, view: zalo_oa.ConnectionStatus, tz: tzinfo) -> None:
         self.status, self.configured, self.env_token = view.status, view.configured, view.env_token
         self.oa = " · ".join(x for x in (view.oa_name, view.oa_id) if x)
-        self.connected_at, self.expires_at = _when(view.connected_at), _when(view.access_expires_at)
-        self.refresh_expires_at, self.last_refresh = _when(view.refresh_expires_at), _when(view.last_refresh_at)
-        self.last_error, self.last_error_at = view.last_error, _when(view.last_error_at)
+        self.connected_at, self.expires_at = _when(view.connected_at, tz), _when(view.access_expires_at, tz)
+        self.refresh_expires_at = _when(view.refresh_expires_at, tz)
+        self.last_refresh = _when(view.last_refresh_at, tz)
+        self.last_error, self.last_error_at = view.last_error, _when(view.last_error_at, tz)
         self.version = view.version
         self.callback_url = zalo_oa.callback_url(self._origin())
 
@@ -84,10 +93,10 @@ class ZaloOAState(AuthState):
         except zalo_oa.ZaloOAError as exc:
             message = rx.toast.error(self._t("zalo.refresh_failed", detail=str(exc)))
         finally:
-            view = await read(zalo_oa.status, actor)
+            view, tz = await read(_status, actor)
             async with self:
                 self.busy, self.result = False, ""
-                self._show(view)
+                self._show(view, tz)
         yield message
 
     @rx.event

@@ -255,9 +255,9 @@ def test_updated_since_returns_what_changed(api: Api, db: Engine) -> None:
 
 
 def raw_leads_tz() -> Any:
-    from crm_app.services.dashboard import VN_TZ
+    from crm_app.services import clock
 
-    return VN_TZ
+    return clock.default_zone()  # the app under test keeps the default organisation zone
 
 
 # ---------------------------------------------------------------- create

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from crm_app.db import write_session
 from crm_app.i18n import UserError
 from crm_app.models import Activity, Notification, RawLead, User
-from crm_app.services import activities, conversion, org, raw_leads, timeline
+from crm_app.services import activities, clock, conversion, org, raw_leads, timeline
 from crm_app.services.auth import Actor, PermissionDenied
 from crm_app.services.reference_data import VISIBILITY_OWN
 
@@ -70,7 +70,7 @@ def test_bad_input_is_refused_with_a_message_and_nothing_written(engine, people)
         with pytest.raises(UserError), write_session(engine) as s:
             call(s)
     with pytest.raises(UserError, match="ngày hẹn"):
-        activities.parse_due("31/02/2026", "09:00")
+        activities.parse_due("31/02/2026", "09:00", clock.default_zone())
     with Session(engine) as s:
         assert s.exec(select(Activity)).all() == []
         assert s.get(RawLead, rid).status == "Mới"  # type: ignore[union-attr]

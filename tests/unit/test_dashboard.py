@@ -5,18 +5,25 @@ grouping by the UTC date would put them on the wrong day."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from crm_app.db import write_session
 from crm_app.fields import STATUS_CONVERTED
-from crm_app.models import ChannelEvent, ImportJob, Lead, RawLead
-from crm_app.services import dashboard
-from crm_app.services.auth import Actor
+from crm_app.i18n import UserError
+from crm_app.models import ChannelEvent, ImportJob, Lead, RawLead, User
+from crm_app.services import assignment, clock, dashboard, field_settings, migrations, raw_leads, statuses
+from crm_app.services.auth import Actor, PermissionDenied
 from crm_app.services.dashboard import DashboardQuery, range_for
+from crm_app.services.raw_leads import ListQuery
 
 VN = timezone(timedelta(hours=7))
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=VN).astimezone(UTC)
@@ -175,3 +182,148 @@ def test_invalid_period_is_refused(engine: Engine, demo_users: dict[str, int]) -
     for start, end in ((date(2026, 11, 20), date(2026, 11, 19)), (date(2020, 1, 1), date(2026, 1, 1))):
         with pytest.raises(ValueError):
             compute(engine, who(demo_users, "admin"), start, end)
+
+
+@pytest.fixture(params=["UTC", "Asia/Ho_Chi_Minh"])
+def server_tz(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The server's own zone (TZ): what the CRM shows and counts must not depend on it."""
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    yield request.param
+    monkeypatch.undo()
+    time.tzset()
+
+
+def _today_and_its_list(engine: Engine, actor: Actor) -> tuple[dashboard.Dashboard, int, list[str]]:
+    """The dashboard's "new today" and the list its card opens (the link's own parameters)."""
+    with Session(engine) as s:
+        dash = dashboard.compute(s, actor, DashboardQuery(date(2026, 11, 20), date(2026, 11, 20)), now=NOW)
+        query = ListQuery(conditions=raw_leads.link_conditions({"from": dash.today, "to": dash.today}))
+        page = raw_leads.list_page(s, actor, query, ["first_name", "created_at"])
+    return dash, page.total, sorted(r["first_name"] for r in page.rows)
+
+
+def test_new_today_equals_its_drill_down_whatever_the_server_zone(engine: Engine, demo_users: dict[str, int],
+                                                                   server_tz: str) -> None:
+    # Either side of Vietnam's midnight (17:00 UTC): 16:59 UTC is the evening of the 19th in
+    # Vietnam, 17:01 UTC already the 20th. A UTC-day filter would take "noon" and "late" instead.
+    at = {"eve": datetime(2026, 11, 19, 16, 59, tzinfo=UTC), "dawn": datetime(2026, 11, 19, 17, 1, tzinfo=UTC),
+          "noon": datetime(2026, 11, 20, 5, 0, tzinfo=UTC), "late": datetime(2026, 11, 20, 17, 1, tzinfo=UTC)}
+    with write_session(engine) as s:
+        for name, when in at.items():
+            s.add(RawLead(first_name=name, assigned_to_id=demo_users["thuhuong"], input_source="Zalo OA",
+                          created_at=when, modified_at=when))
+    admin = who(demo_users, "admin")
+    dash, listed, names = _today_and_its_list(engine, admin)
+    assert dash.today == "2026-11-20"
+    assert (dash.arrivals_today, listed, names) == (2, 2, ["dawn", "noon"])
+    assert dash.per_day[0]["Zalo OA"] == 2
+    # Times on screen are Vietnam time too, dd/mm/yyyy.
+    with Session(engine) as s:
+        rows = raw_leads.list_page(s, admin, ListQuery(conditions=raw_leads.link_conditions(
+            {"from": dash.today, "to": dash.today}), sort="created_at", descending=False), ["created_at"]).rows
+    assert [r["created_at"] for r in rows] == ["20/11/2026 00:01", "20/11/2026 12:00"]
+
+    # The organisation moves to UTC: its days (and "today") follow, the two counts still agree.
+    with write_session(engine) as s:
+        clock.set_zone(s, admin, "UTC")
+    dash, listed, names = _today_and_its_list(engine, admin)
+    assert (dash.today, dash.arrivals_today, listed, names) == ("2026-11-20", 2, 2, ["late", "noon"])
+
+
+def test_setting_the_time_zone_is_for_admins_and_checked(engine: Engine, demo_users: dict[str, int]) -> None:
+    with write_session(engine) as s:
+        with pytest.raises(PermissionDenied):
+            clock.set_zone(s, who(demo_users, "thuhuong"), "UTC")
+        with pytest.raises(UserError):
+            clock.set_zone(s, who(demo_users, "admin"), "Mars/Olympus")
+    with Session(engine) as s:
+        assert clock.zone_name(s) == "Asia/Ho_Chi_Minh"
+
+
+def test_days_follow_daylight_saving_on_both_databases(engine: Engine, demo_users: dict[str, int]) -> None:
+    """A zone with daylight saving (New York, change on 1 Nov 2026 at 06:00 UTC): the day of a
+    record is its local day on either side of the change (SQLite has no zone database)."""
+    admin = who(demo_users, "admin")
+    with write_session(engine) as s:
+        clock.set_zone(s, admin, "America/New_York")
+        for when in (datetime(2026, 11, 1, 3, 30, tzinfo=UTC),  # 31 Oct 23:30 EDT (UTC-4)
+                     datetime(2026, 11, 1, 4, 30, tzinfo=UTC),  # 1 Nov 00:30 EDT
+                     datetime(2026, 11, 2, 4, 30, tzinfo=UTC),  # 1 Nov 23:30 EST (UTC-5)
+                     datetime(2026, 11, 2, 5, 30, tzinfo=UTC)):  # 2 Nov 00:30 EST
+            s.add(RawLead(first_name="R", assigned_to_id=admin.id, input_source="Webform", created_at=when,
+                          modified_at=when))
+    dash = compute(engine, admin, date(2026, 10, 31), date(2026, 11, 2))
+    assert [d["Webform"] for d in dash.per_day] == [1, 2, 1]
+
+
+def _open_bar_and_its_list(engine: Engine, actor: Actor, start: date, end: date) -> tuple[dict[str, int],
+                                                                                         dict[str, int]]:
+    """Per user: the dashboard's open bar, and the total of the list its link opens."""
+    with Session(engine) as s:
+        dash = dashboard.compute(s, actor, DashboardQuery(start, end), now=NOW)
+        ids = {u.username: str(u.id) for u in s.exec(select(User))}
+        bars = {u["username"]: u["open"] for u in dash.open_per_user}
+        listed = {}
+        for username in ids:
+            link = {"from": dash.start, "to": dash.end, "assigned_to": ids[username], "open": "1"}
+            total = raw_leads.list_page(s, actor, ListQuery(conditions=raw_leads.link_conditions(link)),
+                                        ["first_name"]).total
+            if total:
+                listed[username] = total
+    return bars, listed
+
+
+def test_open_bars_and_their_lists_agree_after_an_admin_adds_statuses(engine: Engine,
+                                                                      world: dict[str, int]) -> None:
+    admin = who(world, "admin")
+    period = range_for("7d", date(2026, 11, 20))
+    bars, listed = _open_bar_and_its_list(engine, admin, *period)
+    assert bars == listed == {"thuhuong": 2, "dung.vu": 1}
+    with write_session(engine) as s:
+        field_settings.add_value(s, admin, "status", "Hẹn gọi lại", "open")
+        field_settings.add_value(s, admin, "status", "Đã huỷ", "closed")
+    with write_session(engine) as s:
+        for status in ("Hẹn gọi lại", "Hẹn gọi lại", "Đã huỷ"):
+            _add(s, world["dung.vu"], "Webform", vn(19, 9), status=status)
+    bars, listed = _open_bar_and_its_list(engine, admin, *period)
+    # The new open status counts, the new closed one does not, in the bar and in its list alike.
+    assert bars == listed == {"dung.vu": 3, "thuhuong": 2}
+    # The same definition picks the least-loaded user for the next channel customer: over all time
+    # both have 3 open (Hường also has one from the 10th), a tie, which goes to the first listed.
+    d, h = world["dung.vu"], world["thuhuong"]
+    with write_session(engine) as s:
+        assert (assignment.least_open_next(s, [d, h]), assignment.least_open_next(s, [h, d])) == (d, h)
+
+
+def test_a_status_meaning_is_checked_and_defaults_from_the_guide(engine: Engine, demo_users: dict[str, int]
+                                                                  ) -> None:
+    admin = who(demo_users, "admin")
+    with write_session(engine) as s:
+        with pytest.raises(UserError):
+            field_settings.add_value(s, admin, "status", "Lạ", "maybe")
+        with pytest.raises(PermissionDenied):
+            field_settings.add_value(s, who(demo_users, "thuhuong"), "status", "Lạ", "open")
+        field_settings.add_value(s, admin, "status", "Chờ", "")
+        field_settings.add_value(s, admin, "lead_source", "TikTok", "closed")  # not a status: no meaning
+    with Session(engine) as s:
+        assert statuses.meanings(s) == {"Mới": "open", "Đang chăm sóc": "open", "Đã chuyển đổi": "converted",
+                                        "Không tiềm năng": "closed", "Không xác định": "open", "Chờ": "open"}
+        assert {v.value: v.meaning for v in field_settings.values(s, "lead_source")}["TikTok"] is None
+
+
+def test_migration_gives_existing_status_values_their_meaning(engine: Engine) -> None:
+    """An installation from before 0007, with an admin's own status: built-ins get the guide's
+    meaning, the others stay open (as the dashboard counted them); other picklists get none."""
+    cfg = migrations.alembic_config(engine.url.render_as_string(hide_password=False))
+    before = ScriptDirectory.from_config(cfg).get_revision("0007_status_meaning").down_revision
+    command.downgrade(cfg, str(before))
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO picklist_values (field_key, value, position, is_active) "
+                          "VALUES ('status', 'Hẹn gọi lại', 50, true)"))
+    command.upgrade(cfg, "head")
+    with Session(engine) as s:
+        assert statuses.meanings(s) == {"Mới": "open", "Đang chăm sóc": "open", "Đã chuyển đổi": "converted",
+                                        "Không tiềm năng": "closed", "Không xác định": "open",
+                                        "Hẹn gọi lại": "open"}
+        assert {v.meaning for v in field_settings.values(s, "lead_source")} == {None}

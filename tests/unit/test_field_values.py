@@ -161,8 +161,9 @@ def test_migration_0007_stores_custom_dates_as_iso(engine: Engine, demo_users: d
     from crm_app.services import migrations
 
     config = migrations.alembic_config(engine.url.render_as_string(hide_password=False))
-    command.downgrade(config, "0006_api_tokens")
+    # The fields first, with today's models: a later migration may add columns the old schema lacks.
     _custom_fields(engine)
+    command.downgrade(config, "0006_api_tokens")
     old = [{"ngay_hen": "06/05/2024", "so_luong": "06/05/2024"}, {"ngay_hen": "2024-05-07"},
            {"ngay_hen": "không rõ"}, {}]
     with write_session(engine) as s:

@@ -4,7 +4,7 @@ The dashboard filters and groups raw leads by their local day (Asia/Ho_Chi_Minh)
 channel, owner and status. An index on that same expression, in that order, carrying every other
 column the figures read, lets both databases answer from the index alone and aggregate without
 sorting the period. The expressions must stay textually identical to
-`crm_app.services.dashboard.local_day`, or the planners will not match them.
+`crm_app.services.clock.local_day`, or the planners will not match them.
 
 A second, partial index holds only converted raw leads (a minority) for the median
 arrival→conversion time.

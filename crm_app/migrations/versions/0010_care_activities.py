@@ -1,13 +1,13 @@
 """Care after the lead arrives: activities (calls, notes, tasks), in-app notifications, merges of
-duplicates, the list's care columns, and the meaning of a picklist value.
+duplicates, and the list's care columns.
 
 `raw_leads`/`leads`.`last_contacted_at` and `next_task_at` are kept by services/activities.py so the
 list sorts and filters on them with an index; `merged_into` hides a record merged into another.
-`picklist_values.meaning`: open / converted / closed for a raw lead's status, open / won / lost for a
-Lead's stage. The new picklists (call outcomes, Lead stages) are seeded by ensure_reference_data.
+The new picklists (call outcomes, Lead stages, with their meanings open / won / lost in
+`picklist_values.meaning`, added by 0007_status_meaning) are seeded by ensure_reference_data.
 
 Revision ID: 0010_care_activities
-Revises: 0011_import_warnings
+Revises: 0007_status_meaning
 """
 
 from collections.abc import Sequence
@@ -17,12 +17,9 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0010_care_activities"
-down_revision: str | None = "0011_import_warnings"
+down_revision: str | None = "0007_status_meaning"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-_MEANINGS = {"Mới": "open", "Đang chăm sóc": "open", "Đã chuyển đổi": "converted", "Không tiềm năng": "closed"}
-
 
 def upgrade() -> None:
     # Plain ADD COLUMN (nullable, no constraint): SQLite needs no table copy, so the raw-lead
@@ -33,10 +30,6 @@ def upgrade() -> None:
         op.add_column(table, sa.Column("merged_into", sa.String(length=32), nullable=True))
         op.create_index(f"ix_{table}_last_contacted_id", table, ["last_contacted_at", "id"])
         op.create_index(f"ix_{table}_next_task_id", table, ["next_task_at", "id"])
-    op.add_column("picklist_values", sa.Column("meaning", sa.String(length=16), nullable=True))
-    for value, meaning in _MEANINGS.items():
-        op.execute(sa.text("UPDATE picklist_values SET meaning = :m WHERE field_key = 'status' AND value = :v")
-                   .bindparams(m=meaning, v=value))
     op.create_table(
         "activities",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -91,8 +84,6 @@ def downgrade() -> None:
     for name in ("ix_activities_due_open", "ix_activities_assignee_open", "ix_activities_entity"):
         op.drop_index(name, "activities")
     op.drop_table("activities")
-    with op.batch_alter_table("picklist_values") as batch:
-        batch.drop_column("meaning")
     for table in ("raw_leads", "leads"):
         op.drop_index(f"ix_{table}_next_task_id", table)
         op.drop_index(f"ix_{table}_last_contacted_id", table)

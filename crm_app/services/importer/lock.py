@@ -14,6 +14,7 @@ from sqlmodel import Session, col, delete, select
 
 from crm_app.i18n import UserError
 from crm_app.models import ImportJob, ImportLock, User, utcnow
+from crm_app.services import clock
 from crm_app.services.auth import Actor, PermissionDenied, require_admin
 from crm_app.settings import get_settings
 
@@ -83,7 +84,7 @@ def acquire_lock(session: Session, actor: Actor, module: str = "raw_leads") -> I
         holder = session.get(User, lock.user_id)
         raise UserError("import.lock.held", username=holder.username if holder else "?",
                         full_name=holder.full_name if holder else "?",
-                        since=_aware(lock.acquired_at).astimezone().strftime("%H:%M %d/%m/%Y"))
+                        since=clock.fmt_datetime(lock.acquired_at, clock.zone(session), "%H:%M %d/%m/%Y"))
     return lock
 
 
