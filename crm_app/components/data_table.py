@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import reflex as rx
+from reflex.event import EventSpec
 
 
 def sort_header(label: rx.Var, key: rx.Var, sort: rx.Var, descending: rx.Var,
-                on_sort: Callable[[rx.Var], rx.event.EventSpec]) -> rx.Component:
+                on_sort: Callable[[rx.Var], EventSpec]) -> rx.Component:
     arrow = rx.cond(sort == key, rx.cond(descending, rx.icon("arrow-down", size=12),
                                          rx.icon("arrow-up", size=12)), rx.fragment())
     return rx.table.column_header_cell(
@@ -20,7 +21,7 @@ def sort_header(label: rx.Var, key: rx.Var, sort: rx.Var, descending: rx.Var,
 
 def data_table(
     *, rows: rx.Var, columns: rx.Var, labels: rx.Var, sort: rx.Var, descending: rx.Var,
-    on_sort: Callable[[rx.Var], rx.event.EventSpec], selected: rx.Var, all_selected: rx.Var,
+    on_sort: Callable[[rx.Var], EventSpec], selected: rx.Var, all_selected: rx.Var,
     on_toggle_row: Callable, on_toggle_all: Callable, link_for: Callable[[rx.Var], rx.Var],
 ) -> rx.Component:
     def cell(row: rx.Var, key: rx.Var, index: rx.Var) -> rx.Component:

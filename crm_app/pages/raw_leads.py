@@ -9,7 +9,7 @@ from crm_app.state.auth import AuthState
 from crm_app.state.raw_leads import NO_FILTER
 from crm_app.state.raw_leads import RawLeadListState as S
 
-OPS = ("eq", "contains", "empty", "not_empty", "in", "between")
+OPS = ("eq", "contains", "empty", "not_empty", "in", "between", "past")
 
 
 def _condition_row(row: rx.Var, index: rx.Var) -> rx.Component:
@@ -26,7 +26,7 @@ def _condition_row(row: rx.Var, index: rx.Var) -> rx.Component:
             value=row["op"], on_change=lambda v: S.set_condition(index, "op", v),
         ),
         rx.cond(
-            (row["op"] == "empty") | (row["op"] == "not_empty"),
+            (row["op"] == "empty") | (row["op"] == "not_empty") | (row["op"] == "past"),
             rx.fragment(),
             rx.cond(
                 row["op"] == "between",
@@ -215,7 +215,7 @@ def raw_leads() -> rx.Component:
             rx.box(data_table(rows=S.rows, columns=S.columns, labels=S.column_labels, sort=S.sort,
                               descending=S.descending, on_sort=S.sort_by, selected=S.selected,
                               all_selected=S.all_selected, on_toggle_row=S.toggle_row,
-                              on_toggle_all=S.toggle_all, link_for=lambda i: routes.RAW_LEADS + "/" + i),
+                              on_toggle_all=S.toggle_all, link_for=routes.raw_lead),
                    width="100%", overflow_x="auto"),
             rx.center(rx.vstack(rx.icon("inbox", size=32, color=rx.color("gray", 8)),
                                 rx.text(tr["list.empty"], weight="medium"),

@@ -305,6 +305,15 @@ def status(session: Session, actor: Actor | None) -> ConnectionStatus:
         last_error_at=_aware(row.last_error_at), version=row.version)
 
 
+def refresh_now(engine: Engine, actor: Actor | None) -> Token:
+    """Admin only ("Làm mới token"): spend the refresh token now, whatever the expiry."""
+    require_admin(actor)
+    found = _read_row(engine)
+    if found is None or found.status == DISCONNECTED:
+        raise NotConnected("Zalo OA is not connected")
+    return refresh(engine, seen_version=found.version)
+
+
 def _note_error(engine: Engine, error: str, *, broken_since: int | None = None) -> None:
     """Record a failure on the row; with `broken_since`, also mark the connection broken unless a
     newer pair was saved after that version (another worker got through meanwhile)."""
@@ -383,7 +392,8 @@ def refresh(engine: Engine, *, seen_version: int) -> Token:
         _finish(engine, holder, error=str(exc) if isinstance(exc, ZaloOAError) else "refresh interrupted")
         raise
     token = _finish(engine, holder, answer=answer)
-    assert token is not None
+    if token is None:
+        raise NotConnected("Zalo OA was disconnected during the refresh")
     log.info("Zalo OA access token refreshed (version %s)", token.version)
     return token
 
@@ -394,7 +404,9 @@ def _finish(engine: Engine, holder: str, *, answer: dict[str, Any] | None = None
         row = _locked_row(session)
         token = None
         now = utcnow()
-        if answer is not None:
+        if answer is not None and row.status == DISCONNECTED:
+            token = None  # an admin disconnected while the call was under way: the pair is dropped
+        elif answer is not None:
             token = _store_pair(row, answer, now)  # the newest valid pair, even if our lease ran out
         else:
             row.last_error, row.last_error_at = error[:500], now

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from urllib.parse import urlencode
 
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session
 
 from crm_app import routes
@@ -50,12 +50,12 @@ class DashboardState(AuthState):
         base = {"from": self.start, "to": self.end}
         if self.scope != ALL:
             base["assigned_to"] = self.scope
-        return f"{routes.RAW_LEADS}?{urlencode({**base, **params})}"
+        return routes.raw_lead_list(**{**base, **params})
 
     @rx.var
     def today_link(self) -> str:
         today = datetime.now(VN_TZ).date().isoformat()
-        return f"{routes.RAW_LEADS}?{urlencode({'from': today, 'to': today})}"
+        return routes.raw_lead_list(**{'from': today, 'to': today})
 
     @rx.var
     def converted_link(self) -> str:
@@ -89,7 +89,7 @@ class DashboardState(AuthState):
         self.open_chart = [{"user": u["user"], "open": u["open"]} for u in figures.open_per_user]
         self.open_links = [
             {"label": f"{u['user']}: {u['open']}",
-             "link": f"{routes.RAW_LEADS}?" + urlencode({"assigned_to": ids.get(u["username"], ""), "open": "1"})}
+             "link": routes.raw_lead_list(assigned_to=ids.get(u["username"], ""), open="1")}
             for u in figures.open_per_user]
         self.medians = [{"channel": ch, "hours": f"{hours:.1f} giờ" if hours < 48 else f"{hours / 24:.1f} ngày"}
                         for ch, hours in figures.median_hours.items()]
@@ -103,8 +103,8 @@ class DashboardState(AuthState):
         self.imports = [{**{k: str(v) for k, v in imp.items()},
                          "skipped_file": "1" if imp["skipped_file"] else "",
                          "failed_file": "1" if imp["failed_file"] else "",
-                         "records": f"{routes.RAW_LEADS}?" + urlencode({"import": imp["id"]}),
-                         "files": f"{routes.IMPORT_FILES}{imp['id']}/"} for imp in figures.imports]
+                         "records": routes.raw_lead_list(**{"import": imp["id"]}),
+                         "files": routes.import_file(imp["id"])} for imp in figures.imports]
 
     @rx.event
     @logged_in
@@ -130,5 +130,5 @@ class DashboardState(AuthState):
         await self._load(actor)
 
     @rx.event
-    def open_channel(self, channel: str) -> rx.event.EventSpec:
+    def open_channel(self, channel: str) -> EventSpec:
         return rx.redirect(self._list_link(input_source=channel))

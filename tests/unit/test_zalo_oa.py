@@ -153,6 +153,8 @@ def test_only_admins_manage_the_connection(zalo: Engine, demo_users: dict[str, i
     with pytest.raises(PermissionDenied):
         zalo_oa.disconnect(zalo, user)
     with pytest.raises(PermissionDenied):
+        zalo_oa.refresh_now(zalo, user)
+    with pytest.raises(PermissionDenied):
         zalo_oa.start_authorization(zalo, None, ORIGIN)
 
 
@@ -168,6 +170,8 @@ def test_an_expired_token_is_refreshed_once_and_the_call_retried(
     assert row(zalo).version == before + 1
     assert HttpLookups().zalo_user(UID)["error"] == 0
     assert ZALO_OAUTH.refresh_calls == 1  # the new token is used as it is
+    zalo_oa.refresh_now(zalo, admin)  # "Làm mới token": spends the refresh token whatever the expiry
+    assert ZALO_OAUTH.refresh_calls == 2 and row(zalo).version == before + 2
 
 
 def test_a_token_about_to_expire_is_refreshed_before_use_and_by_the_periodic_task(
@@ -316,3 +320,56 @@ def test_tokens_codes_and_verifiers_never_reach_the_log(zalo: Engine, admin: Act
     assert "refreshed" in logged and "re-authorisation" in logged
     assert not [s for s in secrets_seen if s in logged]
     assert "zcode-" not in logged and "code_verifier" not in logged
+
+
+def test_a_disconnect_during_a_refresh_is_not_undone_by_it(zalo: Engine, admin: Actor) -> None:
+    connect(zalo, admin)
+    ZALO_OAUTH.refresh_delay = 1.0
+    outcome: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            zalo_oa.refresh(zalo, seen_version=row(zalo).version)
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            outcome.append(exc)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while ZALO_OAUTH.refresh_calls == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    zalo_oa.disconnect(zalo, admin)  # while Zalo is still answering the refresh
+    thread.join(30)
+    assert [type(e) for e in outcome] == [zalo_oa.NotConnected]
+    stored = row(zalo)
+    assert (stored.status, stored.access_token, stored.refresh_token) == ("disconnected", "", "")
+
+
+def test_zalo_unreachable_during_a_refresh_keeps_the_connection_and_frees_the_lease(
+        zalo: Engine, admin: Actor, monkeypatch: pytest.MonkeyPatch) -> None:
+    connect(zalo, admin)
+    monkeypatch.setenv("CRM_ZALO_OAUTH_BASE", "http://127.0.0.1:9")  # nothing listens on the discard port
+    get_settings.cache_clear()
+    with pytest.raises(zalo_oa.ZaloOAError) as failed:
+        zalo_oa.refresh(zalo, seen_version=row(zalo).version)
+    assert not isinstance(failed.value, zalo_oa.ReauthorizationNeeded)
+    stored = row(zalo)
+    assert (stored.status, stored.refresh_holder, stored.refresh_lease_until) == ("connected", "", None)
+    assert "Zalo OAuth không trả lời" in stored.last_error
+    monkeypatch.setenv("CRM_ZALO_OAUTH_BASE", os.environ["CRM_ZALO_API_BASE"])  # the fake again
+    get_settings.cache_clear()
+    zalo_oa.refresh(zalo, seen_version=row(zalo).version)  # the next attempt goes through
+    assert row(zalo).last_error == "" and ZALO_OAUTH.refresh_calls == 1
+
+
+def test_tokens_sealed_under_another_key_ask_for_a_reconnect(zalo: Engine, admin: Actor,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    connect(zalo, admin)
+    monkeypatch.setenv("CRM_SECRET_KEY", "a key that did not seal them")
+    get_settings.cache_clear()
+    with pytest.raises(zalo_oa.ReauthorizationNeeded):
+        HttpLookups().zalo_user(UID)
+    with read_session(zalo) as session:
+        view = zalo_oa.status(session, admin)
+    assert view.status == "broken" and "CRM_SECRET_KEY" in view.last_error
+    assert ZALO_OAUTH.refresh_calls == 0
