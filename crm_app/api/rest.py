@@ -37,7 +37,7 @@ from crm_app.i18n import UserError, t
 from crm_app.models import Lead, RawLead, Ticket, User
 from crm_app.services import api_intake, clock, raw_leads, tickets
 from crm_app.services.api_tokens import ApiPrincipal
-from crm_app.services.incoming import CREATED_LEAD, CREATED_NEW_DUPLICATE, CREATED_RAW_LEAD, Decision
+from crm_app.services.incoming import ATTRIBUTION, CREATED_LEAD, CREATED_NEW_DUPLICATE, CREATED_RAW_LEAD, Decision
 from crm_app.services.phones import phone_key
 from crm_app.services.raw_leads import ListQuery
 from crm_app.settings import get_settings
@@ -195,7 +195,7 @@ def _iso(value: datetime) -> str:
 _CONTACT_COLUMNS = ("salutation", "last_name", "first_name", "mobile", "phone", "email", "company", "title",
                     "website", "lead_source", "customer_type", "street", "ward", "district", "province", "country",
                     "description", "status", "zalo_user_id", "zalo_name", "facebook_psid", "facebook_name",
-                    "input_source")
+                    "input_source", *ATTRIBUTION)
 
 
 def contact_item(record: RawLead | Lead, users: dict[int, str], custom_keys: list[str]) -> dict[str, Any]:

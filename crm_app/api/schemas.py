@@ -45,6 +45,16 @@ class ContactItem(BaseModel):
     facebook_psid: str | None
     facebook_name: str | None
     input_source: str | None
+    # An ad lead's origin (Lead Ads, ad-lead connectors); null on other records.
+    ad_page_id: str | None = None
+    ad_form_id: str | None = None
+    ad_form_name: str | None = None
+    ad_campaign_id: str | None = None
+    ad_campaign_name: str | None = None
+    ad_adset_id: str | None = None
+    ad_adset_name: str | None = None
+    ad_id: str | None = None
+    ad_name: str | None = None
     created_at: datetime
     modified_at: datetime
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -166,9 +167,13 @@ def test_migration_0007_stores_custom_dates_as_iso(engine: Engine, demo_users: d
     command.downgrade(config, "0006_api_tokens")
     old = [{"ngay_hen": "06/05/2024", "so_luong": "06/05/2024"}, {"ngay_hen": "2024-05-07"},
            {"ngay_hen": "không rõ"}, {}]
+    # Columns as of 0006 only (the model has later ones): a core insert names the ones it writes.
+    now = dt.datetime.now(dt.UTC)
     with write_session(engine) as s:
         for custom in old:
-            s.add(RawLead(first_name="A", assigned_to_id=demo_users["thuhuong"], custom=custom))
+            s.execute(insert(RawLead.__table__).values(  # type: ignore[attr-defined]
+                first_name="A", assigned_to_id=demo_users["thuhuong"], custom=custom, search_text="",
+                status="Mới", created_at=now, modified_at=now))
     command.upgrade(config, "head")
     with read_session(engine) as s:
         assert [r.custom for r in s.exec(select(RawLead).order_by(RawLead.id))] == [
