@@ -87,6 +87,7 @@ def build(kind: str, rows: int, leads: int, rebuild: bool) -> None:
     except Exception:  # noqa: BLE001 - no schema yet
         have = (-1, -1)
     if have[1] == leads and rows <= have[0] < rows + 10_000 and not rebuild:  # + the merge bench's records
+        migrations.upgrade(url)  # a schema from an older checkout gains the new columns
         print(f"[{kind}] reusing {rows:,} raw leads + {leads:,} Leads")
         return
     if kind == "postgresql":

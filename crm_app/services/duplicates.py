@@ -19,11 +19,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, DateTime, String, and_, func, literal, or_, union_all
+from sqlalchemy import Date, DateTime, String, and_, case, func, literal, or_, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
+from sqlalchemy.dialects.postgresql import array as pg_array
 from sqlmodel import Session, col, select
 
+from crm_app.db import is_sqlite
 from crm_app.fields import STATUS_CONVERTED
 from crm_app.i18n import UserError
 from crm_app.models import Activity, AuditEntry, ChannelEvent, Lead, MergeRecord, RawLead, Ticket, utcnow
@@ -110,9 +112,15 @@ def find_groups(session: Session, actor: Actor, *, page: int = 1, page_size: int
     scans = []
     for model in MODELS.values():
         live = _live(session, actor, model)
-        for key, extra in _key_columns(model):
-            scans.append(sa_select(key.label("k")).where(key.is_not(None), *live,
-                                                         *([extra] if extra is not None else [])))
+        if is_sqlite(session):  # one scan per key column
+            for key, extra in _key_columns(model):
+                scans.append(sa_select(key.label("k")).where(key.is_not(None), *live,
+                                                             *([extra] if extra is not None else [])))
+        else:  # PostgreSQL: one scan of the table yields its three keys (unnest), not three scans
+            keys = [case((extra, key), else_=None) if extra is not None else key
+                    for key, extra in _key_columns(model)]
+            per_row = sa_select(func.unnest(pg_array(keys)).label("k")).where(*live).subquery()
+            scans.append(sa_select(per_row.c.k).where(per_row.c.k.is_not(None)))
     all_keys = union_all(*scans).subquery("all_keys")
     dupkeys = (sa_select(all_keys.c.k, func.count().label("n")).group_by(all_keys.c.k)
                .having(func.count() > 1).cte("dupkeys"))

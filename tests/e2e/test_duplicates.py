@@ -67,6 +67,7 @@ def test_find_merge_and_undo_a_group_of_three(app_page_factory, running_app: Run
     app_page.screenshot("merged-1366")
     small.goto(running_app.base_url + f"/raw-leads/{a}")
     expect(small.locator("#merged-link")).to_have_text(f"Đã gộp vào #{lead_id}")
+    expect(small.locator("#care-panel")).to_have_count(0)  # care goes on the record kept
     narrow.screenshot("merged-record-390")
 
     page.locator("#recent-merges .dup-undo").first.click()
