@@ -166,7 +166,7 @@ def refresh_next_task(session: Session, entity: str, entity_id: int) -> None:
                 .where(Activity.entity == entity, Activity.entity_id == entity_id, Activity.kind == "task",
                        col(Activity.done_at).is_(None))
                 .scalar_subquery())
-    session.exec(update(model).where(col(model.id) == entity_id).values(next_task_at=earliest))  # type: ignore[call-overload]
+    session.exec(update(model).where(col(model.id) == entity_id).values(next_task_at=earliest))
 
 
 def refresh_last_contact(session: Session, entity: str, entity_id: int) -> None:
@@ -175,7 +175,7 @@ def refresh_last_contact(session: Session, entity: str, entity_id: int) -> None:
               .where(Activity.entity == entity, Activity.entity_id == entity_id,
                      col(Activity.kind).in_(("call", "note")))
               .scalar_subquery())
-    session.exec(update(model).where(col(model.id) == entity_id).values(last_contacted_at=latest))  # type: ignore[call-overload]
+    session.exec(update(model).where(col(model.id) == entity_id).values(last_contacted_at=latest))
 
 
 # ---------------------------------------------------------------- Việc của tôi
@@ -287,7 +287,7 @@ def unread_notifications(session: Session, actor: Actor, limit: int = 20) -> lis
 
 
 def mark_notifications_read(session: Session, actor: Actor) -> int:
-    result = session.exec(update(Notification).where(col(Notification.user_id) == actor.id,  # type: ignore[call-overload]
+    result = session.exec(update(Notification).where(col(Notification.user_id) == actor.id,
                                                      col(Notification.read_at).is_(None))
                           .values(read_at=utcnow()))
     return int(result.rowcount or 0)

@@ -111,7 +111,7 @@ def stages(session: Session) -> list[tuple[str, str]]:
     """The stages in the admin's order with their meaning (an admin's new value is "open")."""
     rows = session.exec(select(PicklistValue.value, PicklistValue.meaning)
                         .where(PicklistValue.field_key == STAGE_FIELD, PicklistValue.is_active == True)  # noqa: E712
-                        .order_by(PicklistValue.position, PicklistValue.id)).all()
+                        .order_by(col(PicklistValue.position), col(PicklistValue.id))).all()
     return [(value, meaning or MEANING_OPEN) for value, meaning in rows if value != UNKNOWN]
 
 

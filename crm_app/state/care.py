@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session, select
 
 from crm_app.fields import picklist_values
@@ -80,35 +81,35 @@ class CareState(AuthState):
         if tab in activities.KINDS:
             self.tab = tab
 
-    async def _write(self, actor: Actor, action: str, form: dict[str, Any]) -> list[rx.event.EventSpec]:
+    async def _write(self, actor: Actor, action: str, form: dict[str, Any]) -> list[EventSpec]:
         self.entity, self.entity_id = self._target()
         await write(_log, actor, action, self.entity, self.entity_id, form)
         return await self._after(actor, {"call": "care.call_logged", "note": "care.note_added",
                                          "task": "care.task_added"}[action])
 
-    async def _after(self, actor: Actor, message_key: str) -> list[rx.event.EventSpec]:
+    async def _after(self, actor: Actor, message_key: str) -> list[EventSpec]:
         self.tasks = await read(_open_tasks, self.entity, self.entity_id)
         detail = RawLeadDetailState.load if self.entity == "raw_lead" else LeadDetailState.load
-        return [detail, NavState.refresh, rx.toast.success(self._t(message_key))]  # type: ignore[list-item]
+        return [detail, NavState.refresh, rx.toast.success(self._t(message_key))]
 
     @rx.event
     @logged_in
-    async def log_call(self, actor: Actor, form: dict[str, Any]) -> list[rx.event.EventSpec]:
+    async def log_call(self, actor: Actor, form: dict[str, Any]) -> list[EventSpec]:
         return await self._write(actor, "call", form)
 
     @rx.event
     @logged_in
-    async def add_note(self, actor: Actor, form: dict[str, Any]) -> list[rx.event.EventSpec]:
+    async def add_note(self, actor: Actor, form: dict[str, Any]) -> list[EventSpec]:
         return await self._write(actor, "note", form)
 
     @rx.event
     @logged_in
-    async def add_task(self, actor: Actor, form: dict[str, Any]) -> list[rx.event.EventSpec]:
+    async def add_task(self, actor: Actor, form: dict[str, Any]) -> list[EventSpec]:
         return await self._write(actor, "task", form)
 
     @rx.event
     @logged_in
-    async def complete(self, actor: Actor, task_id: str) -> list[rx.event.EventSpec] | None:
+    async def complete(self, actor: Actor, task_id: str) -> list[EventSpec] | None:
         if not task_id.isdigit():
             return None
         self.entity, self.entity_id = self._target()

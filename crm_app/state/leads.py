@@ -70,7 +70,7 @@ class LeadListState(AuthState):
 
     @rx.event
     @logged_in
-    async def move(self, actor: Actor, lead_id: str, stage: str) -> rx.event.EventSpec | None:
+    async def move(self, actor: Actor, lead_id: str, stage: str) -> EventSpec | None:
         if not lead_id.isdigit():
             return None
         await write(leads.move_stage, actor, int(lead_id), stage)

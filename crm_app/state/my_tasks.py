@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session, select
 
 from crm_app.models import User
@@ -50,7 +51,7 @@ class MyTasksState(NavState):
 
     @rx.event
     @logged_in
-    async def complete(self, actor: Actor, task_id: str) -> rx.event.EventSpec | None:
+    async def complete(self, actor: Actor, task_id: str) -> EventSpec | None:
         if not task_id.isdigit():
             return None
         await write(activities.complete_task, actor, int(task_id))
