@@ -22,6 +22,7 @@ from crm_app.pages import (  # noqa: F401  (importing registers the pages)
     settings,
     sync_config,
     tickets,
+    zalo_oa,
 )
 from crm_app.services import worker
 

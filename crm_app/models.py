@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import DDL, JSON, Date, Index, LargeBinary, UniqueConstraint, cast, event, func, literal_column
+from sqlalchemy import DDL, JSON, Date, Index, LargeBinary, Text, UniqueConstraint, cast, event, func, literal_column
 from sqlmodel import Field, SQLModel, col
 
 
@@ -378,3 +378,38 @@ class ApiIdempotencyKey(SQLModel, table=True):
     status_code: int = 201
     response: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class ZaloConnection(SQLModel, table=True):
+    """The Zalo Official Account's OAuth connection: one row (id 1), written by services/zalo_oa.py.
+
+    Tokens are stored encrypted (services/secret_box.py). `version` grows with every saved pair, so
+    a worker that saw an expired token can tell, after taking the refresh lease, whether another
+    worker has refreshed meanwhile. `refresh_lease_until`/`refresh_holder` are that lease: refresh
+    tokens are single-use, so at most one worker at a time may spend one.
+    """
+
+    __tablename__ = "zalo_connections"
+
+    id: int | None = Field(default=None, primary_key=True)
+    status: str = Field(default="disconnected", max_length=16)  # connected | broken | disconnected
+    app_id: str = Field(default="", max_length=32)
+    oa_id: str = Field(default="", max_length=32)
+    oa_name: str = Field(default="", max_length=255)
+    access_token: str = Field(default="", sa_type=Text)
+    refresh_token: str = Field(default="", sa_type=Text)
+    access_expires_at: datetime | None = Field(default=None)
+    refresh_expires_at: datetime | None = Field(default=None)
+    version: int = 0
+    connected_at: datetime | None = Field(default=None)
+    connected_by_id: int | None = Field(default=None, foreign_key="users.id")
+    last_refresh_at: datetime | None = Field(default=None)
+    last_error: str = Field(default="", max_length=500)
+    last_error_at: datetime | None = Field(default=None)
+    refresh_lease_until: datetime | None = Field(default=None)
+    refresh_holder: str = Field(default="", max_length=64)
+    # The authorisation under way: only a hash of `state` and the encrypted PKCE verifier.
+    pending_state_hash: str = Field(default="", max_length=64)
+    pending_verifier: str = Field(default="", sa_type=Text)
+    pending_user_id: int | None = Field(default=None, foreign_key="users.id")
+    pending_at: datetime | None = Field(default=None)

@@ -28,6 +28,9 @@ class Settings:
         default_factory=lambda: Path(_env("CRM_DATA_DIR") or PROJECT_ROOT / "data")
     )
     api_token: str = field(default_factory=lambda: _env("CRM_API_TOKEN"))
+    # Encrypts provider tokens stored in the database (services/secret_box.py); when unset, a key
+    # file is made in the data directory (`secret.key`, readable by the app's user only).
+    secret_key: str = field(default_factory=lambda: _env("CRM_SECRET_KEY"))
     session_days: int = field(default_factory=lambda: int(_env("CRM_SESSION_DAYS", "14")))
     upload_limit_mb: int = field(default_factory=lambda: int(_env("CRM_UPLOAD_LIMIT_MB", "50")))
     import_row_limit: int = field(
@@ -40,7 +43,15 @@ class Settings:
     import_batch_pause: float = field(default_factory=lambda: float(_env("CRM_IMPORT_BATCH_PAUSE", "0")))
     zalo_app_id: str = field(default_factory=lambda: _env("CRM_ZALO_APP_ID"))
     zalo_oa_secret: str = field(default_factory=lambda: _env("CRM_ZALO_OA_SECRET"))
+    # A bootstrap token only: once an admin connects the OA (Cấu hình → Zalo OA), the tokens live in
+    # the database and refresh themselves (services/zalo_oa.py); this one is used while none is stored.
     zalo_oa_access_token: str = field(default_factory=lambda: _env("CRM_ZALO_OA_ACCESS_TOKEN"))
+    # The Zalo app's secret key (sent as the `secret_key` header of the OAuth token calls); not the OA
+    # secret that signs webhooks.
+    zalo_app_secret: str = field(default_factory=lambda: _env("CRM_ZALO_APP_SECRET"))
+    zalo_oauth_base: str = field(
+        default_factory=lambda: _env("CRM_ZALO_OAUTH_BASE", "https://oauth.zaloapp.com")
+    )
     zalo_api_base: str = field(
         default_factory=lambda: _env("CRM_ZALO_API_BASE", "https://openapi.zalo.me")
     )

@@ -2,7 +2,18 @@
 
 from fastapi import FastAPI
 
-from crm_app.api import errors, health, imports, login_fallback, metrics, openapi, raw_leads, rest, webhooks
+from crm_app.api import (
+    errors,
+    health,
+    imports,
+    login_fallback,
+    metrics,
+    openapi,
+    raw_leads,
+    rest,
+    webhooks,
+    zalo_oauth,
+)
 
 
 def build_api() -> FastAPI:
@@ -16,6 +27,7 @@ def build_api() -> FastAPI:
     api.include_router(imports.router)
     api.include_router(webhooks.router)
     api.include_router(metrics.router)
+    api.include_router(zalo_oauth.router)
     api.include_router(errors.catch_all)  # last: any other path under /api/ answers JSON 404/405
     openapi.install(api)
     return api

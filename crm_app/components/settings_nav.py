@@ -20,6 +20,7 @@ def settings_nav() -> rx.Component:
         tab(tr["sync.title"], routes.SETTINGS_SYNC),
         tab(tr["forms.title"], routes.SETTINGS_FORMS),
         tab(tr["channel_ui.title"], routes.SETTINGS_CHANNELS),
+        tab(tr["zalo.title"], routes.SETTINGS_ZALO),
         tab(tr["api_tokens.title"], routes.SETTINGS_API),
         spacing="2", padding_bottom="0.5rem", wrap="wrap",
     )

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from crm_app.db import get_engine, write_session
 from crm_app.i18n import UserError
 from crm_app.models import utcnow
-from crm_app.services import importer, intake, retention
+from crm_app.services import importer, intake, retention, zalo_oa
 from crm_app.services.importer.jobs import jobs_to_resume
 from crm_app.services.importer.lock import expire_locks
 from crm_app.settings import get_settings
@@ -146,11 +146,17 @@ def delete_expired_files() -> None:
         log.info("retention: %s import files deleted", removed)
 
 
+def refresh_zalo_oa_token() -> None:
+    """Renew the Zalo OA access token while it has 2 hours left (it lives ~25 h): the refresh takes
+    a lease in the database, so consumers running this at the same minute spend the token once."""
+    zalo_oa.refresh_if_due(_engine())
+
+
 # Scheduled jobs (Huey periodic tasks, minute resolution); every consumer schedules them, so each
-# must be harmless to run twice. The Zalo OA token refresh (issue 16) belongs here once it exists:
-# ("refresh_zalo_oa_token", crontab(minute="*/30"), <its function>).
+# must be harmless to run twice.
 # The sweep is not here: it runs every CRM_QUEUE_SWEEP_SECONDS from each consumer (services/worker.py).
 PERIODIC: list[tuple[str, crontab, Callable[[], None]]] = [
     ("expire_import_locks", crontab(minute="*/5"), expire_import_locks),
     ("delete_expired_files", crontab(minute="17", hour="*"), delete_expired_files),
+    ("refresh_zalo_oa_token", crontab(minute="*/30"), refresh_zalo_oa_token),
 ]

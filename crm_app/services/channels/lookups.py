@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from crm_app.db import get_engine
+from crm_app.services import zalo_oa
 from crm_app.services.channels import BadPayload
 from crm_app.settings import Settings, get_settings
 
@@ -40,10 +42,13 @@ class HttpLookups:
         raise RuntimeError(f"lookup failed: {type(last).__name__}: {last}")
 
     def zalo_user(self, user_id: str) -> dict[str, Any]:
+        # The OA token comes from the stored connection (refreshed once on -216/401), else from
+        # CRM_ZALO_OA_ACCESS_TOKEN: services/zalo_oa.py.
         s = self.settings
-        return self._get(f"{s.zalo_api_base.rstrip('/')}/v3.0/oa/user/detail",
-                         params={"data": json.dumps({"user_id": user_id})},
-                         headers={"access_token": s.zalo_oa_access_token})
+        url = f"{s.zalo_api_base.rstrip('/')}/v3.0/oa/user/detail"
+        params = {"data": json.dumps({"user_id": user_id})}
+        return zalo_oa.call_oa(lambda token: self._get(url, params=params, headers={"access_token": token}),
+                               get_engine(s.database_url))
 
     def fb_profile(self, psid: str) -> dict[str, Any]:
         s = self.settings
