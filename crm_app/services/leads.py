@@ -34,7 +34,8 @@ def list_page(session: Session, actor: Actor, *, search: str = "", sort: str = "
                            .order_by(column.desc() if descending else column.asc(), col(Lead.id).desc())
                            .offset((max(1, page) - 1) * page_size).limit(page_size)).all()
     users = user_names(session, {r.assigned_to_id for r in records})
-    rows = [{"id": str(r.id), **{c: _display(r, c, users) for c in LEAD_COLUMNS}} for r in records]  # type: ignore[arg-type]
+    rows = [{"id": str(r.id), raw_leads.NAME_KEY: raw_leads.full_name(r),
+             **{c: _display(r, c, users) for c in LEAD_COLUMNS}} for r in records]  # type: ignore[arg-type]
     return ListPage(rows=rows, total=min(total, COUNT_CAP), page=max(1, page), page_size=page_size,
                     more=total > COUNT_CAP)
 

@@ -469,6 +469,14 @@ def _display(record: RawLead, key: str, users: dict[int, str]) -> str:
     return str(value)
 
 
+NAME_KEY = "_name"  # a list row's full name, the link to its record whatever columns are shown
+
+
+def full_name(record: RawLead | Any) -> str:
+    """Họ + Tên, as a Vietnamese name is written; a record with only one of them shows that one."""
+    return f"{record.last_name or ''} {record.first_name or ''}".strip()
+
+
 def user_names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
@@ -491,7 +499,8 @@ def list_page(session: Session, actor: Actor, query: ListQuery, columns: list[st
     records = session.exec(select(RawLead).where(*where).order_by(*order)
                            .offset((page - 1) * page_size).limit(page_size)).all()
     users = user_names(session, {r.assigned_to_id for r in records})
-    rows = [{"id": str(r.id), **{c: _display(r, c, users) for c in columns}} for r in records]
+    rows = [{"id": str(r.id), NAME_KEY: full_name(r), **{c: _display(r, c, users) for c in columns}}
+            for r in records]
     return ListPage(rows=rows, total=total, page=page, page_size=page_size, more=more)
 
 

@@ -18,6 +18,7 @@ from crm_app.services.raw_leads import ListQuery
 from crm_app.state.auth import AuthState
 
 NO_FILTER = "__all__"
+NAME_COLUMNS = ("last_name", "first_name")  # shown together in the table's name column
 
 
 def conditions_for_service(rows: list[dict[str, str]]) -> list[dict[str, Any]]:
@@ -67,6 +68,7 @@ class RawLeadListState(AuthState):
     conditions: list[dict[str, str]] = []
     saved_filters: list[dict[str, str]] = []
     active_filter: str = NO_FILTER
+    filter_drafts: dict[str, str] = {}  # saved filter id → the new name typed in «Quản lý bộ lọc»
     import_job: str = ""  # "12": only the records import #12 created (?import=12)
     filter_fields: list[dict[str, str]] = []
     selected: list[str] = []
@@ -83,6 +85,35 @@ class RawLeadListState(AuthState):
         total = f"{self.total:,}".replace(",", ".") + ("+" if self.more else "")
         return self._t("list.range", start=f"{start:,}".replace(",", "."), end=f"{end:,}".replace(",", "."),
                        total=total)
+
+    @rx.var
+    def table_columns(self) -> list[str]:
+        """The chosen columns beside the name column (which shows Họ and Tên together)."""
+        return [c for c in self.columns if c not in NAME_COLUMNS]
+
+    @rx.var
+    def last_page(self) -> int:
+        """0 when unknown: past the count cap there is no last page to offer."""
+        return 0 if self.more else max(1, -(-self.total // self.page_size))
+
+    @rx.var
+    def page_numbers(self) -> list[str]:
+        """The page buttons: the first, the last and two either side of the current one; "…" between."""
+        last = self.last_page or self.page + 2
+        wanted = sorted({1, last, *range(max(1, self.page - 2), min(last, self.page + 2) + 1)})
+        out: list[str] = []
+        previous = 0
+        for n in wanted:
+            if previous and n - previous > 1:
+                out.append("…")
+            out.append(str(n))
+            previous = n
+        return out
+
+    @rx.var
+    def editable_filters(self) -> list[dict[str, str]]:
+        """The saved filters this user may rename or delete: their own, and shared ones for an admin."""
+        return [f for f in self.saved_filters if self.is_admin or not f["shared"]]
 
     @rx.var
     def has_prev(self) -> bool:
@@ -139,12 +170,10 @@ class RawLeadListState(AuthState):
             self.filter_fields = [{"key": f.key, "label": f.label(self.locale), "type": f.type}
                                   for f in raw_lead_fields(session)] + [
                 {"key": "created_at", "label": self.column_labels["created_at"], "type": "date"}]
-            self.saved_filters = [
-                {"id": str(f.id), "name": f.name, "shared": "1" if f.owner_id is None else ""}
-                for f in list_settings.list_filters(session, actor)]
             self.users = [{"username": u.username, "full_name": u.full_name}
                           for u in auth.list_users(session=session, active_only=True)]
             self.statuses = picklist_values(session, "status")
+        self._reload_filters(actor)
         self.selected = []
         self._conditions_from_url()
         return self._refresh(actor)
@@ -188,6 +217,16 @@ class RawLeadListState(AuthState):
     @rx.event
     def go_to_page(self, page: int) -> rx.event.EventSpec | None:
         self.page = max(1, int(page))
+        return self._refresh_for_caller()
+
+    @rx.event
+    def go_to_typed_page(self, form: dict[str, Any]) -> rx.event.EventSpec | None:
+        """«Đến trang»: a number typed by the user, kept within the pages there are."""
+        typed = str(form.get("page", "")).strip()
+        if not typed.isdigit():
+            return rx.toast.error(self._t("list.page_invalid"))
+        page = max(1, int(typed[:9]))
+        self.page = min(page, self.last_page) if self.last_page else page
         return self._refresh_for_caller()
 
     @rx.event
@@ -267,6 +306,45 @@ class RawLeadListState(AuthState):
         self.load()
         self.active_filter = new_id
         return rx.toast.success(self._t("filter.saved"))
+
+    @rx.event
+    def set_filter_draft(self, filter_id: str, name: str) -> None:
+        self.filter_drafts = {**self.filter_drafts, filter_id: name[:128]}
+
+    @rx.event
+    def rename_filter(self, filter_id: str) -> rx.event.EventSpec | None:
+        actor = self._actor()
+        if actor is None or not filter_id.isdigit() or filter_id not in self.filter_drafts:
+            return None
+        try:
+            with write_session() as session:
+                list_settings.rename_filter(session, actor, int(filter_id), self.filter_drafts[filter_id])
+        except UserError as exc:
+            return rx.toast.error(exc.message(self.locale))
+        self._reload_filters(actor)
+        self.filter_drafts = {k: v for k, v in self.filter_drafts.items() if k != filter_id}
+        return rx.toast.success(self._t("filter.renamed"))
+
+    @rx.event
+    def delete_filter(self, filter_id: str) -> rx.event.EventSpec | None:
+        actor = self._actor()
+        if actor is None or not filter_id.isdigit():
+            return None
+        try:
+            with write_session() as session:
+                list_settings.delete_filter(session, actor, int(filter_id))
+        except UserError as exc:
+            return rx.toast.error(exc.message(self.locale))
+        self._reload_filters(actor)
+        if self.active_filter == filter_id:
+            self.active_filter = NO_FILTER
+        return rx.toast.success(self._t("filter.deleted"))
+
+    def _reload_filters(self, actor: Actor) -> None:
+        with read_session() as session:
+            self.saved_filters = [
+                {"id": str(f.id), "name": f.name, "shared": "1" if f.owner_id is None else ""}
+                for f in list_settings.list_filters(session, actor)]
 
     # ------------------------------------------------------------ columns
 
