@@ -247,10 +247,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from crm_app.settings import SettingsError, get_settings
+
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.func
     try:
+        get_settings()  # a bad environment value stops every command before it starts
         return handler(args)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     except UserError as exc:
         print(f"Lỗi: {exc.message()}", file=sys.stderr)
         return 2

@@ -25,8 +25,10 @@ from crm_app.pages import (  # noqa: F401  (importing registers the pages)
     zalo_oa,
 )
 from crm_app.services import worker
+from crm_app.state.auth import unexpected_error
 
-app = rx.App(api_transformer=[build_api(), limit_upload_size])
+# An error no handler expected: logged, and a translated message instead of Reflex's English one.
+app = rx.App(api_transformer=[build_api(), limit_upload_size], backend_exception_handler=unexpected_error)
 
 
 @contextlib.asynccontextmanager

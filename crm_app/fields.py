@@ -67,6 +67,19 @@ BUILTIN_FIELDS: tuple[FieldDef, ...] = (
              importable=False),
     FieldDef("input_source", "Nguồn input", "Input source", "picklist", SECTION_MANAGEMENT,
              importable=False),
+    FieldDef("ad_campaign_name", "Chiến dịch quảng cáo", "Ad campaign", "text", SECTION_MANAGEMENT,
+             importable=False),
+    FieldDef("ad_campaign_id", "ID chiến dịch", "Campaign ID", "text", SECTION_MANAGEMENT,
+             importable=False),
+    FieldDef("ad_adset_name", "Nhóm quảng cáo", "Ad set", "text", SECTION_MANAGEMENT, importable=False),
+    FieldDef("ad_adset_id", "ID nhóm quảng cáo", "Ad set ID", "text", SECTION_MANAGEMENT,
+             importable=False),
+    FieldDef("ad_name", "Quảng cáo", "Ad", "text", SECTION_MANAGEMENT, importable=False),
+    FieldDef("ad_id", "ID quảng cáo", "Ad ID", "text", SECTION_MANAGEMENT, importable=False),
+    FieldDef("ad_form_name", "Biểu mẫu quảng cáo", "Lead form", "text", SECTION_MANAGEMENT,
+             importable=False),
+    FieldDef("ad_form_id", "ID biểu mẫu", "Lead form ID", "text", SECTION_MANAGEMENT, importable=False),
+    FieldDef("ad_page_id", "ID trang", "Page ID", "text", SECTION_MANAGEMENT, importable=False),
     FieldDef("converted_lead_id", "Lead đã chuyển đổi", "Converted lead", "link",
              SECTION_MANAGEMENT, importable=False),
 )
@@ -79,7 +92,7 @@ DEFAULT_PICKLISTS: dict[str, tuple[str, ...]] = {
     "customer_type": ("Cá nhân", "Doanh nghiệp"),
     "status": ("Mới", "Đang chăm sóc", "Đã chuyển đổi", "Không tiềm năng"),
     "input_source": ("Thủ công", "Import", "Zalo OA", "Zalo Ads Form", "Hana", "Botbanhang",
-                     "Facebook Lead Ads", "Webform", "API"),
+                     "Facebook Lead Ads", "Webform", "Landing page", "API"),
 }
 
 STATUS_NEW = "Mới"
@@ -112,10 +125,6 @@ def raw_lead_fields(session: Session, *, include_inactive: bool = False) -> list
         for cf in session.exec(query)
     ]
     return [*BUILTIN_FIELDS, *custom]
-
-
-def field_by_key(session: Session, key: str) -> FieldDef | None:
-    return next((f for f in raw_lead_fields(session) if f.key == key), None)
 
 
 def picklist_values(session: Session, field_key: str, *, include_inactive: bool = False

@@ -75,6 +75,17 @@ class ContactFields(SQLModel):
     facebook_psid: str | None = Field(default=None, max_length=32, index=True)
     facebook_name: str | None = Field(default=None, max_length=128)
     input_source: str | None = Field(default=None, max_length=64, index=True)
+    # Where an ad lead came from (Lead Ads notification / Graph answer, ad-lead connectors):
+    # incoming.ATTRIBUTION. Form and campaign are what the list filters and the dashboard group by.
+    ad_page_id: str | None = Field(default=None, max_length=64)
+    ad_form_id: str | None = Field(default=None, max_length=64, index=True)
+    ad_form_name: str | None = Field(default=None, max_length=255)
+    ad_campaign_id: str | None = Field(default=None, max_length=64)
+    ad_campaign_name: str | None = Field(default=None, max_length=255, index=True)
+    ad_adset_id: str | None = Field(default=None, max_length=64)
+    ad_adset_name: str | None = Field(default=None, max_length=255)
+    ad_id: str | None = Field(default=None, max_length=64)
+    ad_name: str | None = Field(default=None, max_length=255)
     # Accent-free, lower-case name/phones/email for the quick search.
     search_text: str = Field(default="", max_length=1024)
     custom: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 ZALO_APP_ID = "36084652489903967"
 ZALO_SECRET = "zalo-oa-secret"
@@ -39,6 +39,12 @@ LEADGEN = {
                            {"name": "phone_number", "values": ["+84912111333"]}],
 }
 FAILING_LEADGEN: set[str] = set()  # answered with 500 while listed
+# Answers collected from the real APIs (tests/fixtures/payloads/graph, zalo_api), served while
+# listed: Graph by the id in the path (a PSID or a leadgen id) as (status, body), Zalo user/detail
+# by user id. LOOKUPS records every look-up the app makes (path and id), for "no look-up" checks.
+GRAPH_ANSWERS: dict[str, tuple[int, object]] = {}
+ZALO_DETAILS: dict[str, object] = {}
+LOOKUPS: list[str] = []
 ZALO_API_FIXTURES = Path(__file__).parent / "fixtures" / "payloads" / "zalo_api"
 
 
@@ -166,10 +172,17 @@ class FakeProviders(BaseHTTPRequestHandler):
             if not ZALO_OAUTH.valid(self.headers.get("access_token")):
                 return self._zalo_expired()
             uid = json.loads(query["data"])["user_id"]
+            LOOKUPS.append(f"zalo:{uid}")
+            if uid in ZALO_DETAILS:
+                return self._send(200, ZALO_DETAILS[uid])
             return self._send(200, {"error": 0, "message": "Success", "data": {
                 "user_id": uid, "display_name": ZALO_NAMES.get(uid, "Zalo User"), "shared_info": {}}})
         if query.get("access_token") != FB_PAGE_TOKEN:
             return self._send(400, {"error": {"message": "Invalid OAuth access token"}})
+        object_id = unquote(url.path.rstrip("/").rsplit("/", 1)[-1])
+        LOOKUPS.append(f"graph:{object_id}")
+        if object_id in GRAPH_ANSWERS:
+            return self._send(*GRAPH_ANSWERS[object_id])
         if url.path.startswith("/v21.0/"):
             leadgen_id = url.path.rsplit("/", 1)[1]
             if leadgen_id in FAILING_LEADGEN:

@@ -6,6 +6,7 @@ arguments an attacker would choose, and then look at the database.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,10 +50,20 @@ def state_as(state_cls: type[S], token: str) -> S:
     return state  # type: ignore[return-value]
 
 
-def call(state: rx.State, handler: str, *args: Any) -> Any:
-    """Invoke an event handler the way Reflex does: the undecorated function on the state."""
-    fn = getattr(type(state), handler).fn
+def run_handler(fn: Any, state: rx.State, *args: Any) -> Any:
+    """Run a handler function to the end, as Reflex does: awaited if async, drained if a generator."""
     result = fn(state, *args)
+    if inspect.iscoroutine(result):
+        result = asyncio.run(result)
+    if inspect.isasyncgen(result):
+        async def drain(gen: Any) -> list[Any]:
+            return [item async for item in gen]
+        return asyncio.run(drain(result))
     if inspect.isgenerator(result):
         return list(result)
     return result
+
+
+def call(state: rx.State, handler: str, *args: Any) -> Any:
+    """Invoke an event handler the way Reflex does: the registered function on the state."""
+    return run_handler(getattr(type(state), handler).fn, state, *args)

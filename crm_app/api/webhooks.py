@@ -24,13 +24,16 @@ from crm_app.i18n import t
 from crm_app.models import FormConfig
 from crm_app.services import intake, ratelimit, tasks
 from crm_app.services.channels import (
+    MAX_JSON_DEPTH,
     BadPayload,
     Channel,
     Delivery,
     Refused,
     Unit,
     facebook,
+    form_body,
     forms,
+    raw_depth,
     registry,
     zalo,
 )
@@ -69,9 +72,30 @@ async def raw_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+# What a JSON provider may label its body with ("" when it says nothing).
+_JSON_TYPES = ("", "application/json", "text/json", "text/plain")
+
+
+def check_body(channel: Channel, delivery: Delivery) -> None:
+    """Before anything else (signature, parsing, storage): an empty body, a body that is not what
+    its Content-Type says, JSON nested deeper than any provider's: BadPayload (a 400)."""
+    if not delivery.body.strip():
+        raise BadPayload("empty body")
+    if channel is forms:
+        return  # the form reader checks its three formats itself (forms.split)
+    media = form_body.media_type(delivery.headers.get("content-type", ""))
+    if media not in _JSON_TYPES and not media.endswith("+json"):
+        raise BadPayload(f"{media} is not JSON")
+    if delivery.body.lstrip()[:1] not in (b"{", b"["):
+        raise BadPayload("body is not JSON")
+    if raw_depth(delivery.body) > MAX_JSON_DEPTH:
+        raise BadPayload("JSON nested too deeply")
+
+
 def _receive(request: Request, channel: Channel, delivery: Delivery, *, who: str | None = None) -> dict[str, int]:
     """Authenticate, split and store one delivery for `channel` (`who` names it in the log)."""
     try:
+        check_body(channel, delivery)
         channel.authenticate(delivery)
         units = channel.split(delivery)
     except Refused as exc:

@@ -34,4 +34,4 @@ def zalo_oauth_callback(request: Request) -> RedirectResponse:
     except Exception as exc:  # noqa: BLE001 - the admin gets a message, never a 500 page
         log.warning("Zalo OAuth callback failed: %s", type(exc).__name__)
         result = "failed"
-    return RedirectResponse(f"{routes.SETTINGS_ZALO}?zalo={result}", status_code=303)
+    return RedirectResponse(routes.with_query(routes.SETTINGS_ZALO, {"zalo": result}), status_code=303)

@@ -25,9 +25,8 @@ def field_input(field: rx.Var, *, value: rx.Var, error: rx.Var, options: rx.Var,
         ("number", rx.input(type="number", step="any", **common)),
         ("email", rx.input(type="email", **common, **blur)),
         ("phone", rx.input(type="tel", **common, **blur)),
-        # Not type="url": the browser itself refused "hoasen.vn" (no scheme), the way people type a
-        # website; the service adds the scheme. inputmode still gives phones the URL keyboard.
-        ("url", rx.input(type="text", input_mode="url", auto_complete="url", **common)),
+        # Not type="url": the browser would refuse a bare domain ("hoasen.vn"), which we accept.
+        ("url", rx.input(type="text", input_mode="url", **common)),
         ("user", rx.el.input(list=user_list_id, auto_complete="off", name=key, id="f-" + key,
                              default_value=value, class_name="rt-reset rt-TextFieldInput",
                              style={"width": "100%", "border": f"1px solid {rx.color('gray', 7)}",

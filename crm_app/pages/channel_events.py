@@ -5,6 +5,7 @@ import reflex as rx
 from crm_app import routes
 from crm_app.components.settings_nav import settings_nav
 from crm_app.components.shell import crm_page, page_header
+from crm_app.components.zalo_notice import zalo_broken_notice
 from crm_app.services.channel_events import STATUSES
 from crm_app.state.auth import AuthState
 from crm_app.state.channel_events import ChannelEventsState as S
@@ -20,8 +21,8 @@ def _row(e: rx.Var) -> rx.Component:
                                               for s, c in _COLORS.items()], rx.badge(e["status_label"]))),
         rx.table.cell(rx.hstack(
             rx.cond(e["raw_lead_id"] != "", rx.link("KH thô #" + e["raw_lead_id"],
-                                                    href=routes.RAW_LEADS + "/" + e["raw_lead_id"])),
-            rx.cond(e["lead_id"] != "", rx.link("Lead #" + e["lead_id"], href=routes.LEADS + "/" + e["lead_id"])))),
+                                                    href=routes.raw_lead(e["raw_lead_id"]))),
+            rx.cond(e["lead_id"] != "", rx.link("Lead #" + e["lead_id"], href=routes.lead(e["lead_id"]))))),
         rx.table.cell(rx.text(e["error"], size="1", color_scheme="red"), max_width="360px"),
         rx.table.cell(rx.cond((e["status"] == "failed") | (e["status"] == "received"),
                               rx.button(rx.icon("rotate-cw", size=12), tr["channel_ui.retry"], size="1",
@@ -35,6 +36,7 @@ def channel_events() -> rx.Component:
     return rx.vstack(
         page_header(tr["page.settings.title"]),
         settings_nav(),
+        zalo_broken_notice(),
         rx.hstack(rx.heading(tr["channel_ui.title"], size="5"), rx.spacer(),
                   rx.select.root(rx.select.trigger(), rx.select.content(
                       rx.select.item(tr["ticket.all"], value="all"),

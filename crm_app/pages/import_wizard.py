@@ -218,11 +218,11 @@ def _result_step() -> rx.Component:
             rx.vstack(_count(tr["wizard.skipped"], S.counts.get("skipped", 0), "amber", "res-skipped"),
                       rx.cond(S.has_skipped_file, rx.link(
                           tr["wizard.details"], id="skipped-file", is_external=True,
-                          href=routes.IMPORT_FILES + S.job_id.to_string() + "/skipped"))),
+                          href=routes.import_file(S.job_id, "skipped")))),
             rx.vstack(_count(tr["wizard.failed"], S.counts.get("failed", 0), "red", "res-failed"),
                       rx.cond(S.has_failed_file, rx.link(
                           tr["wizard.details"], id="failed-file", is_external=True,
-                          href=routes.IMPORT_FILES + S.job_id.to_string() + "/failed"))),
+                          href=routes.import_file(S.job_id, "failed")))),
             wrap="wrap", align="start"),
         rx.hstack(
             rx.cond(S.job_status == "done", rx.alert_dialog.root(

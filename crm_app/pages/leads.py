@@ -22,7 +22,7 @@ def leads() -> rx.Component:
                 data_table(rows=S.rows, columns=S.columns, labels=S.labels, sort=S.sort,
                            descending=S.descending, on_sort=S.sort_by, selected=S.selected,
                            all_selected=False, on_toggle_row=S.toggle_row, on_toggle_all=S.toggle_all,
-                           link_for=lambda i: routes.LEADS + "/" + i, name_label=tr["list.name"],
+                           link_for=routes.lead, name_label=tr["list.name"],
                            table_id="leads-table"),
                 rx.center(rx.text(tr["list.empty"], color_scheme="gray"), padding="3rem", width="100%")),
         rx.text(S.total.to_string() + " Lead", size="2", color_scheme="gray"),
@@ -30,7 +30,7 @@ def leads() -> rx.Component:
     )
 
 
-@crm_page(routes.LEADS + "/[lead_id]", "Lead", on_load=D.load)
+@crm_page(routes.LEAD_PAGE, "Lead", on_load=D.load)
 def lead_detail() -> rx.Component:
     tr = AuthState.tr
     return rx.vstack(
@@ -38,11 +38,11 @@ def lead_detail() -> rx.Component:
                 size="2"),
         rx.hstack(rx.heading(D.title, size="6", id="lead-title"), rx.badge(D.status, size="2"),
                   rx.cond(D.raw_lead_id > 0, rx.link(tr["lead.from_raw"] + " #" + D.raw_lead_id.to_string(),
-                                                     href=routes.RAW_LEADS + "/" + D.raw_lead_id.to_string(),
+                                                     href=routes.raw_lead(D.raw_lead_id),
                                                      id="lead-raw-link")),
                   rx.spacer(),
                   rx.link(rx.button(rx.icon("pencil", size=14), tr["detail.edit"], variant="soft"),
-                          href=routes.LEADS + "/" + D.lead_id.to_string() + "/edit", id="lead-edit"),
+                          href=routes.lead_edit(D.lead_id), id="lead-edit"),
                   align="center", spacing="3", width="100%", wrap="wrap"),
         rx.grid(
             rx.vstack(

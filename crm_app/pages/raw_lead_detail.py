@@ -39,7 +39,7 @@ def _timeline() -> rx.Component:
                    width="100%")
 
 
-@crm_page(routes.RAW_LEADS + "/[record_id]", "KH thô", on_load=S.load)
+@crm_page(routes.RAW_LEAD_PAGE, "KH thô", on_load=S.load)
 def raw_lead_detail() -> rx.Component:
     tr = AuthState.tr
     return rx.vstack(
@@ -50,13 +50,13 @@ def raw_lead_detail() -> rx.Component:
             rx.badge(S.status, size="2", id="detail-status"),
             rx.cond(S.converted_lead_id > 0, rx.link(
                 rx.badge(rx.icon("external-link", size=12), S.converted_label, color_scheme="green", size="2"),
-                href=routes.LEADS + "/" + S.converted_lead_id.to_string(), id="converted-link")),
+                href=routes.lead(S.converted_lead_id), id="converted-link")),
             rx.spacer(),
             rx.cond(S.converted_lead_id == 0,
                     rx.button(rx.icon("arrow-right-left", size=14), tr["detail.convert"], variant="soft",
                               color_scheme="green", on_click=S.convert, id="convert")),
             rx.link(rx.button(rx.icon("pencil", size=14), tr["detail.edit"], variant="soft"),
-                    href=routes.RAW_LEADS + "/" + S.record_id.to_string() + "/edit"),
+                    href=routes.raw_lead_edit(S.record_id)),
             rx.cond(AuthState.is_admin, rx.alert_dialog.root(
                 rx.alert_dialog.trigger(rx.button(rx.icon("trash-2", size=14), tr["detail.delete"], color_scheme="red",
                                                   variant="soft")),

@@ -37,7 +37,7 @@ def _form() -> rx.Component:
                 rx.vstack(
                     rx.text(tr["raw_lead.duplicate_warning"]),
                     rx.foreach(S.duplicates, lambda d: rx.link(
-                        d["name"] + " · " + d["mobile"] + " " + d["email"], href=routes.RAW_LEADS + "/" + d["id"],
+                        d["name"] + " · " + d["mobile"] + " " + d["email"], href=routes.raw_lead(d["id"]),
                         is_external=False)),
                     spacing="1"),
                 icon="copy", color_scheme="amber", width="100%", id="duplicate-warning")),
@@ -76,11 +76,11 @@ def raw_lead_new() -> rx.Component:
     return rx.vstack(page_header(AuthState.tr["form.new_title"]), _form(), width="100%")
 
 
-@crm_page(routes.RAW_LEADS + "/[record_id]/edit", "Sửa KH thô", on_load=S.load)
+@crm_page(routes.RAW_LEAD_EDIT_PAGE, "Sửa KH thô", on_load=S.load)
 def raw_lead_edit() -> rx.Component:
     return rx.vstack(page_header(AuthState.tr["form.edit_title"]), _form(), width="100%")
 
 
-@crm_page(routes.LEADS + "/[lead_id]/edit", "Sửa Lead", on_load=S.load)
+@crm_page(routes.LEAD_EDIT_PAGE, "Sửa Lead", on_load=S.load)
 def lead_edit() -> rx.Component:
     return rx.vstack(page_header(AuthState.tr["form.edit_lead_title"]), _form(), width="100%")

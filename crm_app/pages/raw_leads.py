@@ -286,7 +286,7 @@ def raw_leads() -> rx.Component:
             data_table(rows=S.rows, columns=S.table_columns, labels=S.column_labels, sort=S.sort,
                        descending=S.descending, on_sort=S.sort_by, selected=S.selected,
                        all_selected=S.all_selected, on_toggle_row=S.toggle_row,
-                       on_toggle_all=S.toggle_all, link_for=lambda i: routes.RAW_LEADS + "/" + i,
+                       on_toggle_all=S.toggle_all, link_for=routes.raw_lead,
                        name_label=tr["list.name"], table_id="raw-leads-table"),
             rx.center(rx.vstack(rx.icon("inbox", size=32, color=rx.color("gray", 8)),
                                 rx.text(tr["list.empty"], weight="medium"),

@@ -10,7 +10,7 @@ from crm_app.state.tickets import TicketState as S
 
 def _row(t: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.link(t["subject"], href=routes.TICKETS + "/" + t["id"])),
+        rx.table.cell(rx.link(t["subject"], href=routes.ticket(t["id"]))),
         rx.table.cell(t["channel"]), rx.table.cell(rx.badge(t["status"])), rx.table.cell(t["assignee"]),
         rx.table.cell(t["created_at"]))
 
@@ -33,7 +33,7 @@ def tickets() -> rx.Component:
     )
 
 
-@crm_page(routes.TICKETS + "/[ticket_id]", "Ticket", on_load=S.load_detail)
+@crm_page(routes.TICKET_PAGE, "Ticket", on_load=S.load_detail)
 def ticket_detail() -> rx.Component:
     tr = AuthState.tr
     t = S.ticket
@@ -48,9 +48,9 @@ def ticket_detail() -> rx.Component:
             rx.hstack(rx.text(tr["ticket.created"], weight="bold", size="2"),
                       rx.text(t.get("created_at", ""), size="2")),
             rx.cond(t.get("raw_lead_id", "") != "", rx.link(tr["nav.raw_leads"] + " #" + t.get("raw_lead_id", ""),
-                                                            href=routes.RAW_LEADS + "/" + t.get("raw_lead_id", ""))),
+                                                            href=routes.raw_lead(t.get("raw_lead_id", "")))),
             rx.cond(t.get("lead_id", "") != "", rx.link(tr["nav.leads"] + " #" + t.get("lead_id", ""),
-                                                        href=routes.LEADS + "/" + t.get("lead_id", ""))),
+                                                        href=routes.lead(t.get("lead_id", "")))),
             rx.text(t.get("description", ""), size="2"),
             rx.hstack(rx.text(tr["users.status"], weight="bold", size="2"),
                       rx.select(S.statuses, value=t.get("status", ""), on_change=S.set_status), align="center"),

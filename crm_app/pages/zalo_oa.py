@@ -23,7 +23,7 @@ def _badge() -> rx.Component:
 
 def _fact(label: str, value: rx.Var) -> rx.Component:
     return rx.cond(value != "", rx.flex(
-        rx.text(AuthState.tr[label], size="2", color_scheme="gray", min_width="11rem"),
+        rx.text(AuthState.tr[label], size="2", color_scheme="gray", min_width="13.5rem"),
         rx.text(value, size="2", weight="medium"),
         wrap="wrap", column_gap="0.75rem", width="100%"))
 
@@ -49,13 +49,15 @@ def _disconnect_button() -> rx.Component:
     )
 
 
-def _facts() -> rx.Component:
+def _facts(*, expiry: bool = True) -> rx.Component:
+    # A broken connection's expiry dates would only mislead: Zalo refuses its tokens already.
+    dates = [_fact("zalo.expires_at", S.expires_at), _fact("zalo.refresh_expires_at", S.refresh_expires_at)]
     return rx.vstack(
         _fact("zalo.oa", S.oa),
         _fact("zalo.connected_at", S.connected_at),
-        _fact("zalo.expires_at", S.expires_at),
+        *(dates[:1] if expiry else []),
         _fact("zalo.last_refresh", S.last_refresh),
-        _fact("zalo.refresh_expires_at", S.refresh_expires_at),
+        *(dates[1:] if expiry else []),
         spacing="2", width="100%")
 
 
@@ -84,7 +86,7 @@ def _broken() -> rx.Component:
         rx.callout.root(rx.callout.icon(rx.icon("triangle-alert")), rx.callout.text(tr["zalo.broken"]),
                         color_scheme="red", width="100%", id="zalo-broken"),
         _last_error("red"),
-        _facts(),
+        _facts(expiry=False),
         rx.flex(_connect_button("zalo.reconnect"), _disconnect_button(), spacing="3", wrap="wrap", align="center"),
         spacing="3", width="100%")
 
@@ -121,5 +123,5 @@ def zalo_oa_page() -> rx.Component:
             rx.text(tr["zalo.callback_url"], size="1", color_scheme="gray"),
             rx.code(S.callback_url, size="1", word_break="break-all", id="zalo-callback-url"),
             spacing="1", width="100%"),
-        width="100%", max_width="900px", spacing="3",
+        width="100%", max_width="1100px", spacing="3",
     )

@@ -8,9 +8,10 @@ from crm_app.i18n import UserError
 from crm_app.models import Lead, RawLead
 from crm_app.services import audit, raw_leads
 from crm_app.services.auth import Actor
+from crm_app.services.incoming import ATTRIBUTION
 
 COPIED = (*raw_leads.CONTACT_KEYS, "email_key", "search_text", "assigned_to_id", "zalo_user_id",
-          "zalo_name", "facebook_psid", "facebook_name", "input_source", "custom")
+          "zalo_name", "facebook_psid", "facebook_name", "input_source", "custom", *ATTRIBUTION)
 
 
 def convert_raw_lead(session: Session, record: RawLead, *, actor_id: int | None,

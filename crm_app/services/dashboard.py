@@ -64,6 +64,8 @@ class Dashboard:
     conversion_rate: float  # 0..1 over the period
     failing_events_24h: int | None  # None for non-admins (channels are an admin matter)
     imports: list[dict[str, Any]] = field(default_factory=list)
+    # Ad leads per campaign and lead form: {"campaign", "form", "form_id", "records", "leads"}.
+    ads: list[dict[str, Any]] = field(default_factory=list)
 
 
 def range_for(preset: str, today: date) -> tuple[date, date]:
@@ -137,6 +139,7 @@ def compute(session: Session, actor: Actor, query: DashboardQuery, *, now: datet
         conversion_rate=_rate(int(total.converted), int(total.n)) if total else 0.0,
         failing_events_24h=_failing_events(session, now) if actor.is_admin else None,
         imports=_imports(session, *_utc_bounds(query.start, query.end), user_id),
+        ads=ads_breakdown(session, query.start, query.end, user_id),
     )
 
 
@@ -207,6 +210,40 @@ def _median_hours(session: Session, cohort: list[ColumnElement[bool]]) -> dict[s
         statement = (select(rows.c.channel, func.percentile_cont(0.5).within_group(rows.c.hours).cast(Float))
                      .group_by(rows.c.channel))
     return {ch: round(float(value), 2) for ch, value in session.execute(statement)}
+
+
+MAX_AD_ROWS = 50
+
+
+def ads_breakdown(session: Session, start: date, end: date, user_id: int | None) -> list[dict[str, Any]]:
+    """Ad leads that arrived in the period, per campaign and lead form: raw leads (the cohort, as
+    the other figures) plus the Leads a channel created directly (Lead Ads with a phone go straight
+    to Lead under the default rules). `leads`: of those, how many are Leads now."""
+    lower, upper = _utc_bounds(start, end)
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for model in (RawLead, Lead):
+        campaign = func.coalesce(model.ad_campaign_name, model.ad_campaign_id, literal_column("''"))
+        form = func.coalesce(model.ad_form_name, literal_column("''"))
+        form_id = func.coalesce(model.ad_form_id, literal_column("''"))
+        where = [col(model.created_at) >= lower, col(model.created_at) < upper,
+                 (col(model.ad_form_id).is_not(None)) | (col(model.ad_campaign_name).is_not(None))
+                 | (col(model.ad_campaign_id).is_not(None))]
+        if model is Lead:
+            where.append(col(Lead.raw_lead_id).is_(None))  # a converted raw lead is counted above
+        if user_id is not None:
+            where.append(col(model.assigned_to_id) == user_id)
+        converted = func.count(RawLead.converted_lead_id) if model is RawLead else func.count()
+        statement = (select(campaign.label("campaign"), form.label("form"), form_id.label("form_id"),
+                            func.count().label("n"), converted.label("leads"))
+                     .where(*where).group_by(campaign, form, form_id))
+        for r in session.execute(statement):
+            row = rows.setdefault((r.campaign, r.form, r.form_id), {
+                "campaign": r.campaign or UNKNOWN, "form": r.form or r.form_id or UNKNOWN, "form_id": r.form_id,
+                "records": 0, "leads": 0})
+            row["records"] += int(r.n)
+            row["leads"] += int(r.leads)
+    ordered = sorted(rows.values(), key=lambda r: (-r["records"], r["campaign"], r["form"]))
+    return ordered[:MAX_AD_ROWS]
 
 
 def _failing_events(session: Session, now: datetime) -> int:

@@ -11,7 +11,7 @@ from sqlmodel import Session, func, select
 
 from crm_app.models import AuditEntry, RawLead, User, utcnow
 from crm_app.services import auth, conversion
-from crm_app.services.text import fold, search_text
+from crm_app.services.text import derived_keys, fold
 
 DEMO_USERS: tuple[tuple[str, str, str, str], ...] = (
     ("admin", "Quản trị hệ thống", "admin", "admin1234"),
@@ -90,7 +90,6 @@ def demo_raw_lead_rows(count: int, user_ids: list[int], seed: int = 7) -> list[d
             "mobile": mobile if has_mobile else None,
             "phone": None,
             "email": email,
-            "email_key": email.lower() if email else None,
             "company": rng.choice(COMPANIES) or None,
             "title": rng.choice(TITLES) or None,
             "website": None,
@@ -114,8 +113,7 @@ def demo_raw_lead_rows(count: int, user_ids: list[int], seed: int = 7) -> list[d
             "created_by_id": owner,
             "modified_by_id": owner,
         }
-        row["search_text"] = search_text(
-            (f"{row['last_name']} {first}", row["mobile"], row["email"], row["company"]))
+        row.update(derived_keys(row))
         rows.append(row)
     return rows
 

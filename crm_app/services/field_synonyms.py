@@ -85,6 +85,7 @@ def _build() -> dict[str, str]:
 
 
 _INDEX = _build()
+_OWNER_WORDS = frozenset({"user", "your", "customer", "client", "contact", "lead", "kh", "khach", "nguoi"})
 # Wrappers that form builders put around a field's own name: "form_fields[email]",
 # "fields[phone][value]", "input_3" is not one of them (no name to find).
 _BRACKETS = re.compile(r"\[([^\[\]]*)\]")
@@ -106,8 +107,12 @@ def field_key_for(label: str) -> str | None:
             return key
     # "Họ và tên (bắt buộc)" / "Số điện thoại *": a trailing hint or mark is not the name.
     trimmed = re.sub(r"\(.*?\)|\*|:|\?", " ", label)
-    if trimmed != label:
-        return _INDEX.get(_squash(trimmed))
+    if trimmed != label and (key := _INDEX.get(_squash(trimmed))) is not None:
+        return key
+    # "user_email", "Customer Phone", "KH - SĐT": a word saying whose field it is.
+    words = _NON_ALNUM.sub(" ", fold(trimmed)).split()
+    if len(words) > 1 and words[0] in _OWNER_WORDS:
+        return _INDEX.get("".join(words[1:]))
     return None
 
 

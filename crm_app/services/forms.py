@@ -8,16 +8,26 @@ import secrets
 
 from sqlmodel import Session, col, select
 
-from crm_app.fields import DEFAULT_PICKLISTS
+from crm_app.fields import DEFAULT_PICKLISTS, UNKNOWN
 from crm_app.i18n import UserError
 from crm_app.models import FormConfig
-from crm_app.services import audit
+from crm_app.services import audit, input_sources
 from crm_app.services.auth import Actor, require_admin
 
 # The key is part of the URL (/api/webhooks/forms/<key>): letters, digits, "_" and "-" only.
 KEY_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 CHANNEL_LABELS = ("Webform", "Landing page", "Zalo Ads Form")
 INPUT_SOURCES = DEFAULT_PICKLISTS["input_source"]
+
+
+def _channel(session: Session, label: str) -> str:
+    """A form's label is the Nguồn input its records get: one of the picklist's values ("landing
+    page" is stored as "Landing page"), never a value the list does not have."""
+    label = (label.strip() or "Webform")[:64]
+    value = input_sources.resolve(session, label)
+    if value == UNKNOWN:
+        raise UserError("forms.channel_invalid", channel=label)
+    return value
 
 
 def list_forms(session: Session, actor: Actor) -> list[FormConfig]:
@@ -36,7 +46,7 @@ def add_form(session: Session, *, key: str, channel: str, secret: str | None = N
     if session.exec(select(FormConfig).where(FormConfig.key == key)).first() is not None:
         raise UserError("channel.form_exists", form=key)
     secret = secret or secrets.token_urlsafe(32)
-    form = FormConfig(key=key, channel=(channel.strip() or "Webform")[:64], secret=secret)
+    form = FormConfig(key=key, channel=_channel(session, channel), secret=secret)
     session.add(form)
     session.flush()
     audit.record(session=session, entity="form", entity_id=form.id or 0, action="created",
@@ -60,7 +70,8 @@ def update_form(session: Session, actor: Actor, form_id: int, *, channel: str, m
             raise UserError("forms.mapping_line", line=line.strip())
         mapping[name.strip()] = field.strip()
     old = {"channel": form.channel, "mapping": form.mapping, "is_active": form.is_active}
-    form.channel, form.mapping, form.is_active = (channel.strip() or form.channel)[:64], mapping, active
+    form.channel = _channel(session, channel) if channel.strip() else form.channel
+    form.mapping, form.is_active = mapping, active
     session.add(form)
     new = {"channel": form.channel, "mapping": form.mapping, "is_active": form.is_active}
     audit.record(session=session, entity="form", entity_id=form_id, action="updated", user_id=actor.id,

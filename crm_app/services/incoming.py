@@ -15,6 +15,19 @@ STORED_NOTHING = "stored_nothing"
 CREATED_NEW_DUPLICATE = "created_new_duplicate"
 
 
+# An ad lead's origin, as Meta names it (adset = Meta's "adgroup"); stored on the record.
+ATTRIBUTION = ("ad_page_id", "ad_form_id", "ad_form_name", "ad_campaign_id", "ad_campaign_name",
+               "ad_adset_id", "ad_adset_name", "ad_id", "ad_name")
+
+# The names senders give those (Meta's notification and Graph fields, Zapier/Make/n8n outputs).
+ATTRIBUTION_ALIASES = {
+    "page_id": "ad_page_id", "form_id": "ad_form_id", "form_name": "ad_form_name",
+    "campaign_id": "ad_campaign_id", "campaign_name": "ad_campaign_name", "adset_id": "ad_adset_id",
+    "adgroup_id": "ad_adset_id", "adset_name": "ad_adset_name", "adgroup_name": "ad_adset_name",
+    "ad_id": "ad_id", "ad_name": "ad_name", **{k: k for k in ATTRIBUTION},
+}
+
+
 @dataclass
 class IncomingPerson:
     """What a channel learned about a person; raw values, normalised by the sync rules."""
@@ -35,6 +48,8 @@ class IncomingPerson:
     province: str | None = None
     country: str | None = None
     extra: dict[str, str] = field(default_factory=dict)  # custom-field keys, else description
+    # Where an ad lead came from: ATTRIBUTION keys (ad_id, campaign_name, ...) -> the sender's value.
+    attribution: dict[str, str] = field(default_factory=dict)
     # Other contact columns, already cleaned by the field registry's validation (the REST API).
     fields: dict[str, Any] = field(default_factory=dict)
     ticket_channel: str | None = None  # a ticket-rule key of the channel (channels.registry.TICKET_KEYS)

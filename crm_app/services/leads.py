@@ -49,8 +49,10 @@ def get_visible(session: Session, actor: Actor, lead_id: int) -> Lead:
 
 def display_values(session: Session, lead: Lead, locale: str = "vi") -> list[dict[str, str]]:
     users = user_names(session, {lead.assigned_to_id})
-    return [{"label": fd.label(locale), "value": _display(lead, fd.key, users)}  # type: ignore[arg-type]
-            for fd in raw_lead_fields(session) if fd.key not in ("converted_lead_id", "description")]
+    fields = raw_lead_fields(session)
+    by_key = {fd.key: fd for fd in fields}
+    return [{"label": fd.label(locale), "value": _display(lead, fd.key, users, by_key)}  # type: ignore[arg-type]
+            for fd in fields if fd.key not in ("converted_lead_id", "description")]
 
 
 def update_lead(session: Session, actor: Actor, lead_id: int, values: dict[str, Any], *, locale: str = "vi") -> Lead:

@@ -23,14 +23,15 @@ from crm_app.fields import (
 )
 from crm_app.i18n import UserError, t
 from crm_app.models import Lead, RawLead, User, utcnow
-from crm_app.services import audit
+from crm_app.services import audit, field_values
 from crm_app.services.auth import Actor, PermissionDenied, require_admin
+from crm_app.services.field_values import format_date, parse_date
+from crm_app.services.incoming import ATTRIBUTION
 from crm_app.services.org import visibility
 from crm_app.services.phones import display_phone, normalise_phone
 from crm_app.services.reference_data import VISIBILITY_OWN
 from crm_app.services.spreadsheet import safe_cell
-from crm_app.services.text import fold, search_text
-from crm_app.services.values import format_date, is_email, parse_date
+from crm_app.services.text import derived_keys, fold
 
 PAGE_SIZES = (25, 50, 100)
 # Columns the list may sort by: an allow-list, never a client string in SQL.
@@ -120,78 +121,39 @@ def get_visible(session: Session, actor: Actor, record_id: int) -> RawLead:
 # ---------------------------------------------------------------- validation
 
 def _user_id_for(session: Session, value: str) -> int | None:
-    value = value.strip()
-    if not value:
-        return None
-    query = select(User.id).where(User.is_active == True)  # noqa: E712
-    by = User.id == int(value) if value.isdigit() else User.username == value.lower()
-    return session.exec(query.where(by)).first()
+    return field_values.Lookups(session).user_id(value.strip()) if value.strip() else None
 
 
-def validate(session: Session, values: dict[str, Any], *, locale: str = "vi"
-             ) -> dict[str, Any]:
-    """Clean form values into column values, or raise ValidationFailed with a message per field."""
+# field_values' rule → the form's message
+_FORM_MESSAGES = {"partial_date": "validation.date"}
+
+
+def validate(session: Session, values: dict[str, Any], *, locale: str = "vi",
+             lookups: field_values.Lookups | None = None) -> dict[str, Any]:
+    """Clean form values into column values (custom fields under "custom"), or raise
+    ValidationFailed with a message per field. Each value is parsed by `field_values.parse`."""
     errors: dict[str, str] = {}
     clean: dict[str, Any] = {}
-    fields = {f.key: f for f in raw_lead_fields(session)}
-
-    def label(key: str) -> str:
-        return fields[key].label(locale)
-
-    for key in EDITABLE_KEYS:
-        if key not in values:
-            continue
-        raw = values[key]
-        text = "" if raw is None else str(raw).strip()
-        fd = fields[key]
-        if not text:
-            clean[key] = None
-        elif fd.type == "phone":
-            phone = normalise_phone(text)
-            if phone is None:
-                errors[key] = t("validation.phone", locale, field=label(key))
-            clean[key] = phone
-        elif fd.type == "email":
-            if not is_email(text):
-                errors[key] = t("validation.email", locale, field=label(key))
-            clean[key] = text
-        elif fd.type == "date":
-            parsed = parse_date(text)
-            if parsed is None or not date(1900, 1, 1) <= parsed <= date.today():
-                errors[key] = t("validation.date", locale, field=label(key))
-            clean[key] = parsed
-        elif fd.type == "picklist":
-            allowed = picklist_values(session, key)
-            if text not in allowed:
-                errors[key] = t("validation.picklist", locale, field=label(key))
-            clean[key] = text
-        else:
-            clean[key] = text
-    if "first_name" in values and not clean.get("first_name"):
-        errors["first_name"] = t("validation.required", locale, field=label("first_name"))
-    if "assigned_to" in values:
-        user_id = _user_id_for(session, str(values.get("assigned_to") or ""))
-        if user_id is None:
-            key = "validation.required" if not str(values.get("assigned_to") or "").strip() \
-                else "validation.user"
-            errors["assigned_to"] = t(key, locale, field=label("assigned_to"))
-        clean["assigned_to_id"] = user_id
     custom: dict[str, Any] = {}
-    for fd in fields.values():
-        if fd.custom and fd.key in values:
-            text = str(values[fd.key] or "").strip()
-            if fd.required and not text:
+    lookups = lookups or field_values.Lookups(session)
+    for fd in raw_lead_fields(session):
+        if fd.key not in values or not (fd.key in EDITABLE_KEYS or fd.custom or fd.key == "assigned_to"):
+            continue
+        try:
+            value = field_values.parse(fd, values[fd.key], lookups)
+        except field_values.BadValue as bad:
+            errors[fd.key] = t(_FORM_MESSAGES.get(bad.code, f"validation.{bad.code}"), locale,
+                               field=fd.label(locale))
+            value = None
+        else:
+            if value is None and (fd.required or fd.key == "assigned_to"):
                 errors[fd.key] = t("validation.required", locale, field=fd.label(locale))
-            elif text and fd.type == "number":
-                try:
-                    float(text.replace(",", "."))
-                except ValueError:
-                    errors[fd.key] = t("validation.number", locale, field=fd.label(locale))
-            elif text and fd.type == "date" and parse_date(text) is None:
-                errors[fd.key] = t("validation.date", locale, field=fd.label(locale))
-            elif text and fd.type == "picklist" and text not in picklist_values(session, fd.key):
-                errors[fd.key] = t("validation.picklist", locale, field=fd.label(locale))
-            custom[fd.key.removeprefix("cf_")] = text or None
+        if fd.custom:
+            custom[fd.key.removeprefix("cf_")] = value
+        elif fd.key == "assigned_to":
+            clean["assigned_to_id"] = value
+        else:
+            clean[fd.key] = value
     if custom:
         clean["custom"] = custom
     if errors:
@@ -203,11 +165,7 @@ def with_derived_keys(values: dict[str, Any], record: RawLead | Lead | None = No
     """Add the match and search keys derived from the contact fields (record values as defaults)."""
     merged = {k: getattr(record, k) for k in CONTACT_KEYS} if record else {}
     merged.update({k: v for k, v in values.items() if k in CONTACT_KEYS})
-    email = merged.get("email")
-    values["email_key"] = email.lower() if email else None
-    values["search_text"] = search_text((
-        f"{merged.get('last_name') or ''} {merged.get('first_name') or ''}",
-        merged.get("mobile"), merged.get("phone"), email, merged.get("company")))
+    values.update(derived_keys(merged))
     return values
 
 
@@ -337,7 +295,7 @@ def _column_for(key: str, fields: dict[str, FieldDef], model: Any = RawLead) -> 
         return model.assigned_to_id
     if key in SORT_COLUMNS:
         return getattr(model, SORT_COLUMNS[key].key)
-    if key in ("street", "website", "description", "zalo_name", "facebook_name"):
+    if key in ("street", "website", "description", "zalo_name", "facebook_name", *ATTRIBUTION):
         return getattr(model, key)
     fd = fields.get(key)
     if fd is not None and fd.custom:
@@ -452,11 +410,13 @@ def keyset_page(session: Session, model: Any, where: list[ColumnElement[bool]], 
     return KeysetPage(records, total, records[-1].id if more else None)
 
 
-def _display(record: RawLead, key: str, users: dict[int, str]) -> str:
+def _display(record: RawLead, key: str, users: dict[int, str],
+             fields: dict[str, FieldDef] | None = None) -> str:
+    """A value as shown on screen and in the export; `fields` gives custom fields their type."""
     if key == "assigned_to":
         return users.get(record.assigned_to_id, "")
     if key.startswith("cf_"):
-        return str((record.custom or {}).get(key[3:]) or "")
+        return field_values.display((fields or {}).get(key), (record.custom or {}).get(key[3:]))
     value = getattr(record, key, None)
     if value is None:
         return ""
@@ -499,16 +459,10 @@ def list_page(session: Session, actor: Actor, query: ListQuery, columns: list[st
     records = session.exec(select(RawLead).where(*where).order_by(*order)
                            .offset((page - 1) * page_size).limit(page_size)).all()
     users = user_names(session, {r.assigned_to_id for r in records})
-    rows = [{"id": str(r.id), NAME_KEY: full_name(r), **{c: _display(r, c, users) for c in columns}}
+    fields = {f.key: f for f in raw_lead_fields(session) if f.custom}
+    rows = [{"id": str(r.id), NAME_KEY: full_name(r), **{c: _display(r, c, users, fields) for c in columns}}
             for r in records]
     return ListPage(rows=rows, total=total, page=page, page_size=page_size, more=more)
-
-
-def selectable_ids(session: Session, actor: Actor, query: ListQuery, limit: int = 10_000
-                   ) -> list[int]:
-    """Ids matching the filters (for "select all matching"), capped."""
-    where = filtered(session, actor, query)
-    return [i for i in session.exec(select(RawLead.id).where(*where).limit(limit)) if i]
 
 
 # ---------------------------------------------------------------- detail and export
@@ -516,7 +470,9 @@ def selectable_ids(session: Session, actor: Actor, query: ListQuery, limit: int 
 def display_values(session: Session, record: RawLead, *, locale: str = "vi"
                    ) -> list[tuple[FieldDef, str]]:
     users = user_names(session, {record.assigned_to_id})
-    return [(fd, _display(record, fd.key, users)) for fd in raw_lead_fields(session)]
+    fields = raw_lead_fields(session)
+    by_key = {fd.key: fd for fd in fields}
+    return [(fd, _display(record, fd.key, users, by_key)) for fd in fields]
 
 
 def form_values(record: RawLead, session: Session) -> dict[str, str]:
@@ -535,6 +491,7 @@ def export_xlsx(session: Session, actor: Actor, query: ListQuery | None = None) 
     """Every field as a column with Vietnamese labels; phones as 0XXXXXXXXX (DESIGN §5)."""
     query = query or ListQuery()
     fields = [f for f in raw_lead_fields(session) if f.key != "converted_lead_id"]
+    by_key = {f.key: f for f in fields}
     where = filtered(session, actor, query)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("KH thô")
@@ -547,7 +504,7 @@ def export_xlsx(session: Session, actor: Actor, query: ListQuery | None = None) 
         if not batch:
             break
         for r in batch:
-            ws.append([r.id, *[safe_cell(_display(r, f.key, users)) for f in fields],
+            ws.append([r.id, *[safe_cell(_display(r, f.key, users, by_key)) for f in fields],
                        _display(r, "created_at", users)])
         last_id = batch[-1].id or last_id
         session.expunge_all()

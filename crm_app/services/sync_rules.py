@@ -15,11 +15,13 @@ from sqlalchemy import ColumnElement, func, or_
 from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, col, select
 
-from crm_app.fields import STATUS_CONVERTED, STATUS_NEW
+from crm_app.fields import STATUS_CONVERTED, STATUS_NEW, raw_lead_fields
 from crm_app.i18n import t
-from crm_app.models import CustomField, Lead, RawLead, utcnow
-from crm_app.services import assignment, audit, conversion, tickets
+from crm_app.models import Lead, RawLead, utcnow
+from crm_app.services import assignment, audit, conversion, field_values, input_sources, tickets
+from crm_app.services.field_values import is_email
 from crm_app.services.incoming import (
+    ATTRIBUTION,
     CONVERTED,
     CREATED_LEAD,
     CREATED_NEW_DUPLICATE,
@@ -32,8 +34,7 @@ from crm_app.services.incoming import (
 )
 from crm_app.services.phones import display_phone, phone_key
 from crm_app.services.sync_settings import SyncSettings, load_config
-from crm_app.services.text import search_text
-from crm_app.services.values import is_email
+from crm_app.services.text import SEARCH_FIELDS, derived_keys, email_key
 
 
 def condition_met(condition: str, *, has_phone: bool, has_email: bool) -> bool:
@@ -60,8 +61,7 @@ class _Incoming:
 
     @property
     def email_key(self) -> str | None:
-        email = self.values.get("email")
-        return email.lower() if email else None
+        return email_key(self.values.get("email"))
 
 
 def _clip(model: type[RawLead] | type[Lead], key: str, value: str) -> str:
@@ -95,6 +95,9 @@ def _normalise(session: Session, person: IncomingPerson) -> _Incoming:
            "zalo_user_id": person.zalo_user_id, "zalo_name": person.zalo_name,
            "facebook_psid": person.facebook_psid, "facebook_name": person.facebook_name}
     values: dict[str, Any] = {k: _clip(RawLead, k, str(v).strip()) for k, v in raw.items() if v and str(v).strip()}
+    for key, value in person.attribution.items():
+        if key in ATTRIBUTION and value is not None and str(value).strip():
+            values[key] = _clip(RawLead, key, str(value).strip())
     for key, value in person.fields.items():
         if value is None or value == "":
             continue
@@ -102,23 +105,29 @@ def _normalise(session: Session, person: IncomingPerson) -> _Incoming:
             notes.insert(0, value)
         else:
             values[key] = _clip(RawLead, key, value) if isinstance(value, str) else value
-    custom_keys = set(session.exec(select(CustomField.key).where(CustomField.is_active == True)))  # noqa: E712
+    custom_fields = {f.key: f for f in raw_lead_fields(session) if f.custom}
+    lookups = field_values.Lookups(session)
     custom: dict[str, str] = {}
     for key, value in person.extra.items():
         if not str(value).strip():
             continue
-        if key.removeprefix("cf_") in custom_keys:
-            custom[key.removeprefix("cf_")] = str(value).strip()
+        fd = custom_fields.get("cf_" + key.removeprefix("cf_"))
+        try:
+            # The same parser as the form and the import; a value it refuses is kept for a human.
+            parsed = field_values.parse(fd, value, lookups) if fd is not None else None
+        except field_values.BadValue:
+            parsed = None
+        if fd is not None and parsed is not None:
+            custom[key.removeprefix("cf_")] = parsed
         else:
             notes.append(f"{key}: {value}")
     return _Incoming(values=values, custom=custom, notes=notes)
 
 
 def _refresh_keys(record: RawLead | Lead) -> None:
-    """email_key and search_text exactly as raw_leads computes them."""
-    record.email_key = record.email.lower() if record.email else None
-    record.search_text = search_text((f"{record.last_name or ''} {record.first_name}", record.mobile,
-                                      record.phone, record.email, record.company))
+    """email_key and search_text, by the one definition (services.text.derived_keys)."""
+    keys = derived_keys({k: getattr(record, k) for k in SEARCH_FIELDS})
+    record.email_key, record.search_text = keys["email_key"], keys["search_text"]
 
 
 @dataclass
@@ -211,7 +220,7 @@ def _create(session: Session, model: type[RawLead] | type[Lead], person: Incomin
                                      or display_phone(incoming.phone) or values.get("email")
                                      or t("sync.unnamed", channel=person.channel))
     assignee = assignment.assign_incoming(session, settings, source=source)
-    channel = _clip(model, "input_source", person.channel)
+    channel = _clip(model, "input_source", input_sources.resolve(session, person.channel))
     record = model(**values, custom=incoming.custom, description="\n".join(incoming.notes) or None,
                    status=STATUS_NEW, input_source=channel, assigned_to_id=assignee)
     _refresh_keys(record)

@@ -383,7 +383,8 @@ def refresh(engine: Engine, *, seen_version: int) -> Token:
         _finish(engine, holder, error=str(exc) if isinstance(exc, ZaloOAError) else "refresh interrupted")
         raise
     token = _finish(engine, holder, answer=answer)
-    assert token is not None
+    if token is None:
+        raise NotConnected("Zalo OA was disconnected during the refresh")
     log.info("Zalo OA access token refreshed (version %s)", token.version)
     return token
 
@@ -394,7 +395,9 @@ def _finish(engine: Engine, holder: str, *, answer: dict[str, Any] | None = None
         row = _locked_row(session)
         token = None
         now = utcnow()
-        if answer is not None:
+        if answer is not None and row.status == DISCONNECTED:
+            token = None  # an admin disconnected while the call was under way: the pair is dropped
+        elif answer is not None:
             token = _store_pair(row, answer, now)  # the newest valid pair, even if our lease ran out
         else:
             row.last_error, row.last_error_at = error[:500], now

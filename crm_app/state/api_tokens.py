@@ -6,16 +6,21 @@ from datetime import datetime
 from typing import Any
 
 import reflex as rx
+from sqlmodel import Session
 
-from crm_app.db import read_session, write_session
-from crm_app.i18n import UserError
+from crm_app.models import User
 from crm_app.services import api_tokens, auth
+from crm_app.services.auth import Actor
 from crm_app.services.dashboard import VN_TZ as ORG_TZ
-from crm_app.state.auth import AuthState
+from crm_app.state.auth import AuthState, admin_only, logged_in, read, write
 
 
 def _when(value: datetime | None) -> str:
     return value.astimezone(ORG_TZ).strftime("%d/%m/%Y %H:%M") if value else ""
+
+
+def _screen(session: Session, actor: Actor) -> tuple[list[api_tokens.TokenRow], list[User]]:
+    return api_tokens.list_tokens(session, actor), auth.list_users(session=session, active_only=True)
 
 
 class ApiTokensState(AuthState):
@@ -27,14 +32,13 @@ class ApiTokensState(AuthState):
     new_token_name: str = ""
 
     @rx.event
-    def load(self) -> None:
+    @admin_only
+    async def load(self, actor: Actor) -> None:
         self.new_token = self.new_token_name = ""
-        actor = self._admin()
-        if actor is None:
-            return
-        with read_session() as session:
-            tokens = api_tokens.list_tokens(session, actor)
-            users = auth.list_users(session=session, active_only=True)
+        await self._load(actor)
+
+    async def _load(self, actor: Actor) -> None:
+        tokens, users = await read(_screen, actor)
         self.rows = [{"id": str(r.id), "name": r.name, "prefix": f"{api_tokens.TOKEN_START}{r.prefix}…",
                       "owner": r.owner, "write": "1" if r.can_write else "", "created": _when(r.created_at),
                       "last_used": _when(r.last_used_at), "revoked": _when(r.revoked_at)} for r in tokens]
@@ -42,21 +46,16 @@ class ApiTokensState(AuthState):
         self.owner = str(actor.id)
 
     @rx.event
-    def create(self, form: dict[str, Any]) -> rx.event.EventSpec | None:
-        actor = self._actor()
+    @logged_in
+    async def create(self, actor: Actor, form: dict[str, Any]) -> None:
         owner = str(form.get("owner", ""))
-        if actor is None or not owner.isdigit():
-            return None
+        if not owner.isdigit():
+            return
         name = str(form.get("name", ""))
-        try:
-            with write_session() as session:
-                _, token = api_tokens.create_token(session, actor, name=name, owner_id=int(owner),
-                                                   can_write=form.get("access") == "write")
-        except UserError as exc:
-            return rx.toast.error(exc.message(self.locale))
-        self.load()
+        _, token = await write(api_tokens.create_token, actor, name=name, owner_id=int(owner),
+                               can_write=form.get("access") == "write")
+        await self._load(actor)
         self.new_token, self.new_token_name = token, name.strip()
-        return None
 
     @rx.event
     def choose_owner(self, value: str) -> None:
@@ -72,14 +71,10 @@ class ApiTokensState(AuthState):
         self.new_token = self.new_token_name = ""
 
     @rx.event
-    def revoke(self, token_id: str) -> rx.event.EventSpec | None:
-        actor = self._actor()
-        if actor is None or not token_id.isdigit():
+    @logged_in
+    async def revoke(self, actor: Actor, token_id: str) -> rx.event.EventSpec | None:
+        if not token_id.isdigit():
             return None
-        try:
-            with write_session() as session:
-                api_tokens.revoke_token(session, actor, int(token_id))
-        except UserError as exc:
-            return rx.toast.error(exc.message(self.locale))
-        self.load()
+        await write(api_tokens.revoke_token, actor, int(token_id))
+        await self._load(actor)
         return rx.toast.success(self._t("api_tokens.revoked_toast"))

@@ -6,10 +6,11 @@ import asyncio
 
 import reflex as rx
 
-from crm_app.db import get_engine, read_session
+from crm_app.db import get_engine
 from crm_app.i18n import UserError
 from crm_app.services import channel_events
-from crm_app.state.auth import AuthState
+from crm_app.services.auth import Actor
+from crm_app.state.auth import AuthState, actor_for_token, admin_only, read
 
 
 class ChannelEventsState(AuthState):
@@ -17,27 +18,32 @@ class ChannelEventsState(AuthState):
     status_filter: str = "all"
 
     @rx.event
-    def load(self) -> None:
-        actor = self._admin()
-        if actor is None:
-            return
-        with read_session() as session:
-            found = channel_events.recent(session, actor,
-                                          status=None if self.status_filter == "all" else self.status_filter)
+    @admin_only
+    async def load(self, actor: Actor) -> None:
+        await self._load(actor)
+
+    async def _load(self, actor: Actor) -> None:
+        self._show(await read(channel_events.recent, actor,
+                              status=None if self.status_filter == "all" else self.status_filter))
+
+    def _show(self, found: list[channel_events.EventRow]) -> None:
         self.rows = [{"id": str(e.id), "channel": e.channel_label, "status": e.status,
                       "status_label": self._t(f"channel_ui.status.{e.status}"), "received_at": e.received_at,
                       "attempts": str(e.attempts), "error": e.error, "raw_lead_id": str(e.raw_lead_id or ""),
                       "lead_id": str(e.lead_id or "")} for e in found]
 
     @rx.event
-    def filter_status(self, value: str) -> None:
+    @admin_only
+    async def filter_status(self, actor: Actor, value: str) -> None:
         self.status_filter = value
-        self.load()
+        await self._load(actor)
 
     @rx.event(background=True)
     async def retry(self, event_id: str):  # type: ignore[no-untyped-def]
+        """In the background: a retry may wait on a provider, and the screen stays usable meanwhile."""
         async with self:
-            actor = self._actor()
+            token, status_filter = self.session_token, self.status_filter
+        actor = await actor_for_token(token)
         if actor is None or not event_id.isdigit():
             return
         try:
@@ -45,6 +51,7 @@ class ChannelEventsState(AuthState):
         except UserError as exc:
             yield rx.toast.error(exc.message(self.locale))
             return
+        found = await read(channel_events.recent, actor, status=None if status_filter == "all" else status_filter)
         async with self:
-            self.load()
+            self._show(found)
         yield rx.toast.info(f"#{event_id}: {status}")

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from urllib.parse import urlencode
 
 import reflex as rx
+from sqlmodel import Session
 
 from crm_app import routes
-from crm_app.db import read_session
 from crm_app.fields import INPUT_IMPORT
+from crm_app.models import User
 from crm_app.services import auth, dashboard
+from crm_app.services.auth import Actor
 from crm_app.services.dashboard import VN_TZ, DashboardQuery
-from crm_app.services.values import parse_date
-from crm_app.state.auth import AuthState
+from crm_app.services.field_values import parse_date
+from crm_app.state.auth import AuthState, logged_in, read
 
 ALL = "all"
+
+
+def _figures(session: Session, actor: Actor, query: DashboardQuery
+             ) -> tuple[dashboard.Dashboard, list[User], dict[str, str]]:
+    """The figures, the active users (for an admin's scope menu) and every username's id."""
+    active = auth.list_users(session=session, active_only=True) if actor.is_admin else []
+    ids = {u.username: str(u.id) for u in auth.list_users(session=session)}
+    return dashboard.compute(session, actor, query), active, ids
 
 
 class DashboardState(AuthState):
@@ -41,12 +50,12 @@ class DashboardState(AuthState):
         base = {"from": self.start, "to": self.end}
         if self.scope != ALL:
             base["assigned_to"] = self.scope
-        return f"{routes.RAW_LEADS}?{urlencode({**base, **params})}"
+        return routes.raw_lead_list(**{**base, **params})
 
     @rx.var
     def today_link(self) -> str:
         today = datetime.now(VN_TZ).date().isoformat()
-        return f"{routes.RAW_LEADS}?{urlencode({'from': today, 'to': today})}"
+        return routes.raw_lead_list(**{'from': today, 'to': today})
 
     @rx.var
     def converted_link(self) -> str:
@@ -80,10 +89,11 @@ class DashboardState(AuthState):
         self.show_imports = "1" if checked else "0"
 
     @rx.event
-    def load(self) -> None:
-        actor = self._actor()
-        if actor is None:
-            return
+    @logged_in
+    async def load(self, actor: Actor) -> None:
+        await self._load(actor)
+
+    async def _load(self, actor: Actor) -> None:
         today = datetime.now(VN_TZ).date()
         if self.preset == "custom":
             start = parse_date(self.custom_start) or today
@@ -94,12 +104,9 @@ class DashboardState(AuthState):
         else:
             start, end = dashboard.range_for(self.preset, today)
         scope = int(self.scope) if actor.is_admin and self.scope.isdigit() else None
-        with read_session() as session:
-            figures = dashboard.compute(session, actor, DashboardQuery(start=start, end=end, user_id=scope))
-            if actor.is_admin and not self.users:
-                self.users = [{"id": str(u.id), "label": f"{u.full_name} ({u.username})"}
-                              for u in auth.list_users(session=session, active_only=True)]
-            ids = {u.username: str(u.id) for u in auth.list_users(session=session)}
+        figures, active, ids = await read(_figures, actor, DashboardQuery(start=start, end=end, user_id=scope))
+        if actor.is_admin and not self.users:
+            self.users = [{"id": str(u.id), "label": f"{u.full_name} ({u.username})"} for u in active]
         self.start, self.end = figures.start, figures.end
         self.per_day = [{**row, "day": date.fromisoformat(str(row["day"])).strftime("%d/%m")}
                         for row in figures.per_day]
@@ -109,7 +116,7 @@ class DashboardState(AuthState):
         self.open_chart = [{"user": u["user"], "open": u["open"]} for u in figures.open_per_user]
         self.open_links = [
             {"label": f"{u['user']}: {u['open']}",
-             "link": f"{routes.RAW_LEADS}?" + urlencode({"assigned_to": ids.get(u["username"], ""), "open": "1"})}
+             "link": routes.raw_lead_list(assigned_to=ids.get(u["username"], ""), open="1")}
             for u in figures.open_per_user]
         self.medians = [{"channel": ch, "hours": f"{hours:.1f} giờ" if hours < 48 else f"{hours / 24:.1f} ngày"}
                         for ch, hours in figures.median_hours.items()]
@@ -119,28 +126,31 @@ class DashboardState(AuthState):
         self.imports = [{**{k: str(v) for k, v in imp.items()},
                          "skipped_file": "1" if imp["skipped_file"] else "",
                          "failed_file": "1" if imp["failed_file"] else "",
-                         "records": f"{routes.RAW_LEADS}?" + urlencode({"import": imp["id"]}),
-                         "files": f"{routes.IMPORT_FILES}{imp['id']}/"} for imp in figures.imports]
+                         "records": routes.raw_lead_list(**{"import": imp["id"]}),
+                         "files": routes.import_file(imp["id"])} for imp in figures.imports]
 
     @rx.event
-    def set_preset(self, value: str) -> None:
+    @logged_in
+    async def set_preset(self, actor: Actor, value: str) -> None:
         if value in (*dashboard.PRESETS, "custom"):
             self.preset = value
-            self.load()
+            await self._load(actor)
 
     @rx.event
-    def set_custom(self, key: str, value: str) -> None:
+    @logged_in
+    async def set_custom(self, actor: Actor, key: str, value: str) -> None:
         if key == "start":
             self.custom_start = value
         elif key == "end":
             self.custom_end = value
         if self.preset == "custom":
-            self.load()
+            await self._load(actor)
 
     @rx.event
-    def set_scope(self, value: str) -> None:
+    @logged_in
+    async def set_scope(self, actor: Actor, value: str) -> None:
         self.scope = value if value == ALL or value.isdigit() else ALL
-        self.load()
+        await self._load(actor)
 
     @rx.event
     def open_channel(self, channel: str) -> rx.event.EventSpec:

@@ -2,39 +2,69 @@
 (crm_app.services.importer); this class only walks the steps and shows what it returns.
 
 The file streams to a private directory under a generated name (never Reflex's public upload
-dir); the import runs in a background task and its progress lives in the database, so a reload
-or another worker shows the same numbers. The import itself is a task on the queue: a consumer
-runs it, and another resumes it if that one dies.
+dir: crm_app.services.importer.upload); the import runs in a background task and its progress
+lives in the database, so a reload or another worker shows the same numbers. The import itself
+is a task on the queue: a consumer runs it, and another resumes it if that one dies.
 """
 
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import reflex as rx
+from sqlmodel import Session
 
 from crm_app import routes
-from crm_app.db import get_engine, read_session, write_session
+from crm_app.db import get_engine
 from crm_app.fields import raw_lead_fields
 from crm_app.i18n import UserError, t
-from crm_app.models import ImportJob, User
+from crm_app.models import ImportJob, ImportLock, User
 from crm_app.services import importer, tasks
-from crm_app.services.importer import ImportOptions
+from crm_app.services.auth import Actor
+from crm_app.services.importer import ImportOptions, upload
 from crm_app.settings import get_settings
-from crm_app.state.auth import AuthState
+from crm_app.state.auth import AuthState, actor_for_token, logged_in, read, write
 
 STEPS = ("file", "dedup", "mapping", "review", "progress", "result")
 SKIP_COLUMN = "__skip__"
 
 
-def _upload_dir() -> Path:
-    path = get_settings().private_upload_dir / "incoming"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+@dataclass
+class _Entry:
+    fields: list[dict[str, str]]
+    saved_mappings: list[str]
+    lock: ImportLock | None
+    holder: User | None
+    job: ImportJob | None
+
+
+def _entry(session: Session, locale: str) -> _Entry:
+    """What the wizard needs on entering: the importable fields, saved mappings, and who holds the lock."""
+    lock = importer.current_lock(session)
+    return _Entry(
+        fields=[{"key": f.key, "label": f.label(locale), "required": "1" if f.required else ""}
+                for f in raw_lead_fields(session) if f.importable],
+        saved_mappings=[m.name for m in importer.list_mappings(session)],
+        lock=lock,
+        holder=session.get(User, lock.user_id) if lock else None,
+        job=session.get(ImportJob, lock.job_id) if lock and lock.job_id else None)
+
+
+def _save_mapping(session: Session, actor: Actor, name: str, mapping: dict[str, str]) -> list[str]:
+    importer.save_mapping(session, actor, name, mapping)
+    return [m.name for m in importer.list_mappings(session)]
+
+
+def _create_job(session: Session, actor: Actor, path: Path, name: str, options: ImportOptions) -> int:
+    return importer.create_job(session, actor, path, name, options).id or 0
+
+
+def _job(session: Session, job_id: int) -> ImportJob | None:
+    return session.get(ImportJob, job_id)
 
 
 class ImportWizardState(AuthState):
@@ -117,20 +147,17 @@ class ImportWizardState(AuthState):
     # ------------------------------------------------------------ entering the wizard
 
     @rx.event
-    def load(self) -> rx.event.EventSpec | None:
-        actor = self._actor()
-        if actor is None:
+    @logged_in
+    async def load(self, actor: Actor) -> rx.event.EventSpec | None:
+        return await self._load(actor)
+
+    async def _load(self, actor: Actor) -> rx.event.EventSpec | None:
+        entry = await read(_entry, self.locale)
+        self.fields, self.saved_mappings = entry.fields, entry.saved_mappings
+        lock, holder, job = entry.lock, entry.holder, entry.job
+        if lock is None:
+            self._restart()
             return None
-        with read_session() as session:
-            self.fields = [{"key": f.key, "label": f.label(self.locale), "required": "1" if f.required else ""}
-                           for f in raw_lead_fields(session) if f.importable]
-            self.saved_mappings = [m.name for m in importer.list_mappings(session)]
-            lock = importer.current_lock(session)
-            if lock is None:
-                self._restart()
-                return None
-            holder = session.get(User, lock.user_id)
-            job = session.get(ImportJob, lock.job_id) if lock.job_id else None
         if lock.user_id != actor.id:
             self.step = "locked"
             self.locked_by = f"{holder.full_name} ({holder.username})" if holder else "?"
@@ -156,45 +183,29 @@ class ImportWizardState(AuthState):
     @rx.event(background=True)
     async def receive_file(self, chunks: rx.UploadChunkIterator):  # type: ignore[no-untyped-def]
         async with self:
-            actor = self._actor()
+            token, locale = self.session_token, self.locale
             self.uploading, self.file_error = True, ""
-        limit = get_settings().upload_limit_mb * 1024 * 1024
-        target: Path | None = None
-        name, size, too_big = "", 0, False
-        if actor is not None:
-            target = _upload_dir() / f"{secrets.token_hex(16)}.part"
-            with target.open("wb") as out:
-                async for chunk in chunks:
-                    name = name or chunk.filename
-                    size += len(chunk.data)
-                    too_big = too_big or size > limit
-                    if not too_big:  # keep draining so the request completes, but store nothing more
-                        out.write(chunk.data)
-        async with self:
-            self.uploading = False
-            if actor is None or target is None:
-                return
-            suffix = Path(name).suffix.lower()
-            if too_big:
-                target.unlink(missing_ok=True)
-                self.file_error = t("wizard.too_big", self.locale, limit=get_settings().upload_limit_mb)
-                return
-            if suffix not in (".xlsx", ".csv"):
-                target.unlink(missing_ok=True)
-                self.file_error = t("wizard.file_type", self.locale)
-                return
-            final = target.with_suffix(suffix)
-            target.rename(final)
-            self._file_path, self.file_name = str(final), Path(name).name[:255]
+        if await actor_for_token(token) is None:
+            async with self:
+                self.uploading = False
+            return
         try:
-            info = await asyncio.to_thread(importer.inspect_file, final)
+            received = await upload.receive(chunks)
         except UserError as exc:
             async with self:
-                self.file_error = exc.message(self.locale)
-            final.unlink(missing_ok=True)
+                self.uploading, self.file_error = False, exc.message(locale)
             return
-        with read_session() as session:
-            auto = importer.auto_mapping(session, info.headers)
+        async with self:
+            self.uploading = False
+            self._file_path, self.file_name = str(received.path), received.name
+        try:
+            info = await asyncio.to_thread(importer.inspect_file, received.path)
+        except UserError as exc:
+            async with self:
+                self.file_error = exc.message(locale)
+            received.path.unlink(missing_ok=True)
+            return
+        auto = await read(importer.auto_mapping, info.headers)
         async with self:
             self.headers, self.total_rows = info.headers, info.total
             self.preview = {h: " · ".join(v for v in values if v)[:120] for h, values in info.preview.items()}
@@ -248,30 +259,17 @@ class ImportWizardState(AuthState):
             self.unknown_picklist = value
 
     @rx.event
-    def save_mapping(self, form: dict[str, Any]) -> rx.event.EventSpec | None:
-        actor = self._actor()
-        if actor is None:
-            return None
-        try:
-            with write_session() as session:
-                importer.save_mapping(session, actor, str(form.get("name", "")), self.mapping)
-                self.saved_mappings = [m.name for m in importer.list_mappings(session)]
-        except UserError as exc:
-            return rx.toast.error(exc.message(self.locale))
+    @logged_in
+    async def save_mapping(self, actor: Actor, form: dict[str, Any]) -> rx.event.EventSpec | None:
+        self.saved_mappings = await write(_save_mapping, actor, str(form.get("name", "")), self.mapping)
         return rx.toast.success(self._t("wizard.mapping_saved"))
 
     @rx.event
-    def use_mapping(self, name: str) -> rx.event.EventSpec | None:
-        if self._actor() is None:
-            return None
-        try:
-            with read_session() as session:
-                saved = importer.load_mapping(session, name)
-        except UserError as exc:
-            return rx.toast.error(exc.message(self.locale))
+    @logged_in
+    async def use_mapping(self, actor: Actor, name: str) -> None:
+        saved = await read(importer.load_mapping, name)
         self.mapping = {h: k for h, k in saved.items() if h in self.headers}
         self.auto_mapped = []
-        return None
 
     def _options(self) -> ImportOptions:
         checks = self.on_duplicate != "none"
@@ -282,7 +280,9 @@ class ImportWizardState(AuthState):
     @rx.event(background=True)
     async def mapping_next(self):  # type: ignore[no-untyped-def]
         async with self:
-            actor = self._actor()
+            token = self.session_token
+        actor = await actor_for_token(token)
+        async with self:
             if actor is None or self.missing_required:
                 return
             self.checking, self.step = True, "review"
@@ -310,18 +310,18 @@ class ImportWizardState(AuthState):
     @rx.event(background=True)
     async def start_import(self):  # type: ignore[no-untyped-def]
         async with self:
-            actor = self._actor()
+            token = self.session_token
+        actor = await actor_for_token(token)
+        async with self:
             if actor is None or self.step != "review" or self.checking:
                 return
             options, path, name = self._options(), Path(self._file_path), self.file_name
         try:
-            with write_session() as session:
-                job = importer.create_job(session, actor, path, name, options)
-                job_id = job.id or 0
+            job_id = await write(_create_job, actor, path, name, options)
         except UserError as exc:
             yield rx.toast.error(exc.message(self.locale))
             async with self:
-                self.load()
+                await self._load(actor)
             return
         async with self:
             self.job_id, self.step, self.processed, self.job_total = job_id, "progress", 0, self.total_rows
@@ -330,7 +330,8 @@ class ImportWizardState(AuthState):
         await asyncio.to_thread(tasks.enqueue_import, job_id)  # queue down: the sweep enqueues it later
 
     @rx.event
-    def tick(self) -> None:
+    @logged_in
+    async def tick(self, actor: Actor) -> None:
         """The wizard's ticker (every second while the browser shows review or progress): read the
         job row, the source of truth across workers, and show it. A background task used to push
         updates instead: one push lost while the socket was between connections left the screen on
@@ -338,10 +339,9 @@ class ImportWizardState(AuthState):
         A tick comes from the browser, so the next one always arrives, answered on its connection."""
         # Also on the result screen: the browser ticks until it has seen the result, so a result
         # whose push was lost is sent again on the next tick.
-        if self.step not in ("progress", "result") or not self.job_id or self._actor() is None:
+        if self.step not in ("progress", "result") or not self.job_id:
             return
-        with read_session() as session:
-            job = session.get(ImportJob, self.job_id)
+        job = await read(_job, self.job_id)
         if job is None:
             return
         self._show_job(job)
@@ -361,35 +361,24 @@ class ImportWizardState(AuthState):
         self.file_name = job.original_name
 
     @rx.event
-    def finish(self) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
+    @logged_in
+    async def finish(self, actor: Actor) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
         """Kết thúc: release the lock so another user can import."""
-        actor = self._actor()
-        if actor is None:
-            return None
-        try:
-            with write_session() as session:
-                importer.release_lock(session, actor, self.job_id or None)
-        except UserError as exc:
-            return rx.toast.error(exc.message(self.locale))
+        await write(importer.release_lock, actor, self.job_id or None)
         self._restart()
         return rx.redirect(routes.RAW_LEADS)
 
     @rx.event
-    def force_release(self) -> rx.event.EventSpec | None:
-        actor = self._actor()
-        if actor is None:
-            return None
-        try:
-            with write_session() as session:
-                importer.force_release(session, actor)
-        except UserError as exc:
-            return rx.toast.error(exc.message(self.locale))
-        return self.load()
+    @logged_in
+    async def force_release(self, actor: Actor) -> rx.event.EventSpec | None:
+        await write(importer.force_release, actor)
+        return await self._load(actor)
 
     @rx.event(background=True)
     async def undo(self):  # type: ignore[no-untyped-def]
         async with self:
-            actor, job_id = self._actor(), self.job_id
+            token, job_id = self.session_token, self.job_id
+        actor = await actor_for_token(token)
         if actor is None:
             return
         try:
@@ -397,8 +386,7 @@ class ImportWizardState(AuthState):
         except UserError as exc:
             yield rx.toast.error(exc.message(self.locale))
             return
-        with read_session() as session:
-            job = session.get(ImportJob, job_id)
+        job = await read(_job, job_id)
         async with self:
             if job is not None:
                 self._show_job(job)

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import reflex as rx
+from sqlmodel import Session
 
 from crm_app import routes
-from crm_app.db import read_session
 from crm_app.fields import BUILTIN_BY_KEY
 from crm_app.i18n import UserError
+from crm_app.models import Lead
 from crm_app.services import leads, timeline
+from crm_app.services.auth import Actor
 from crm_app.services.raw_leads import META_COLUMNS
-from crm_app.state.auth import AuthState
+from crm_app.state.auth import AuthState, logged_in, read
+
+
+def _detail(session: Session, actor: Actor, lead_id: int, locale: str
+            ) -> tuple[Lead, list[dict[str, str]], list[timeline.TimelineLine]]:
+    lead = leads.get_visible(session, actor, lead_id)
+    return lead, leads.display_values(session, lead, locale), timeline.lines(session, "lead", lead_id, locale)
 
 
 class LeadListState(AuthState):
@@ -33,25 +41,27 @@ class LeadListState(AuthState):
         return out
 
     @rx.event
-    def load(self) -> None:
-        actor = self._actor()
-        if actor is None:
-            return
-        with read_session() as session:
-            page = leads.list_page(session, actor, search=self.search, sort=self.sort, descending=self.descending)
+    @logged_in
+    async def load(self, actor: Actor) -> None:
+        await self._load(actor)
+
+    async def _load(self, actor: Actor) -> None:
+        page = await read(leads.list_page, actor, search=self.search, sort=self.sort, descending=self.descending)
         self.rows, self.total = page.rows, page.total
 
     @rx.event
-    def set_search(self, value: str) -> None:
+    @logged_in
+    async def set_search(self, actor: Actor, value: str) -> None:
         self.search = value[:200]
-        self.load()
+        await self._load(actor)
 
     @rx.event
-    def sort_by(self, key: str) -> None:
+    @logged_in
+    async def sort_by(self, actor: Actor, key: str) -> None:
         if key in leads.SORTS:
             self.descending = not self.descending if self.sort == key else key == "created_at"
             self.sort = key
-            self.load()
+            await self._load(actor)
 
     @rx.event
     def toggle_row(self, record_id: str, checked: bool) -> None:
@@ -72,17 +82,11 @@ class LeadDetailState(AuthState):
     events: list[dict[str, str]] = []
 
     @rx.event
-    def load(self) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
-        actor = self._actor()
-        if actor is None:
-            return None
-        parts = [p for p in self.router.url.path.split("/") if p]
-        self.lead_id = int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 0
+    @logged_in
+    async def load(self, actor: Actor) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
+        self.lead_id = routes.record_id_from_path(self.router.url.path, routes.LEADS)
         try:
-            with read_session() as session:
-                lead = leads.get_visible(session, actor, self.lead_id)
-                self.items = leads.display_values(session, lead, self.locale)
-                lines = timeline.lines(session, "lead", self.lead_id, self.locale)
+            lead, self.items, lines = await read(_detail, actor, self.lead_id, self.locale)
         except UserError as exc:
             return [rx.redirect(routes.LEADS), rx.toast.error(exc.message(self.locale))]
         self.title = f"{lead.last_name or ''} {lead.first_name}".strip()

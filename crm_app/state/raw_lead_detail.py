@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import reflex as rx
+from sqlmodel import Session
 
 from crm_app import routes
-from crm_app.db import read_session, write_session
 from crm_app.fields import SECTION_ADDRESS, SECTION_CONTACT, SECTION_CUSTOM, SECTION_DESCRIPTION, SECTION_MANAGEMENT
 from crm_app.i18n import UserError
+from crm_app.models import RawLead
 from crm_app.services import conversion, raw_leads, timeline
-from crm_app.state.auth import AuthState
+from crm_app.services.auth import Actor
+from crm_app.state.auth import AuthState, logged_in, read, write
+
+
+def _detail(session: Session, actor: Actor, record_id: int, locale: str
+            ) -> tuple[RawLead, dict[str, list[dict[str, str]]], list[timeline.TimelineLine]]:
+    record = raw_leads.get_visible(session, actor, record_id)
+    sections: dict[str, list[dict[str, str]]] = {}
+    for fd, value in raw_leads.display_values(session, record, locale=locale):
+        if fd.key == "converted_lead_id":
+            continue
+        sections.setdefault(fd.section, []).append({"label": fd.label(locale), "value": value})
+    return record, sections, timeline.lines(session, "raw_lead", record.id or 0, locale)
 
 
 class RawLeadDetailState(AuthState):
@@ -25,28 +38,22 @@ class RawLeadDetailState(AuthState):
     events: list[dict[str, str]] = []
 
     @rx.var
+    def edit_href(self) -> str:
+        return routes.raw_lead_edit(self.record_id)
+
+    @rx.var
     def converted_label(self) -> str:
         return self._t("detail.converted_to", id=self.converted_lead_id)
 
-    def _record_id_from_path(self) -> int:
-        parts = [p for p in self.router.url.path.split("/") if p]
-        return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 0
-
     @rx.event
-    def load(self) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
-        actor = self._actor()
-        if actor is None:
-            return None
-        self.record_id = self._record_id_from_path()
+    @logged_in
+    async def load(self, actor: Actor) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
+        self.record_id = routes.record_id_from_path(self.router.url.path, routes.RAW_LEADS)
+        return await self._load(actor)
+
+    async def _load(self, actor: Actor) -> list[rx.event.EventSpec] | None:
         try:
-            with read_session() as session:
-                record = raw_leads.get_visible(session, actor, self.record_id)
-                sections: dict[str, list[dict[str, str]]] = {}
-                for fd, value in raw_leads.display_values(session, record, locale=self.locale):
-                    if fd.key == "converted_lead_id":
-                        continue
-                    sections.setdefault(fd.section, []).append({"label": fd.label(self.locale), "value": value})
-                lines = timeline.lines(session, "raw_lead", record.id or 0, self.locale)
+            record, sections, lines = await read(_detail, actor, self.record_id, self.locale)
         except UserError as exc:
             return [rx.redirect(routes.RAW_LEADS), rx.toast.error(exc.message(self.locale))]
         self.title = f"{record.last_name or ''} {record.first_name}".strip()
@@ -62,26 +69,14 @@ class RawLeadDetailState(AuthState):
         return None
 
     @rx.event
-    def delete(self) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
-        actor = self._actor()
-        if actor is None:
-            return None
-        try:
-            with write_session() as session:
-                raw_leads.delete_records(session, actor, [self.record_id])
-        except UserError as exc:
-            return rx.toast.error(exc.message(self.locale))
+    @logged_in
+    async def delete(self, actor: Actor) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
+        await write(raw_leads.delete_records, actor, [self.record_id])
         return [rx.redirect(routes.RAW_LEADS), rx.toast.success(self._t("raw_lead.deleted", count=1))]
 
     @rx.event
-    def convert(self) -> rx.event.EventSpec | None:
-        actor = self._actor()
-        if actor is None:
-            return None
-        try:
-            with write_session() as session:
-                conversion.convert_by_user(session, actor, self.record_id)
-        except UserError as exc:
-            return rx.toast.error(exc.message(self.locale))
-        self.load()
+    @logged_in
+    async def convert(self, actor: Actor) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
+        await write(conversion.convert_by_user, actor, self.record_id)
+        await self._load(actor)
         return rx.toast.success(self._t("raw_lead.converted"))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
+from sqlmodel import Session
 
 from crm_app import routes
-from crm_app.db import read_session, write_session
 from crm_app.fields import (
     SECTION_ADDRESS,
     SECTION_CONTACT,
@@ -19,9 +20,10 @@ from crm_app.fields import (
 )
 from crm_app.i18n import UserError
 from crm_app.services import auth, leads, raw_leads
+from crm_app.services.auth import Actor
 from crm_app.services.raw_leads import ValidationFailed
 from crm_app.state.address import AddressMixin
-from crm_app.state.auth import AuthState
+from crm_app.state.auth import AuthState, logged_in, read, write
 
 FORM_KEYS = (*raw_leads.EDITABLE_KEYS, "assigned_to")
 
@@ -45,87 +47,51 @@ class RawLeadFormState(AddressMixin, AuthState):
     duplicates: list[dict[str, str]] = []
 
     @rx.var
-    def is_edit(self) -> bool:
-        return self.record_id > 0
-
-    @rx.var
     def cancel_href(self) -> str:
-        if self.record_id:
-            return f"/{self.module.replace('_', '-')}/{self.record_id}"
-        return routes.RAW_LEADS
+        return routes.record(self.module, self.record_id) if self.record_id else routes.RAW_LEADS
 
     def _record_id_from_path(self) -> int:
-        parts = [p for p in self.router.url.path.split("/") if p]
-        self.module = "leads" if parts[:1] == ["leads"] else "raw_leads"
-        return int(parts[1]) if len(parts) >= 3 and parts[1].isdigit() and parts[2] == "edit" else 0
+        path = self.router.url.path
+        self.module = "leads" if routes.section_of(path) == "leads" else "raw_leads"
+        return routes.record_id_from_path(path, routes.LEADS if self.module == "leads" else routes.RAW_LEADS,
+                                          edit=True)
 
     @rx.event
-    def load(self) -> rx.event.EventSpec | None:
-        actor = self._actor()
-        if actor is None:
-            return None
+    @logged_in
+    async def load(self, actor: Actor) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
         self.record_id = self._record_id_from_path()
         self.errors, self.form_error, self.duplicates = {}, "", []
-        with read_session() as session:
-            by_section: dict[str, list[dict[str, str]]] = {}
-            for fd in raw_lead_fields(session):
-                if fd.key not in FORM_KEYS and not fd.custom:
-                    continue
-                by_section.setdefault(fd.section, []).append(
-                    {"key": fd.key, "label": fd.label(self.locale), "type": fd.type,
-                     "required": "1" if fd.required else ""})
-                if fd.type == "picklist":
-                    self.picklists[fd.key] = picklist_values(session, fd.key)
-            users = auth.list_users(session=session, active_only=True)
-            self.users = [{"username": u.username, "full_name": u.full_name} for u in users]
-            if self.record_id:
-                try:
-                    record = (leads.get_visible if self.module == "leads" else raw_leads.get_visible)(
-                        session, actor, self.record_id)
-                except UserError as exc:
-                    return [rx.redirect(routes.RAW_LEADS), rx.toast.error(exc.message(self.locale))]
-                values = raw_leads.form_values(record, session)
-                owner = next((u.username for u in users if str(u.id) == values["assigned_to"]), "")
-                values["assigned_to"] = owner
-            else:
-                values = {"assigned_to": actor.username, "status": "Mới"}
-        self.contact_fields = by_section.get(SECTION_CONTACT, [])
-        self.address_fields = by_section.get(SECTION_ADDRESS, [])
-        self.description_fields = by_section.get(SECTION_DESCRIPTION, [])
-        self.management_fields = by_section.get(SECTION_MANAGEMENT, [])
-        self.custom_fields = by_section.get(SECTION_CUSTOM, [])
-        self.values = values
-        self._reset_address(values)
+        try:
+            form = await read(_form, actor, self.module, self.record_id, self.locale)
+        except UserError as exc:
+            return [rx.redirect(routes.RAW_LEADS), rx.toast.error(exc.message(self.locale))]
+        self.picklists, self.users = form.picklists, form.users
+        self.contact_fields = form.sections.get(SECTION_CONTACT, [])
+        self.address_fields = form.sections.get(SECTION_ADDRESS, [])
+        self.description_fields = form.sections.get(SECTION_DESCRIPTION, [])
+        self.management_fields = form.sections.get(SECTION_MANAGEMENT, [])
+        self.custom_fields = form.sections.get(SECTION_CUSTOM, [])
+        self.values = form.values
+        self._reset_address(form.values)
         self.form_key += 1
         return None
 
     @rx.event
-    def check_duplicates(self, key: str, value: str) -> None:
-        actor = self._actor()
-        if actor is None or key not in ("mobile", "email"):
+    @logged_in
+    async def check_duplicates(self, actor: Actor, key: str, value: str) -> None:
+        if key not in ("mobile", "email"):
             return
         self.values = {**self.values, key: value}
-        with read_session() as session:
-            self.duplicates = raw_leads.find_duplicates(
-                session, actor, mobile=self.values.get("mobile", ""), email=self.values.get("email", ""),
-                exclude_id=self.record_id or None)
+        self.duplicates = await read(raw_leads.find_duplicates, actor, mobile=self.values.get("mobile", ""),
+                                     email=self.values.get("email", ""), exclude_id=self.record_id or None)
 
     @rx.event
-    def save(self, form: dict[str, Any]) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
-        actor = self._actor()
-        if actor is None:
-            return self._to_login()
+    @logged_in
+    async def save(self, actor: Actor, form: dict[str, Any]) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
         values = {k: str(v) for k, v in form.items() if isinstance(v, str | int | float)}
         self.values = {**self.values, **values}
         try:
-            with write_session() as session:
-                if self.module == "leads" and self.record_id:
-                    record = leads.update_lead(session, actor, self.record_id, values, locale=self.locale)
-                elif self.record_id:
-                    record = raw_leads.update_record(session, actor, self.record_id, values, locale=self.locale)
-                else:
-                    record = raw_leads.create(session, actor, values, locale=self.locale)
-                record_id = record.id
+            record_id = await write(_save, actor, self.module, self.record_id, values, self.locale)
         except ValidationFailed as exc:
             self.errors = exc.errors
             self.form_error = exc.message(self.locale)
@@ -134,5 +100,45 @@ class RawLeadFormState(AddressMixin, AuthState):
             self.form_error = exc.message(self.locale)
             return None
         self.errors, self.form_error = {}, ""
-        target = f"{routes.LEADS}/{record_id}" if self.module == "leads" else routes.raw_lead(record_id or 0)
+        target = routes.record(self.module, record_id)
         return [rx.redirect(target), rx.toast.success(self._t("raw_lead.saved"))]
+
+
+@dataclass
+class _Form:
+    sections: dict[str, list[dict[str, str]]]
+    picklists: dict[str, list[str]]
+    users: list[dict[str, str]]
+    values: dict[str, str]
+
+
+def _form(session: Session, actor: Actor, module: str, record_id: int, locale: str) -> _Form:
+    """The form's fields by section, its picklists and users, and the record's values (or a new one's)."""
+    form = _Form({}, {}, [], {})
+    for fd in raw_lead_fields(session):
+        if fd.key not in FORM_KEYS and not fd.custom:
+            continue
+        form.sections.setdefault(fd.section, []).append(
+            {"key": fd.key, "label": fd.label(locale), "type": fd.type, "required": "1" if fd.required else ""})
+        if fd.type == "picklist":
+            form.picklists[fd.key] = picklist_values(session, fd.key)
+    users = auth.list_users(session=session, active_only=True)
+    form.users = [{"username": u.username, "full_name": u.full_name} for u in users]
+    if record_id:
+        record = (leads.get_visible if module == "leads" else raw_leads.get_visible)(session, actor, record_id)
+        form.values = raw_leads.form_values(record, session)
+        form.values["assigned_to"] = next(
+            (u.username for u in users if str(u.id) == form.values["assigned_to"]), "")
+    else:
+        form.values = {"assigned_to": actor.username, "status": "Mới"}
+    return form
+
+
+def _save(session: Session, actor: Actor, module: str, record_id: int, values: dict[str, str], locale: str) -> int:
+    if module == "leads" and record_id:
+        record = leads.update_lead(session, actor, record_id, values, locale=locale)
+    elif record_id:
+        record = raw_leads.update_record(session, actor, record_id, values, locale=locale)
+    else:
+        record = raw_leads.create(session, actor, values, locale=locale)
+    return record.id or 0

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 import reflex as rx
+from sqlmodel import Session
 
 from crm_app import routes
-from crm_app.db import read_session, write_session
 from crm_app.fields import picklist_values, raw_lead_fields
 from crm_app.i18n import UserError
 from crm_app.services import auth, list_settings, raw_leads
 from crm_app.services.auth import Actor
 from crm_app.services.raw_leads import ListQuery
-from crm_app.state.auth import AuthState
+from crm_app.state.auth import AuthState, logged_in, read, write
 
 NO_FILTER = "__all__"
 NAME_COLUMNS = ("last_name", "first_name")  # shown together in the table's name column
@@ -50,6 +50,45 @@ def conditions_for_ui(conditions: list[dict[str, Any]]) -> list[dict[str, str]]:
         else:
             rows.append({"field": c["field"], "op": c.get("op", "eq"), "value": str(value or ""), "value2": ""})
     return rows
+
+
+@dataclass
+class _Screen:
+    columns: list[str]
+    available: list[tuple[str, str]]
+    filter_fields: list[dict[str, str]]
+    saved_filters: list[dict[str, str]]
+    users: list[dict[str, str]]
+    statuses: list[str]
+
+
+def _screen(session: Session, actor: Actor, locale: str) -> _Screen:
+    """Everything the list screen shows around its rows: columns, filters, users, statuses."""
+    available = list_settings.available_columns(session, locale)
+    return _Screen(
+        columns=list_settings.columns_for(session, actor),
+        available=list(available),
+        filter_fields=[{"key": f.key, "label": f.label(locale), "type": f.type} for f in raw_lead_fields(session)]
+        + [{"key": "created_at", "label": dict(available)["created_at"], "type": "date"}],
+        saved_filters=[{"id": str(f.id), "name": f.name, "shared": "1" if f.owner_id is None else ""}
+                       for f in list_settings.list_filters(session, actor)],
+        users=[{"username": u.username, "full_name": u.full_name}
+               for u in auth.list_users(session=session, active_only=True)],
+        statuses=picklist_values(session, "status"))
+
+
+def _bulk(session: Session, actor: Actor, action: str, ids: list[int], arg: str) -> int:
+    if action == "assign":
+        return raw_leads.bulk_assign(session, actor, ids, arg)
+    if action == "status":
+        return raw_leads.bulk_status(session, actor, ids, arg)
+    return raw_leads.delete_records(session, actor, ids)
+
+
+def _save_columns(session: Session, actor: Actor, columns: list[str], as_default: bool) -> None:
+    list_settings.save_columns(session, actor, columns, as_default=as_default)
+    if as_default:
+        list_settings.reset_columns(session, actor)
 
 
 class RawLeadListState(AuthState):
@@ -141,42 +180,28 @@ class RawLeadListState(AuthState):
                          page_size=self.page_size,
                          import_job_id=raw_leads.import_job_id(self.import_job))
 
-    def _refresh_for_caller(self) -> rx.event.EventSpec | None:
-        """Reload the page for the logged-in caller; nothing for an anonymous one."""
-        actor = self._actor()
-        return self._refresh(actor) if actor else None
-
-    def _refresh(self, actor: Actor) -> rx.event.EventSpec | None:
-        try:
-            with read_session() as session:
-                result = raw_leads.list_page(session, actor, self._query(), self.columns)
-        except UserError as exc:
-            return rx.toast.error(exc.message(self.locale))
+    async def _refresh(self, actor: Actor) -> None:
+        """Reload the visible page (a service's UserError reaches the handler's toast)."""
+        result = await read(raw_leads.list_page, actor, self._query(), self.columns)
         self.rows, self.total, self.page, self.more = result.rows, result.total, result.page, result.more
         visible = {r["id"] for r in self.rows}
         self.selected = [s for s in self.selected if s in visible]
-        return None
 
     @rx.event
-    def load(self) -> rx.event.EventSpec | None:
-        actor = self._actor()
-        if actor is None:
-            return None
-        with read_session() as session:
-            self.columns = list_settings.columns_for(session, actor)
-            available = list_settings.available_columns(session, self.locale)
-            self.available_columns = [{"key": k, "label": v} for k, v in available]
-            self.column_labels = dict(available)
-            self.filter_fields = [{"key": f.key, "label": f.label(self.locale), "type": f.type}
-                                  for f in raw_lead_fields(session)] + [
-                {"key": "created_at", "label": self.column_labels["created_at"], "type": "date"}]
-            self.users = [{"username": u.username, "full_name": u.full_name}
-                          for u in auth.list_users(session=session, active_only=True)]
-            self.statuses = picklist_values(session, "status")
-        self._reload_filters(actor)
-        self.selected = []
+    @logged_in
+    async def load(self, actor: Actor) -> None:
+        await self._load(actor)
         self._conditions_from_url()
-        return self._refresh(actor)
+        await self._refresh(actor)
+
+    async def _load(self, actor: Actor) -> None:
+        screen = await read(_screen, actor, self.locale)
+        self.columns = screen.columns
+        self.available_columns = [{"key": k, "label": v} for k, v in screen.available]
+        self.column_labels = dict(screen.available)
+        self.filter_fields, self.saved_filters = screen.filter_fields, screen.saved_filters
+        self.users, self.statuses = screen.users, screen.statuses
+        self.selected = []
 
     def _conditions_from_url(self) -> None:
         """Links from the dashboard open the list already filtered (?input_source=…&from=…)."""
@@ -199,62 +224,68 @@ class RawLeadListState(AuthState):
             self.conditions, self.active_filter, self.page = rows, NO_FILTER, 1
 
     @rx.event
-    def set_search(self, value: str) -> rx.event.EventSpec | None:
+    @logged_in
+    async def set_search(self, actor: Actor, value: str) -> None:
         self.search = value[:200]
         self.page = 1
-        return self._refresh_for_caller()
+        await self._refresh(actor)
 
     @rx.event
-    def sort_by(self, key: str) -> rx.event.EventSpec | None:
+    @logged_in
+    async def sort_by(self, actor: Actor, key: str) -> None:
         if key not in raw_leads.SORT_COLUMNS:
-            return None
+            return
         if self.sort == key:
             self.descending = not self.descending
         else:
             self.sort, self.descending = key, key in ("created_at", "modified_at")
-        return self._refresh_for_caller()
+        await self._refresh(actor)
 
     @rx.event
-    def go_to_page(self, page: int) -> rx.event.EventSpec | None:
+    @logged_in
+    async def go_to_page(self, actor: Actor, page: int) -> None:
         self.page = max(1, int(page))
-        return self._refresh_for_caller()
+        await self._refresh(actor)
 
     @rx.event
-    def go_to_typed_page(self, form: dict[str, Any]) -> rx.event.EventSpec | None:
+    @logged_in
+    async def go_to_typed_page(self, actor: Actor, form: dict[str, Any]) -> rx.event.EventSpec | None:
         """«Đến trang»: a number typed by the user, kept within the pages there are."""
         typed = str(form.get("page", "")).strip()
         if not typed.isdigit():
             return rx.toast.error(self._t("list.page_invalid"))
         page = max(1, int(typed[:9]))
         self.page = min(page, self.last_page) if self.last_page else page
-        return self._refresh_for_caller()
+        await self._refresh(actor)
+        return None
 
     @rx.event
-    def set_page_size(self, size: str) -> rx.event.EventSpec | None:
+    @logged_in
+    async def set_page_size(self, actor: Actor, size: str) -> None:
         if size.isdigit() and int(size) in raw_leads.PAGE_SIZES:
             self.page_size, self.page = int(size), 1
-        return self._refresh_for_caller()
+        await self._refresh(actor)
 
     # ------------------------------------------------------------ filters
 
     @rx.event
-    def choose_filter(self, filter_id: str) -> rx.event.EventSpec | None:
-        actor = self._actor()
-        if actor is None:
-            return None
+    @logged_in
+    async def choose_filter(self, actor: Actor, filter_id: str) -> rx.event.EventSpec | None:
         self.active_filter = filter_id
         if filter_id == NO_FILTER:
             self.conditions = []
         else:
             try:
-                with read_session() as session:
-                    saved = list_settings.get_filter(session, actor, int(filter_id))
-            except (UserError, ValueError):
+                if not filter_id.isdigit():
+                    raise UserError("filter.not_found")
+                saved = await read(list_settings.get_filter, actor, int(filter_id))
+            except UserError:
                 self.active_filter = NO_FILTER
                 return rx.toast.error(self._t("filter.not_found"))
             self.conditions = conditions_for_ui(saved.conditions)
         self.page = 1
-        return self._refresh(actor)
+        await self._refresh(actor)
+        return None
 
     @rx.event
     def add_condition(self) -> None:
@@ -269,42 +300,39 @@ class RawLeadListState(AuthState):
             self.conditions = rows
 
     @rx.event
-    def remove_condition(self, index: int) -> rx.event.EventSpec | None:
+    @logged_in
+    async def remove_condition(self, actor: Actor, index: int) -> None:
         self.conditions = [r for i, r in enumerate(self.conditions) if i != index]
-        return self.apply_filters()
-
-    @rx.event
-    def clear_import_filter(self) -> rx.event.EventSpec | None:
-        self.import_job, self.page = "", 1
-        return self._refresh_for_caller()
-
-    @rx.event
-    def apply_filters(self) -> rx.event.EventSpec | None:
         self.page = 1
-        return self._refresh_for_caller()
+        await self._refresh(actor)
 
     @rx.event
-    def clear_filters(self) -> rx.event.EventSpec | None:
+    @logged_in
+    async def clear_import_filter(self, actor: Actor) -> None:
+        self.import_job, self.page = "", 1
+        await self._refresh(actor)
+
+    @rx.event
+    @logged_in
+    async def apply_filters(self, actor: Actor) -> None:
+        self.page = 1
+        await self._refresh(actor)
+
+    @rx.event
+    @logged_in
+    async def clear_filters(self, actor: Actor) -> None:
         self.conditions, self.search, self.active_filter, self.page = [], "", NO_FILTER, 1
         self.import_job = ""
-        return self._refresh_for_caller()
+        await self._refresh(actor)
 
     @rx.event
-    def save_filter(self, form: dict[str, Any]) -> rx.event.EventSpec | None:
-        actor = self._actor()
-        if actor is None:
-            return None
-        try:
-            with write_session() as session:
-                saved = list_settings.save_filter(
-                    session, actor, str(form.get("name", "")),
-                    conditions_for_service(self.conditions),
-                    shared=bool(form.get("shared")))
-                new_id = str(saved.id)
-        except UserError as exc:
-            return rx.toast.error(exc.message(self.locale))
-        self.load()
-        self.active_filter = new_id
+    @logged_in
+    async def save_filter(self, actor: Actor, form: dict[str, Any]) -> rx.event.EventSpec | None:
+        saved = await write(list_settings.save_filter, actor, str(form.get("name", "")),
+                            conditions_for_service(self.conditions), shared=bool(form.get("shared")))
+        await self._load(actor)
+        await self._refresh(actor)
+        self.active_filter = str(saved.id)
         return rx.toast.success(self._t("filter.saved"))
 
     @rx.event
@@ -312,39 +340,25 @@ class RawLeadListState(AuthState):
         self.filter_drafts = {**self.filter_drafts, filter_id: name[:128]}
 
     @rx.event
-    def rename_filter(self, filter_id: str) -> rx.event.EventSpec | None:
-        actor = self._actor()
-        if actor is None or not filter_id.isdigit() or filter_id not in self.filter_drafts:
+    @logged_in
+    async def rename_filter(self, actor: Actor, filter_id: str) -> rx.event.EventSpec | None:
+        if not filter_id.isdigit() or filter_id not in self.filter_drafts:
             return None
-        try:
-            with write_session() as session:
-                list_settings.rename_filter(session, actor, int(filter_id), self.filter_drafts[filter_id])
-        except UserError as exc:
-            return rx.toast.error(exc.message(self.locale))
-        self._reload_filters(actor)
+        await write(list_settings.rename_filter, actor, int(filter_id), self.filter_drafts[filter_id])
         self.filter_drafts = {k: v for k, v in self.filter_drafts.items() if k != filter_id}
+        await self._load(actor)
         return rx.toast.success(self._t("filter.renamed"))
 
     @rx.event
-    def delete_filter(self, filter_id: str) -> rx.event.EventSpec | None:
-        actor = self._actor()
-        if actor is None or not filter_id.isdigit():
+    @logged_in
+    async def delete_filter(self, actor: Actor, filter_id: str) -> rx.event.EventSpec | None:
+        if not filter_id.isdigit():
             return None
-        try:
-            with write_session() as session:
-                list_settings.delete_filter(session, actor, int(filter_id))
-        except UserError as exc:
-            return rx.toast.error(exc.message(self.locale))
-        self._reload_filters(actor)
+        await write(list_settings.delete_filter, actor, int(filter_id))
+        await self._load(actor)
         if self.active_filter == filter_id:
             self.active_filter = NO_FILTER
         return rx.toast.success(self._t("filter.deleted"))
-
-    def _reload_filters(self, actor: Actor) -> None:
-        with read_session() as session:
-            self.saved_filters = [
-                {"id": str(f.id), "name": f.name, "shared": "1" if f.owner_id is None else ""}
-                for f in list_settings.list_filters(session, actor)]
 
     # ------------------------------------------------------------ columns
 
@@ -369,29 +383,20 @@ class RawLeadListState(AuthState):
             self.draft_columns = cols
 
     @rx.event
-    def save_columns(self, as_default: bool) -> rx.event.EventSpec | None:
-        actor = self._actor()
-        if actor is None:
-            return None
-        try:
-            with write_session() as session:
-                list_settings.save_columns(session, actor, self.draft_columns, as_default=as_default)
-                if as_default:
-                    list_settings.reset_columns(session, actor)
-        except UserError as exc:
-            return rx.toast.error(exc.message(self.locale))
+    @logged_in
+    async def save_columns(self, actor: Actor, as_default: bool) -> rx.event.EventSpec | None:
+        await write(_save_columns, actor, self.draft_columns, as_default)
         self.columns = list(self.draft_columns)
-        self._refresh(actor)
+        await self._refresh(actor)
         return rx.toast.success(self._t("columns.saved"))
 
     @rx.event
-    def reset_columns(self) -> rx.event.EventSpec | None:
-        actor = self._actor()
-        if actor is None:
-            return None
-        with write_session() as session:
-            list_settings.reset_columns(session, actor)
-        return self.load()
+    @logged_in
+    async def reset_columns(self, actor: Actor) -> None:
+        await write(list_settings.reset_columns, actor)
+        await self._load(actor)
+        self._conditions_from_url()
+        await self._refresh(actor)
 
     # ------------------------------------------------------------ selection and bulk
 
@@ -409,45 +414,34 @@ class RawLeadListState(AuthState):
     def _selected_ids(self) -> list[int]:
         return [int(s) for s in self.selected if s.isdigit()]
 
-    def _bulk(self, action: str, arg: str = "") -> rx.event.EventSpec | None:
-        actor = self._actor()
-        if actor is None:
-            return None
-        ids = self._selected_ids()
-        try:
-            with write_session() as session:
-                if action == "assign":
-                    count = raw_leads.bulk_assign(session, actor, ids, arg)
-                    message = self._t("raw_lead.assigned", count=count, user=arg)
-                elif action == "status":
-                    count = raw_leads.bulk_status(session, actor, ids, arg)
-                    message = self._t("raw_lead.status_changed", count=count)
-                else:
-                    count = raw_leads.delete_records(session, actor, ids)
-                    message = self._t("raw_lead.deleted", count=count)
-        except UserError as exc:
-            return rx.toast.error(exc.message(self.locale))
+    async def _bulk(self, actor: Actor, action: str, arg: str = "") -> rx.event.EventSpec:
+        count = await write(_bulk, actor, action, self._selected_ids(), arg)
         self.selected = []
-        self._refresh(actor)
-        return rx.toast.success(message)
+        await self._refresh(actor)
+        if action == "assign":
+            return rx.toast.success(self._t("raw_lead.assigned", count=count, user=arg))
+        if action == "status":
+            return rx.toast.success(self._t("raw_lead.status_changed", count=count))
+        return rx.toast.success(self._t("raw_lead.deleted", count=count))
 
     @rx.event
-    def bulk_assign(self, username: str) -> rx.event.EventSpec | None:
-        return self._bulk("assign", username)
+    @logged_in
+    async def bulk_assign(self, actor: Actor, username: str) -> rx.event.EventSpec | None:
+        return await self._bulk(actor, "assign", username)
 
     @rx.event
-    def bulk_status(self, status: str) -> rx.event.EventSpec | None:
-        return self._bulk("status", status)
+    @logged_in
+    async def bulk_status(self, actor: Actor, status: str) -> rx.event.EventSpec | None:
+        return await self._bulk(actor, "status", status)
 
     @rx.event
-    def bulk_delete(self) -> rx.event.EventSpec | None:
-        return self._bulk("delete")
+    @logged_in
+    async def bulk_delete(self, actor: Actor) -> rx.event.EventSpec | None:
+        return await self._bulk(actor, "delete")
 
     @rx.event
     def export(self) -> rx.event.EventSpec:
         """The file is built and served by an authenticated API route, not through state."""
-        params = urlencode({"search": self.search, "sort": self.sort,
-                            "desc": "1" if self.descending else "0",
-                            "conditions": json.dumps(conditions_for_service(self.conditions)),
-                            "import": self.import_job})
-        return rx.redirect(f"{routes.EXPORT_RAW_LEADS}?{params}", is_external=True)
+        params = {"search": self.search, "sort": self.sort, "desc": "1" if self.descending else "0",
+                  "conditions": json.dumps(conditions_for_service(self.conditions)), "import": self.import_job}
+        return rx.redirect(routes.with_query(routes.EXPORT_RAW_LEADS, params), is_external=True)

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import reflex as rx
+from sqlmodel import Session
 
-from crm_app.db import read_session, write_session
 from crm_app.i18n import UserError
 from crm_app.services import org, retention
+from crm_app.services.auth import Actor
 from crm_app.services.reference_data import VISIBILITY_ALL
-from crm_app.state.auth import AuthState
+from crm_app.state.auth import AuthState, admin_only, logged_in, read, write
+
+
+def _overview(session: Session, actor: Actor) -> tuple[list[org.UserRow], str, int]:
+    return (org.user_rows(session=session, actor=actor), org.visibility(session=session),
+            retention.retention_days(session))
 
 
 class SettingsState(AuthState):
@@ -18,14 +24,12 @@ class SettingsState(AuthState):
     add_error: str = ""
 
     @rx.event
-    def load(self) -> None:
-        actor = self._admin()
-        if actor is None:
-            return
-        with read_session() as session:
-            rows = org.user_rows(session=session, actor=actor)
-            self.visibility = org.visibility(session=session)
-            self.retention_days = retention.retention_days(session)
+    @admin_only
+    async def load(self, actor: Actor) -> None:
+        await self._load(actor)
+
+    async def _load(self, actor: Actor) -> None:
+        rows, self.visibility, self.retention_days = await read(_overview, actor)
         self.users = [
             {"id": str(r.id), "username": r.username, "full_name": r.full_name,
              "role": r.role, "active": "1" if r.is_active else "",
@@ -34,56 +38,39 @@ class SettingsState(AuthState):
         ]
 
     @rx.event
-    def save_visibility(self, value: str) -> rx.event.EventSpec | None:
-        actor = self._actor()
-        try:
-            with write_session() as session:
-                org.set_visibility(session=session, actor=actor, value=value)  # type: ignore[arg-type]
-        except UserError as exc:
-            return rx.toast.error(exc.message(self.locale))
+    @logged_in
+    async def save_visibility(self, actor: Actor, value: str) -> rx.event.EventSpec | None:
+        await write(lambda s: org.set_visibility(session=s, actor=actor, value=value))
         self.visibility = value
         return rx.toast.success(self._t("settings.saved"))
 
     @rx.event
-    def save_retention(self, form: dict[str, str]) -> rx.event.EventSpec | None:
-        actor = self._actor()
-        try:
-            days = int(str(form.get("days", "")).strip())
-            with write_session() as session:
-                retention.set_retention_days(session, actor, days)  # type: ignore[arg-type]
-        except ValueError:
+    @logged_in
+    async def save_retention(self, actor: Actor, form: dict[str, str]) -> rx.event.EventSpec | None:
+        days = str(form.get("days", "")).strip()
+        if not days.isdigit():
             return rx.toast.error(self._t("settings.retention.range", max=retention.MAX_DAYS))
-        except UserError as exc:
-            return rx.toast.error(exc.message(self.locale))
-        self.retention_days = days
+        await write(retention.set_retention_days, actor, int(days))
+        self.retention_days = int(days)
         return rx.toast.success(self._t("settings.saved"))
 
     @rx.event
-    def add_user(self, form: dict[str, str]) -> rx.event.EventSpec | None:
-        actor = self._actor()
+    @logged_in
+    async def add_user(self, actor: Actor, form: dict[str, str]) -> rx.event.EventSpec | None:
         try:
-            with write_session() as session:
-                org.add_user(session=session, actor=actor,  # type: ignore[arg-type]
-                             username=form.get("username", ""),
-                             full_name=form.get("full_name", ""),
-                             password=form.get("password", ""),
-                             role="admin" if form.get("role") == "admin" else "user")
+            await write(lambda s: org.add_user(
+                session=s, actor=actor, username=form.get("username", ""), full_name=form.get("full_name", ""),
+                password=form.get("password", ""), role="admin" if form.get("role") == "admin" else "user"))
         except UserError as exc:
-            self.add_error = exc.message(self.locale)
+            self.add_error = exc.message(self.locale)  # shown under the form, not as a toast
             return None
         self.add_error = ""
-        self.load()
+        await self._load(actor)
         return rx.toast.success(self._t("settings.saved"))
 
     @rx.event
-    def set_active(self, user_id: str, active: bool) -> rx.event.EventSpec | None:
-        actor = self._actor()
-        try:
-            with write_session() as session:
-                org.set_user_active(session=session, actor=actor,  # type: ignore[arg-type]
-                                    user_id=int(user_id), active=active)
-        except (UserError, ValueError) as exc:
-            message = exc.message(self.locale) if isinstance(exc, UserError) else str(exc)
-            return rx.toast.error(message)
-        self.load()
-        return None
+    @logged_in
+    async def set_active(self, actor: Actor, user_id: str, active: bool) -> None:
+        if user_id.isdigit():
+            await write(lambda s: org.set_user_active(session=s, actor=actor, user_id=int(user_id), active=active))
+            await self._load(actor)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import reflex as rx
+from sqlmodel import Session
 
-from crm_app.db import read_session, write_session
-from crm_app.i18n import UserError
+from crm_app.models import User
 from crm_app.services import auth, sync_settings
+from crm_app.services.auth import Actor
 from crm_app.services.sync_settings import CHOICES, SyncSettings
-from crm_app.state.auth import AuthState
+from crm_app.state.auth import AuthState, admin_only, logged_in, read, write
+
+
+def _config(session: Session) -> tuple[SyncSettings, list[User]]:
+    return sync_settings.load_config(session), auth.list_users(session=session, active_only=True)
 
 
 class SyncConfigState(AuthState):
@@ -25,13 +30,9 @@ class SyncConfigState(AuthState):
         return [u for u in self.users if u["id"] not in chosen]
 
     @rx.event
-    def load(self) -> None:
-        actor = self._admin()
-        if actor is None:
-            return
-        with read_session() as session:
-            settings = sync_settings.load_config(session)
-            users = auth.list_users(session=session, active_only=True)
+    @admin_only
+    async def load(self, actor: Actor) -> None:
+        settings, users = await read(_config)
         self.users = [{"id": str(u.id), "username": u.username, "full_name": u.full_name} for u in users]
         by_id = {u["id"]: u for u in self.users}
         self.choices = {k: getattr(settings, k) for k in CHOICES}
@@ -76,14 +77,10 @@ class SyncConfigState(AuthState):
             self.tickets, self.dirty = {**self.tickets, channel: bool(value)}, True
 
     @rx.event
-    def save(self) -> rx.event.EventSpec | None:
-        actor = self._actor()
+    @logged_in
+    async def save(self, actor: Actor) -> rx.event.EventSpec | None:
         settings = SyncSettings(**self.choices, convert_on_update=self.convert_on_update,  # type: ignore[arg-type]
                                 assignment_users=[int(a["id"]) for a in self.assignees], tickets=dict(self.tickets))
-        try:
-            with write_session() as session:
-                sync_settings.save_config(session, actor, settings)  # type: ignore[arg-type]
-        except UserError as exc:
-            return rx.toast.error(exc.message(self.locale))
+        await write(sync_settings.save_config, actor, settings)
         self.dirty = False
         return rx.toast.success(self._t("settings.saved"))

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import reflex as rx
+from sqlmodel import Session
 
 from crm_app import routes
-from crm_app.db import read_session, write_session
 from crm_app.i18n import UserError
 from crm_app.models import Ticket
 from crm_app.services import tickets
+from crm_app.services.auth import Actor
 from crm_app.services.raw_leads import user_names
-from crm_app.state.auth import AuthState
+from crm_app.state.auth import AuthState, logged_in, read, write
 
 
 def _row(ticket: Ticket, users: dict[int, str]) -> dict[str, str]:
@@ -21,6 +22,18 @@ def _row(ticket: Ticket, users: dict[int, str]) -> dict[str, str]:
             "description": ticket.description or ""}
 
 
+def _with_names(session: Session, found: list[Ticket]) -> tuple[list[Ticket], dict[int, str]]:
+    return found, user_names(session, {t.assigned_to_id for t in found if t.assigned_to_id})
+
+
+def _listing(session: Session, actor: Actor, status: str | None) -> tuple[list[Ticket], dict[int, str]]:
+    return _with_names(session, tickets.list_tickets(session, actor, status=status))
+
+
+def _one(session: Session, actor: Actor, ticket_id: int) -> tuple[list[Ticket], dict[int, str]]:
+    return _with_names(session, [tickets.get_ticket(session, actor, ticket_id)])
+
+
 class TicketState(AuthState):
     rows: list[dict[str, str]] = []
     status_filter: str = "all"
@@ -28,46 +41,36 @@ class TicketState(AuthState):
     statuses: list[str] = list(tickets.TICKET_STATUSES)
 
     @rx.event
-    def load(self) -> None:
-        actor = self._actor()
-        if actor is None:
-            return
-        with read_session() as session:
-            found = tickets.list_tickets(session, actor,
-                                         status=None if self.status_filter == "all" else self.status_filter)
-            users = user_names(session, {t.assigned_to_id for t in found if t.assigned_to_id})
+    @logged_in
+    async def load(self, actor: Actor) -> None:
+        await self._load(actor)
+
+    async def _load(self, actor: Actor) -> None:
+        found, users = await read(_listing, actor, None if self.status_filter == "all" else self.status_filter)
         self.rows = [_row(t, users) for t in found]
 
     @rx.event
-    def filter_status(self, value: str) -> None:
+    @logged_in
+    async def filter_status(self, actor: Actor, value: str) -> None:
         self.status_filter = value if value in (*tickets.TICKET_STATUSES, "all") else "all"
-        self.load()
+        await self._load(actor)
 
     @rx.event
-    def load_detail(self) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
-        actor = self._actor()
-        if actor is None:
-            return None
-        parts = [p for p in self.router.url.path.split("/") if p]
-        ticket_id = int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 0
+    @logged_in
+    async def load_detail(self, actor: Actor) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
+        ticket_id = routes.record_id_from_path(self.router.url.path, routes.TICKETS)
         try:
-            with read_session() as session:
-                ticket = tickets.get_ticket(session, actor, ticket_id)
-                users = user_names(session, {ticket.assigned_to_id or 0})
+            found, users = await read(_one, actor, ticket_id)
         except UserError as exc:
             return [rx.redirect(routes.TICKETS), rx.toast.error(exc.message(self.locale))]
-        self.ticket = _row(ticket, users)
+        self.ticket = _row(found[0], users)
         return None
 
     @rx.event
-    def set_status(self, status: str) -> rx.event.EventSpec | None:
-        actor = self._actor()
-        if actor is None or not self.ticket:
+    @logged_in
+    async def set_status(self, actor: Actor, status: str) -> rx.event.EventSpec | None:
+        if not self.ticket:
             return None
-        try:
-            with write_session() as session:
-                tickets.set_status(session, actor, int(self.ticket["id"]), status)
-        except (UserError, ValueError) as exc:
-            return rx.toast.error(exc.message(self.locale) if isinstance(exc, UserError) else str(exc))
+        await write(tickets.set_status, actor, int(self.ticket["id"]), status)
         self.ticket = {**self.ticket, "status": status}
         return rx.toast.success(self._t("settings.saved"))

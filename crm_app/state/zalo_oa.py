@@ -7,11 +7,11 @@ from datetime import datetime
 
 import reflex as rx
 
-from crm_app.db import get_engine, read_session
-from crm_app.i18n import UserError
+from crm_app.db import get_engine
 from crm_app.services import zalo_oa
+from crm_app.services.auth import Actor
 from crm_app.services.dashboard import VN_TZ as ORG_TZ
-from crm_app.state.auth import AuthState
+from crm_app.state.auth import AuthState, actor_for_token, admin_only, logged_in, read
 
 _RESULTS = {"ok": "zalo.result.ok", "denied": "zalo.callback.denied", "invalid": "zalo.callback.invalid",
             "expired": "zalo.callback.expired", "failed": "zalo.callback.failed"}
@@ -43,12 +43,10 @@ class ZaloOAState(AuthState):
         url = self.router.url
         return f"{url.scheme}://{url.netloc}" if url.netloc else ""
 
-    def _reload(self) -> bool:
-        actor = self._admin()
-        if actor is None:
-            return False
-        with read_session() as session:
-            view = zalo_oa.status(session, actor)
+    async def _reload(self, actor: Actor) -> None:
+        self._show(await read(zalo_oa.status, actor))
+
+    def _show(self, view: zalo_oa.ConnectionStatus) -> None:
         self.status, self.configured, self.env_token = view.status, view.configured, view.env_token
         self.oa = " · ".join(x for x in (view.oa_name, view.oa_id) if x)
         self.connected_at, self.expires_at = _when(view.connected_at), _when(view.access_expires_at)
@@ -56,52 +54,61 @@ class ZaloOAState(AuthState):
         self.last_error, self.last_error_at = view.last_error, _when(view.last_error_at)
         self.version = view.version
         self.callback_url = zalo_oa.callback_url(self._origin())
-        return True
 
     @rx.event
-    def load(self) -> None:
-        if not self._reload():
-            return
+    @admin_only
+    async def load(self, actor: Actor) -> None:
+        await self._reload(actor)
         outcome = self.router.url.query_parameters.get("zalo", "")
         key = _RESULTS.get(outcome, "")
         self.result_ok = outcome == "ok"
         self.result = self._t(key, detail=self.last_error) if key else ""
 
     @rx.event
-    def connect(self) -> rx.event.EventSpec | None:
-        try:
-            url = zalo_oa.start_authorization(get_engine(), self._actor(), self._origin())
-        except UserError as exc:
-            return rx.toast.error(exc.message(self.locale))
+    @logged_in
+    async def connect(self, actor: Actor) -> rx.event.EventSpec | None:
+        url = await asyncio.to_thread(zalo_oa.start_authorization, get_engine(), actor, self._origin())
         # The same tab goes to Zalo's consent page and comes back through the callback.
         return rx.redirect(url)
 
     @rx.event(background=True)
     async def refresh_now(self):  # type: ignore[no-untyped-def]
         async with self:
-            actor = self._admin()
-            version = self.version
-            self.busy = True
-        if actor is None:
+            token, version = self.session_token, self.version
+        actor = await actor_for_token(token)
+        if actor is None or not actor.is_admin:
             return
+        async with self:
+            self.busy = True
         try:
             await asyncio.to_thread(zalo_oa.refresh, get_engine(), seen_version=version)
             message = rx.toast.success(self._t("zalo.refreshed_toast"))
         except zalo_oa.ZaloOAError as exc:
             message = rx.toast.error(self._t("zalo.refresh_failed", detail=str(exc)))
         finally:
+            view = await read(zalo_oa.status, actor)
             async with self:
                 self.busy = False
                 self.result = ""
-                self._reload()
+                self._show(view)
         yield message
 
     @rx.event
-    def disconnect(self) -> rx.event.EventSpec | None:
-        try:
-            zalo_oa.disconnect(get_engine(), self._actor())
-        except UserError as exc:
-            return rx.toast.error(exc.message(self.locale))
+    @logged_in
+    async def disconnect(self, actor: Actor) -> rx.event.EventSpec | None:
+        await asyncio.to_thread(zalo_oa.disconnect, get_engine(), actor)
         self.result = ""
-        self._reload()
+        await self._reload(actor)
         return rx.toast.success(self._t("zalo.disconnected_toast"))
+
+
+class ZaloNoticeState(AuthState):
+    """Whether the Zalo OA connection needs an admin (for a notice on other admin screens)."""
+
+    zalo_broken: bool = False
+
+    @rx.event
+    @admin_only
+    async def load(self, actor: Actor) -> None:
+        status = await read(zalo_oa.status, actor)
+        self.zalo_broken = status.status == zalo_oa.BROKEN

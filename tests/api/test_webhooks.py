@@ -181,7 +181,8 @@ def test_same_delivery_three_times_is_one_event_and_one_record(app: RunningApp, 
     [event] = settled(db, "facebook", "mid.1457764197618:41d102a3e1ae206a38")
     assert event.status == "processed", event.error
     [raw] = raw_leads(db, facebook_psid="6000000000000001")
-    assert (raw.facebook_name, raw.first_name, raw.input_source) == ("Nguyễn Cường", "Nguyễn Cường", "Facebook")
+    assert (raw.facebook_name, raw.first_name, raw.last_name, raw.input_source) == (
+        "Nguyễn Cường", "Cường", "Nguyễn", "Facebook")
 
     # The same person later types a phone number: the raw lead converts.
     assert fb_post(app, message("mid.2", "SĐT của em là 0903 123 456 ạ"), ascii_only=False).status_code == 200
@@ -247,7 +248,8 @@ def test_hana_conversation_creates_then_converts(app: RunningApp, db: Engine) ->
     psid = lead_id.replace("-", "")  # no PSID from Hana: the conversation's lead id stands for it
     [raw] = raw_leads(db, facebook_psid=psid)
     assert raw.input_source == "Hana"
-    assert (raw.facebook_name, raw.first_name, raw.converted_lead_id) == ("Toàn Truyền", "Toàn Truyền", None)
+    assert (raw.facebook_name, raw.first_name, raw.last_name, raw.converted_lead_id) == (
+        "Toàn Truyền", "Truyền", "Toàn", None)
 
     later = hana(lead_id, "Toàn Truyền", phone="84912999888")
     assert httpx.post(url, json=later, params={"token": HANA_SECRET}, timeout=10).status_code == 200

@@ -35,7 +35,7 @@ def send_follow(app: RunningApp, follower: str) -> None:
 def connect_through_zalo(page: Page, button: str) -> None:
     page.get_by_role("button", name=button).click()
     # Zalo's consent page (the fake approves at once) sends the browser back through the callback.
-    expect(page).to_have_url(re.compile(r"/settings/zalo\?zalo=ok$"), timeout=30_000)
+    expect(page).to_have_url(re.compile(r"/settings/zalo/?\?zalo=ok$"), timeout=30_000)
     expect(page.locator("#zalo-result")).to_have_text("Đã kết nối Zalo OA.")
     expect(page.locator("#zalo-status")).to_have_text(CONNECTED)
 
@@ -71,6 +71,10 @@ def test_admin_connects_the_oa_sees_it_break_and_reconnects(app_page_factory, ru
     expect(page.locator("#zalo-last-error")).to_contain_text("-14020")
     assert ZALO_OAUTH.refresh_calls == 1  # refreshed once, not again on every event
     ap.screenshot("zalo-oa-broken-1366")
+    page.goto(f"{running_app.base_url}/settings/channels")  # where an admin looks when channels misbehave
+    expect(page.locator("#zalo-notice")).to_contain_text("Kết nối Zalo OA đã mất hiệu lực")
+    page.locator("#zalo-notice").get_by_role("link", name="Kết nối lại").click()
+    expect(page.locator("#zalo-status")).to_have_text(BROKEN)
 
     phone = app_page_factory(viewport=(390, 844))
     phone.login("admin", landing="/settings/zalo")
@@ -84,6 +88,10 @@ def test_admin_connects_the_oa_sees_it_break_and_reconnects(app_page_factory, ru
 
     connect_through_zalo(page, "Kết nối lại")
     expect(page.locator("#zalo-last-error")).to_have_count(0)
+    page.goto(f"{running_app.base_url}/settings/channels")
+    expect(page.get_by_role("heading", name="Sự kiện kênh")).to_be_visible()
+    expect(page.locator("#zalo-notice")).to_be_hidden()
+    page.goto(f"{running_app.base_url}/settings/zalo")
     phone.page.reload()
     expect(phone.page.locator("#zalo-status")).to_have_text(CONNECTED)
     phone.screenshot("zalo-oa-connected-390")

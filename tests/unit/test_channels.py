@@ -87,7 +87,7 @@ def test_zalo_submit_info_flat_and_nested() -> None:
     [q] = zalo.parse(ev(b(nested, ascii_only=True)), FakeLookups())
     assert (q.phone, q.street, q.ward, q.district, q.province) == (
         "84987654321", "1 Tràng Tiền", "Phường Hoàn Kiếm", None, "Hà Nội")
-    assert q.extra == {"user_dob": "01/02/1990", "gender": "female"}
+    assert q.extra == {"gender": "female"} and str(q.fields["birthday"]) == "1990-02-01"
 
 
 def test_zalo_text_key_is_msg_id_and_unfollow_is_ignored() -> None:
@@ -122,7 +122,7 @@ def test_facebook_batch_splits_per_mid_and_leadgen() -> None:
     [lead] = facebook.parse(ev(units[2].body), FakeLookups())
     assert (lead.channel, lead.full_name, lead.email, lead.phone, lead.province) == (
         "Facebook Lead Ads", "Trần Thị Bích", "bich@example.com", "+84912345678", "Hà Nội")
-    assert lead.extra == {"ngan_sach": "50 triệu"}
+    assert lead.extra == {"ngan_sach": "50 triệu", "leadgen_id": "444444444444444444"}
 
 
 def test_facebook_detects_phone_and_email_in_text_and_skips_echo() -> None:
@@ -177,7 +177,7 @@ def test_forms_shapes_and_accent_insensitive_names() -> None:
     [p] = forms.parse(ev(b(flat), form=form("Landing page")), FakeLookups())
     assert (p.full_name, p.phone, p.email, p.street) == ("Lê Thị Mai", "0912 345 678", "mai@example.com",
                                                           "5 Lý Thường Kiệt")
-    assert p.extra == {"url_page": "https://lp.test", "utm_source": "fb"} and p.ticket_channel == "webform"
+    assert p.extra == {"page_url": "https://lp.test", "utm_source": "fb"} and p.ticket_channel == "webform"
     ladi = {"form_data": [{"name": "name", "value": "An"}, {"name": "so_dien_thoai", "value": "0987654321"}],
             "tracking_form": [{"name": "url_page", "value": "https://x"}]}
     [q] = forms.parse(ev(b(ladi), form=form("Zalo Ads Form")), FakeLookups())
@@ -192,8 +192,12 @@ def test_forms_mapping_overrides_aliases_and_empty_is_rejected() -> None:
     [p] = forms.parse(ev(b({"lien_he": "0912345678", "name": "X"}), form=form("Webform", {"Liên hệ": "phone"})),
                       FakeLookups())
     assert p.phone == "0912345678"
-    with pytest.raises(BadPayload):
-        forms.parse(ev(b({"utm_source": "x"}), form=form("Webform")), FakeLookups())
+    # No contact data is not a reason to fail: the answers are kept, the sync rules decide.
+    [q] = forms.parse(ev(b({"utm_source": "x"}), form=form("Webform")), FakeLookups())
+    assert (q.phone, q.email, q.extra) == (None, None, {"utm_source": "x"})
+    for empty in (b"{}", b"", b"[]"):
+        with pytest.raises(BadPayload):
+            forms.parse(ev(empty, form=form("Webform")), FakeLookups())
 
 
 # ---------------------------------------------------------------- durable intake (SQLite)

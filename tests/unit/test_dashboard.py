@@ -21,7 +21,7 @@ from crm_app.services.dashboard import DashboardQuery, range_for
 VN = timezone(timedelta(hours=7))
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=VN).astimezone(UTC)
 CHANNELS = ["Thủ công", "Import", "Zalo OA", "Zalo Ads Form", "Hana", "Botbanhang", "Facebook Lead Ads",
-            "Webform", "API"]
+            "Webform", "Landing page", "API"]
 UNKNOWN = "Không xác định"
 
 

@@ -42,3 +42,9 @@ def test_unknown_labels(label: str) -> None:
 ])
 def test_split_full_name(text: str | None, parts: tuple[str, str]) -> None:
     assert split_full_name(text) == parts
+
+
+@pytest.mark.parametrize(("label", "key"), [("user_email", "email"), ("Customer Phone", "mobile"),
+                                            ("user_name", FULL_NAME), ("KH - SĐT", "mobile")])
+def test_owner_word_prefix(label: str, key: str) -> None:
+    assert field_key_for(label) == key

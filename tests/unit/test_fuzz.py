@@ -32,6 +32,7 @@ from crm_app.models import ChannelEvent, FormConfig, ImportJob, Lead, RawLead, U
 from crm_app.services import importer
 from crm_app.services.auth import Actor
 from crm_app.services.demo import ensure_demo_users
+from crm_app.services.field_values import parse_date
 from crm_app.services.importer.rows import importable_fields
 from crm_app.services.incoming import IncomingPerson
 from crm_app.services.phones import display_phone, normalise_phone
@@ -46,7 +47,6 @@ from crm_app.services.sync_settings import (
     SyncSettings,
     save_config,
 )
-from crm_app.services.values import parse_date
 from crm_app.settings import get_settings
 from tests.fakes import (
     BBH_SECRET,

@@ -18,7 +18,7 @@ from crm_app.services import org
 from crm_app.services.auth import Actor
 from crm_app.services.demo import seed_demo
 from crm_app.state.auth import AuthState
-from tests.statekit import state_as, token_for, using_engine
+from tests.statekit import run_handler, state_as, token_for, using_engine
 
 # A user may keep artefacts of their own (a saved mapping, a personal filter, their columns):
 # counted apart, and checked to belong to the caller, never shared.
@@ -118,9 +118,7 @@ def test_no_handler_changes_shared_data_for_an_unprivileged_caller(sqlite_engine
             params = [p for p in inspect.signature(fn).parameters.values() if p.name != "self"]
             for args in argument_sets([hints.get(p.name, str) for p in params]):
                 try:
-                    result = fn(state, *args)
-                    if inspect.isgenerator(result):
-                        list(result)
+                    run_handler(fn, state, *args)
                 except Exception as exc:  # noqa: BLE001  (a crash is fine; a change is not)
                     assert not isinstance(exc, AssertionError), f"{cls.__name__}.{name}: {exc}"
     assert fingerprint(sqlite_engine) == before

@@ -312,7 +312,8 @@ def test_extra_goes_to_custom_fields_or_description_and_bad_values_are_kept_as_n
     assert decision.action == "created_raw_lead"  # no usable phone/email: (3) → KH thô
     with Session(engine) as s:
         raw = s.exec(select(RawLead)).one()
-        assert raw.custom == {"budget": "50 triệu"} and raw.input_source == "Landing Tết"
+        # A form's own label becomes the picklist value it names (Nguồn input is a picklist).
+        assert raw.custom == {"budget": "50 triệu"} and raw.input_source == "Landing page"
         assert raw.description is not None
         assert {"utm_source: google", "phone: 12345", "email: not-an-email"} <= set(raw.description.split("\n"))
         assert raw.mobile is None and raw.email is None

@@ -4,7 +4,11 @@ and PostgreSQL: connect (PKCE round trip), expiry, one refresh, two workers at o
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +27,7 @@ from crm_app.services import tasks, zalo_oa
 from crm_app.services.auth import Actor, PermissionDenied
 from crm_app.services.channels.lookups import HttpLookups
 from crm_app.settings import get_settings
+from tests.apprunner import ROOT
 from tests.fakes import ZALO_NAMES, ZALO_OA_ID, ZALO_OAUTH, ZALO_TOKEN, channel_env, fake_providers
 
 ORIGIN = "https://crm.example.vn"
@@ -207,6 +212,35 @@ def test_two_workers_refreshing_at_the_same_moment_spend_the_refresh_token_once(
     assert row(zalo).status == "connected" and row(zalo).refresh_holder == ""
 
 
+_WORKER = """
+import pathlib, sys, time
+from crm_app.services.channels.lookups import HttpLookups
+ready, go, uid = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3]
+ready.touch()
+while not go.exists():
+    time.sleep(0.005)
+print(HttpLookups().zalo_user(uid)["data"]["display_name"])
+"""
+
+
+def test_two_worker_processes_at_the_same_moment_spend_the_refresh_token_once(
+        zalo: Engine, admin: Actor, tmp_path: Path) -> None:
+    connect(zalo, admin)
+    ZALO_OAUTH.expire_access_tokens()
+    ZALO_OAUTH.refresh_delay = 0.5
+    go = tmp_path / "go"
+    ready = [tmp_path / f"ready-{i}" for i in range(2)]
+    workers = [subprocess.Popen([sys.executable, "-c", _WORKER, str(r), str(go), UID], cwd=ROOT, env=dict(os.environ),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for r in ready]
+    deadline = time.monotonic() + 120
+    while not all(r.exists() for r in ready) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    go.touch()  # both processes hold the expired token and call at once
+    outputs = [w.communicate(timeout=120) for w in workers]
+    assert [out.strip() for out, _ in outputs] == [ZALO_NAMES[UID]] * 2, outputs
+    assert ZALO_OAUTH.refresh_calls == 1
+
+
 def test_two_workers_whose_token_expired_by_the_clock_refresh_once(zalo: Engine, admin: Actor) -> None:
     connect(zalo, admin)
     set_expiry(zalo, timedelta(minutes=30))
@@ -282,3 +316,56 @@ def test_tokens_codes_and_verifiers_never_reach_the_log(zalo: Engine, admin: Act
     assert "refreshed" in logged and "re-authorisation" in logged
     assert not [s for s in secrets_seen if s in logged]
     assert "zcode-" not in logged and "code_verifier" not in logged
+
+
+def test_a_disconnect_during_a_refresh_is_not_undone_by_it(zalo: Engine, admin: Actor) -> None:
+    connect(zalo, admin)
+    ZALO_OAUTH.refresh_delay = 1.0
+    outcome: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            zalo_oa.refresh(zalo, seen_version=row(zalo).version)
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            outcome.append(exc)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while ZALO_OAUTH.refresh_calls == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    zalo_oa.disconnect(zalo, admin)  # while Zalo is still answering the refresh
+    thread.join(30)
+    assert [type(e) for e in outcome] == [zalo_oa.NotConnected]
+    stored = row(zalo)
+    assert (stored.status, stored.access_token, stored.refresh_token) == ("disconnected", "", "")
+
+
+def test_zalo_unreachable_during_a_refresh_keeps_the_connection_and_frees_the_lease(
+        zalo: Engine, admin: Actor, monkeypatch: pytest.MonkeyPatch) -> None:
+    connect(zalo, admin)
+    monkeypatch.setenv("CRM_ZALO_OAUTH_BASE", "http://127.0.0.1:9")  # nothing listens on the discard port
+    get_settings.cache_clear()
+    with pytest.raises(zalo_oa.ZaloOAError) as failed:
+        zalo_oa.refresh(zalo, seen_version=row(zalo).version)
+    assert not isinstance(failed.value, zalo_oa.ReauthorizationNeeded)
+    stored = row(zalo)
+    assert (stored.status, stored.refresh_holder, stored.refresh_lease_until) == ("connected", "", None)
+    assert "Zalo OAuth không trả lời" in stored.last_error
+    monkeypatch.setenv("CRM_ZALO_OAUTH_BASE", os.environ["CRM_ZALO_API_BASE"])  # the fake again
+    get_settings.cache_clear()
+    zalo_oa.refresh(zalo, seen_version=row(zalo).version)  # the next attempt goes through
+    assert row(zalo).last_error == "" and ZALO_OAUTH.refresh_calls == 1
+
+
+def test_tokens_sealed_under_another_key_ask_for_a_reconnect(zalo: Engine, admin: Actor,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    connect(zalo, admin)
+    monkeypatch.setenv("CRM_SECRET_KEY", "a key that did not seal them")
+    get_settings.cache_clear()
+    with pytest.raises(zalo_oa.ReauthorizationNeeded):
+        HttpLookups().zalo_user(UID)
+    with read_session(zalo) as session:
+        view = zalo_oa.status(session, admin)
+    assert view.status == "broken" and "CRM_SECRET_KEY" in view.last_error
+    assert ZALO_OAUTH.refresh_calls == 0

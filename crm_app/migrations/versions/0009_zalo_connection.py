@@ -1,7 +1,7 @@
 """Zalo OA connection: OAuth tokens in the database (encrypted), refreshed by the app.
 
 Revision ID: 0009_zalo_connection
-Revises: 0006_api_tokens
+Revises: 0007_custom_dates_iso
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0009_zalo_connection"
-down_revision: str | None = "0006_api_tokens"
+down_revision: str | None = "0007_custom_dates_iso"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -27,6 +28,11 @@ if TYPE_CHECKING:
 
 class BadPayload(ValueError):
     """The body cannot be understood; retrying will not help."""
+
+
+class Gone(LookupError):
+    """A provider's API says the object does not exist (or never will be readable): a sample
+    notification, a deleted lead. Retrying will not help and there is nothing to store."""
 
 
 class Refused(Exception):
@@ -136,7 +142,34 @@ def _valid_text(value: Any) -> Any:
     return value
 
 
+MAX_JSON_DEPTH = 32  # no provider nests deeper; hundreds of levels is an attack on the parser
+
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def raw_depth(body: bytes) -> int:
+    """The bracket depth of a JSON text, counted before parsing it (strings skipped), so that a
+    body nested thousands deep never reaches a recursive parser or walker."""
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return 0  # cannot nest deeper than the limit: the common case costs two counts
+    level = deepest = 0
+    for byte in _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS):
+        if byte in (0x5B, 0x7B):
+            level += 1
+            if level > deepest:
+                deepest = level
+                if deepest > MAX_JSON_DEPTH:
+                    break  # deep enough to refuse: the rest need not be counted
+        else:
+            level -= 1
+    return deepest
+
+
 def load_json(body: bytes) -> dict[str, Any]:
+    if raw_depth(body) > MAX_JSON_DEPTH:
+        raise BadPayload("JSON nested too deeply")
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:

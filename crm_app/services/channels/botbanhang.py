@@ -63,6 +63,7 @@ def parse(event: StoredEvent, _lookups: Lookups) -> list[IncomingPerson]:
     if kind == "client:new":
         person.facebook_psid = as_id(data.get("psid")) or as_id(data.get("id"))
         person.facebook_name = _name(data)
+        person.first_name, person.last_name = text_of(data.get("first_name")), text_of(data.get("last_name"))
         if gender := text_of(data.get("gender")):
             person.extra["gender"] = gender
     elif kind == "order:new":

@@ -9,13 +9,17 @@ from typing import Any
 from crm_app.services.channels import (
     BadPayload,
     Delivery,
+    Gone,
     Lookups,
     Refused,
     StoredEvent,
     Unit,
     as_id,
     botbanhang,
+    digest,
     dump,
+    form_body,
+    forms,
     hana,
     hmac_sha256,
     load_json,
@@ -24,7 +28,7 @@ from crm_app.services.channels import (
     seq,
     text_of,
 )
-from crm_app.services.incoming import IncomingPerson
+from crm_app.services.incoming import ATTRIBUTION_ALIASES, IncomingPerson
 from crm_app.services.phones import normalise_phone
 from crm_app.settings import get_settings
 
@@ -83,14 +87,15 @@ def split(delivery: Delivery) -> list[Unit]:
             units.append(Unit(key[:255], dump({"object": payload.get("object"),
                                                 "entry": [{**head, "messaging": [item]}]})))
         for change in entry.get("changes") or []:
-            if not isinstance(change, dict) or change.get("field") != "leadgen":
+            if not isinstance(change, dict):
                 continue
             value = obj(change.get("value"))
-            leadgen_id = as_id(value.get("leadgen_id"))
-            if leadgen_id:
-                units.append(Unit(f"leadgen:{leadgen_id}"[:255],
-                                  dump({"object": payload.get("object"),
-                                        "entry": [{**head, "changes": [change]}]})))
+            leadgen_id = as_id(value.get("leadgen_id")) if change.get("field") == "leadgen" else None
+            stored = dump({"object": payload.get("object"), "entry": [{**head, "changes": [change]}]})
+            # Other subscribed fields (the dashboard's test samples, feed, ...) are kept, and end
+            # "ignored": acknowledged and visible to the admin, never a record.
+            key = f"leadgen:{leadgen_id}" if leadgen_id else f"change:{text_of(change.get('field'))}:{digest(stored)}"
+            units.append(Unit(key[:255], stored))
     return units
 
 
@@ -104,16 +109,18 @@ def contacts_in_text(text: str) -> tuple[str | None, str | None]:
     return phone, email.group(0) if email else None
 
 
-def _profile_name(psid: str, lookups: Lookups) -> str | None:
+def _profile(psid: str, lookups: Lookups) -> tuple[str | None, str | None, str | None]:
+    """(Facebook name, first name, last name) of a PSID's profile."""
     # The name only decorates the record: a Graph outage must not hold back the message.
     try:
         data = lookups.fb_profile(psid)
     except Exception as exc:  # noqa: BLE001 - any lookup failure degrades to "no name"
         log.warning("graph profile failed for a PSID: %s", exc)
-        return None
+        return None, None, None
+    first, last = text_of(data.get("first_name")), text_of(data.get("last_name"))
     # Vietnamese order: family name first ("Nguyễn Cường").
-    name = " ".join(p for p in (text_of(data.get("last_name")), text_of(data.get("first_name"))) if p)
-    return name or None
+    name = " ".join(p for p in (last, first) if p)
+    return name or None, first, last
 
 
 def page_provider(page_id: str | None) -> str:
@@ -126,50 +133,105 @@ def page_provider(page_id: str | None) -> str:
     return MESSENGER_SOURCE
 
 
+def is_person_writing(item: dict[str, Any]) -> bool:
+    """A message, a postback (a button pressed) or a referral (an ad or link opened the chat) is a
+    person reaching the page. Deliveries, reads, reactions, opt-ins, the page's own echoes and any
+    other notification are not: no look-up, no record."""
+    message = item.get("message")
+    if isinstance(message, dict):
+        return not message.get("is_echo")
+    return isinstance(item.get("postback"), dict) or isinstance(item.get("referral"), dict)
+
+
+def _referral(person: IncomingPerson, referral: dict[str, Any]) -> None:
+    """Where the conversation came from (m.me link, Click-to-Messenger ad): kept on the record."""
+    for key in ("ref", "source", "type"):
+        if value := text_of(referral.get(key)):
+            person.extra[f"referral.{key}"] = value
+    if ad_id := as_id(referral.get("ad_id")):
+        person.attribution["ad_id"] = ad_id
+    context = obj(referral.get("ads_context_data"))
+    if title := text_of(context.get("ad_title")):
+        person.extra["ad_title"] = title
+
+
 def _messaging(item: dict[str, Any], lookups: Lookups, page_id: str | None = None) -> IncomingPerson | None:
+    if not is_person_writing(item):
+        return None
     message = item.get("message") if isinstance(item.get("message"), dict) else None
-    if message is not None and message.get("is_echo"):
-        return None  # the page's own reply
     sender = obj(item.get("sender"))
     psid = as_id(sender.get("id"))
     if not psid:
-        raise BadPayload("messaging event without sender")
-    person = IncomingPerson(channel=page_provider(page_id), facebook_psid=psid,
-                            facebook_name=_profile_name(psid, lookups))
+        return None  # a plugin's user_ref, not a person the page can write to
+    name, first, last = _profile(psid, lookups)
+    person = IncomingPerson(channel=page_provider(page_id), facebook_psid=psid, facebook_name=name,
+                            first_name=first, last_name=last)
     text = text_of(message.get("text")) if message else None
     if text:
         person.phone, person.email = contacts_in_text(text)
+    if message and (reply := text_of(obj(message.get("quick_reply")).get("payload"))):
+        person.extra["quick_reply"] = reply
+    postback = obj(item.get("postback"))
+    if title := text_of(postback.get("title")):
+        person.extra["postback"] = title
+    for referral in (item.get("referral"), postback.get("referral")):
+        if isinstance(referral, dict):
+            _referral(person, referral)
     return person
 
 
-def _field_values(field_data: list[Any]) -> dict[str, str]:
-    out: dict[str, str] = {}
+# Meta's standard questions, by key in any case (the Testing Tool sends FULL_NAME, PHONE, EMAIL):
+# the field key of field_synonyms each one fills. Custom questions carry ids of their own and go
+# through the synonym table, else are kept as answers.
+META_QUESTIONS = {
+    "full_name": "full_name", "first_name": "first_name", "last_name": "last_name", "email": "email",
+    "phone_number": "phone_number", "phone": "phone_number", "city": "province", "province": "province",
+    "state": "province", "street_address": "street", "country": "country", "company_name": "company",
+    "job_title": "title", "date_of_birth": "birthday", "dob": "birthday", "work_email": "email",
+    "work_phone_number": "phone_number", "mobile_phone_number": "phone_number",
+}
+
+
+def leadgen_answers(field_data: list[Any]) -> list[form_body.Answer]:
+    """field_data as form answers; the question's standard type (Meta's key) travels as `kind`."""
+    answers: list[form_body.Answer] = []
     for field in field_data:
-        if isinstance(field, dict) and (name := text_of(field.get("name"))):
-            values = seq(field.get("values"))
-            joined = ", ".join(v for v in (text_of(x) for x in values) if v)
-            if joined:
-                out[name] = joined
-    return out
+        if not isinstance(field, dict) or not (name := text_of(field.get("name"))):
+            continue
+        values = [v for v in (text_of(x) for x in seq(field.get("values"))) if v]
+        if not values:
+            continue
+        standard = META_QUESTIONS.get(name.lower())
+        kind = standard if standard in ("email", "phone_number", "full_name", "first_name", "last_name") else None
+        label = standard if standard and kind is None else name
+        answers.append(form_body.Answer(label=label, value=values if len(values) > 1 else values[0],
+                                        names=(name,), kind=kind))
+    return answers
 
 
-_LEADGEN_FIELDS = {"full_name": "full_name", "first_name": "first_name", "last_name": "last_name",
-                   "email": "email", "phone_number": "phone", "city": "province",
-                   "street_address": "street"}
-
-
-def _leadgen(value: dict[str, Any], lookups: Lookups) -> IncomingPerson:
+def _leadgen(value: dict[str, Any], lookups: Lookups) -> IncomingPerson | None:
     leadgen_id = as_id(value.get("leadgen_id"))
     if not leadgen_id:
         raise BadPayload("leadgen change without leadgen_id")
-    # Without the answers there is nothing to store: let the failure keep the event for retry.
-    answers = _field_values(lookups.fb_leadgen(leadgen_id).get("field_data") or [])
-    person = IncomingPerson(channel=LEAD_ADS_SOURCE, ticket_channel=TICKET)
-    for name, text in answers.items():
-        if name in _LEADGEN_FIELDS:
-            setattr(person, _LEADGEN_FIELDS[name], text)
-        else:
-            person.extra[name] = text  # custom questions
+    # Without the answers there is nothing to store: a failure keeps the event for a retry. A lead
+    # Graph says does not exist (the dashboard's sample, a deleted lead) never will be: ignored.
+    try:
+        lead = lookups.fb_leadgen(leadgen_id)
+    except Gone as exc:
+        log.info("leadgen %s is gone: %s", leadgen_id, exc)
+        return None
+    person = forms.person_from_answers(leadgen_answers(seq(lead.get("field_data"))), channel=LEAD_ADS_SOURCE,
+                                       ticket=TICKET)
+    person.extra.pop("page_url", None)
+    # The notification's ids, then the Graph answer's names (and ids it alone has).
+    for source in (value, lead):
+        for key, alias in ATTRIBUTION_ALIASES.items():
+            found = as_id(source.get(key))
+            if found is not None and alias not in person.attribution:
+                person.attribution[alias] = found
+    person.extra["leadgen_id"] = leadgen_id
+    if lead.get("is_organic") is True:
+        person.extra["is_organic"] = "true"
     return person
 
 
@@ -184,8 +246,10 @@ def parse(event: StoredEvent, lookups: Lookups) -> list[IncomingPerson]:
             if isinstance(item, dict) and (person := _messaging(item, lookups, page_id)) is not None:
                 people.append(person)
         for change in entry.get("changes") or []:
-            if isinstance(change, dict) and change.get("field") == "leadgen" and isinstance(change.get("value"), dict):
-                people.append(_leadgen(change["value"], lookups))
+            if (isinstance(change, dict) and change.get("field") == "leadgen"
+                    and isinstance(change.get("value"), dict)
+                    and (lead := _leadgen(change["value"], lookups)) is not None):
+                people.append(lead)
     return people
 
 

@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-import json
+import re
 import time
-from typing import Any
-from urllib.parse import parse_qsl
+from datetime import date, datetime
 
 from crm_app.services.channels import (
     BadPayload,
@@ -17,13 +16,17 @@ from crm_app.services.channels import (
     Unit,
     check_token,
     digest,
+    form_body,
     hmac_sha256,
     same_secret,
     squash,
-    text_of,
 )
+from crm_app.services.field_synonyms import FULL_NAME, field_key_for
 from crm_app.services.forms import CHANNEL_LABELS
-from crm_app.services.incoming import IncomingPerson
+from crm_app.services.incoming import ATTRIBUTION_ALIASES, IncomingPerson
+from crm_app.services.phones import phone_key
+from crm_app.services.text import fold
+from crm_app.services.values import is_email
 
 name = "form"
 label = "Web form"  # as the admin's settings tab calls them
@@ -35,21 +38,30 @@ ticket_keys = (TICKET, TICKET_ZALO_ADS)
 
 MAX_SKEW = 300  # seconds allowed between X-Timestamp and now
 
-# Field names as senders spell them, compared folded and without separators.
-_ALIASES: dict[str, tuple[str, ...]] = {
-    "phone": ("phone", "sdt", "sodienthoai", "dienthoai", "tel", "mobile", "phonenumber", "didong"),
-    "full_name": ("name", "hoten", "hovaten", "fullname", "ten", "yourname"),
-    "first_name": ("firstname",),
-    "last_name": ("lastname", "ho"),
-    "email": ("email", "mail", "emailaddress"),
-    "street": ("address", "diachi", "street", "streetaddress"),
-    "ward": ("ward", "phuong", "phuongxa", "xaphuong"),
-    "district": ("district", "quan", "quanhuyen", "huyen"),
-    "province": ("province", "city", "tinh", "tinhthanh", "tinhthanhpho", "thanhpho"),
-    "country": ("country", "quocgia"),
-}
-_ATTRS = {alias: attr for attr, aliases in _ALIASES.items() for alias in aliases}
-PERSON_ATTRS = frozenset(_ALIASES)
+ADS_CHANNELS = ("Facebook Lead Ads", ZALO_ADS_FORM)
+# IncomingPerson attributes a form answer can fill (the field keys of field_synonyms).
+_PERSON = {FULL_NAME: "full_name", "first_name": "first_name", "last_name": "last_name",
+           "mobile": "phone", "phone": "phone", "email": "email", "street": "street", "ward": "ward",
+           "district": "district", "province": "province", "country": "country"}
+# Older admin mappings name the person attribute rather than the field key.
+_LEGACY_TARGETS = {"full_name": FULL_NAME, "phone": "mobile"}
+# Contact columns a form may fill as text (picklists, the owner and the status are the CRM's).
+_TEXT_FIELDS = ("company", "title", "website", "description")
+_PAGE_URL = frozenset({"pageurl", "urlpage", "link", "sourceurl", "landingpage", "landingpageurl",
+                       "referer", "referrer", "url"})
+# The sender's declared type of an answer (Typeform, Elementor, Meta) says what it is.
+_KINDS = {"email": "email", "phone_number": "mobile", "phone": "mobile", "tel": "mobile",
+          "first": "first_name", "last": "last_name", "first_name": "first_name", "last_name": "last_name",
+          "full_name": FULL_NAME}
+# Question-like labels ("What is your first name?"): the phrase inside says what is asked.
+_PHRASES = (
+    (re.compile(r"\b(first name|given name|ten cua ban|ten goi)\b"), "first_name"),
+    (re.compile(r"\b(last name|surname|family name)\b"), "last_name"),
+    (re.compile(r"\b(full name|your name|ho va ten|ho ten)\b"), FULL_NAME),
+    (re.compile(r"\b(e-?mail)\b"), "email"),
+    (re.compile(r"\b(phone|so dien thoai|sdt|dien thoai)\b"), "mobile"),
+)
+_NO_LABEL = re.compile(r"^no label\s+", re.IGNORECASE)
 
 
 def authenticate(delivery: Delivery) -> None:
@@ -79,63 +91,105 @@ def authenticate(delivery: Delivery) -> None:
 
 def split(delivery: Delivery) -> list[Unit]:
     """Forms carry no event id: the sender's Idempotency-Key if any, else the body's digest (an
-    identical body again is a redelivery). The form's key is stored beside it."""
+    identical body again is a redelivery). The form's key is stored beside it. The body is read
+    here, before it is stored: one that is not what its Content-Type says is refused (400)."""
+    fields(delivery.body, delivery.headers.get("content-type", ""))
     key = delivery.headers.get("idempotency-key") or digest(delivery.body)
     return [Unit(key[:255], delivery.body)]
 
 
-def fields(body: bytes, content_type: str) -> list[tuple[str, str]]:
-    """The submitted (name, value) pairs, whatever the shape."""
-    if "application/x-www-form-urlencoded" in content_type:
+def fields(body: bytes, content_type: str) -> list[form_body.Answer]:
+    """The submitted answers, whatever the shape (BadPayload when there are none)."""
+    return form_body.read(body, content_type)
+
+
+def _target(answer: form_body.Answer, override: dict[str, str]) -> str | None:
+    """The field key an answer goes to: the admin's mapping, the sender's type for it, the
+    synonym table on its label then on its other names, a phrase in a question-like label."""
+    candidates = [answer.label, *answer.names]
+    for name in candidates:
+        if (mapped := override.get(squash(name))) is not None:
+            return _LEGACY_TARGETS.get(mapped, mapped)
+    if answer.kind and (kind := _KINDS.get(answer.kind.lower())) is not None:
+        return kind
+    for name in candidates:
+        if (key := field_key_for(_NO_LABEL.sub("", name))) is not None:
+            return key
+    folded = fold(answer.label)
+    if len(folded.split()) > 2:
+        for pattern, key in _PHRASES:
+            if pattern.search(folded):
+                return key
+    return None
+
+
+def _usable(key: str, text: str) -> bool:
+    """A phone or e-mail answer that is not one (a Brazilian WhatsApp number, a placeholder) is
+    kept as an answer under its label rather than poured into the contact field."""
+    if key in ("mobile", "phone"):
+        return phone_key(text) is not None
+    if key == "email":
+        return is_email(text)
+    return True
+
+
+def _birthday(text: str) -> date | None:
+    for fmt in ("%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d", "%m/%d/%Y"):
         try:
-            return [(k, v) for k, v in parse_qsl(body.decode("utf-8"), keep_blank_values=False)]
-        except UnicodeDecodeError as exc:
-            raise BadPayload("form body is not UTF-8") from exc
-    try:
-        data: Any = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BadPayload("form body is neither JSON nor urlencoded") from exc
-    if not isinstance(data, dict):
-        raise BadPayload("form body is not a JSON object")
-    pairs: list[tuple[str, str]] = []
-    lists = [data[k] for k in ("form_data", "tracking_form") if isinstance(data.get(k), list)]
-    for items in lists:  # LadiPage: [{"name": ..., "value": ...}, ...]
-        for item in items:
-            if isinstance(item, dict) and (field_name := text_of(item.get("name"))):
-                value = item.get("value")
-                text = ", ".join(str(v) for v in value) if isinstance(value, list) else text_of(value)
-                if text:
-                    pairs.append((field_name, text))
-    for field_name, value in data.items():
-        if field_name in ("form_data", "tracking_form") and isinstance(value, list):
+            return datetime.strptime(text.strip()[:10], fmt).date()
+        except ValueError:
             continue
-        text = text_of(value)
-        if text:
-            pairs.append((str(field_name), text))
-    return pairs
+    return None
+
+
+def person_from_answers(answers: list[form_body.Answer], *, channel: str, mapping: dict[str, str] | None = None,
+                        ticket: str | None = TICKET) -> IncomingPerson:
+    """Answers to a person: the admin's mapping wins over the synonym table; every answer no field
+    takes is kept (`extra`, shown on the record) — nothing a sender sent is dropped."""
+    override = {squash(k): v for k, v in (mapping or {}).items()}
+    person = IncomingPerson(channel=channel, ticket_channel=ticket)
+    ads = channel in ADS_CHANNELS
+    for answer in answers:
+        text = answer.text
+        if not text or not answer.label:
+            continue
+        key = _target(answer, override)
+        attr = _PERSON.get(key or "")
+        if attr is not None and _usable(key or "", text) and getattr(person, attr) is None:
+            setattr(person, attr, text)
+            continue
+        if key in _TEXT_FIELDS and key not in person.fields:
+            person.fields[key] = text
+            continue
+        if key == "birthday" and "birthday" not in person.fields and (born := _birthday(text)):
+            person.fields["birthday"] = born
+            continue
+        if key and key.startswith("cf_"):
+            person.extra[key] = text
+            continue
+        squashed = squash(answer.label)
+        attribution = ATTRIBUTION_ALIASES.get(re.sub(r"[^a-z0-9]+", "_", fold(answer.label)).strip("_"))
+        if ads and attribution and attribution not in person.attribution:
+            person.attribution[attribution] = text
+            continue
+        label = "page_url" if squashed in _PAGE_URL and "page_url" not in person.extra else answer.label
+        if label in person.extra and person.extra[label] != text:
+            label = f"{label} ({len(person.extra)})"
+        person.extra[label] = text
+    return person
 
 
 def parse(event: StoredEvent, _lookups: Lookups) -> list[IncomingPerson]:
-    """The form's `mapping` (the admin's override) maps a sender's field name to a person
-    attribute (phone, full_name, email, street, ...) or to a custom-field key; it wins over the
-    aliases. The person's channel is the form's label."""
+    """The form's `mapping` (the admin's override) maps a sender's field name to a field key
+    (mobile, email, first_name, ...; the older full_name / phone too) or a custom-field key; it
+    wins over the synonyms. The person's channel is the form's label. A submission without a name,
+    phone or e-mail still makes a person: the sync rules decide (DESIGN §4 rule 3)."""
     form = event.form
     if form is None:
         raise BadPayload("the form of this event no longer exists")
-    override = {squash(k): v for k, v in (form.mapping or {}).items()}
     ticket = TICKET_ZALO_ADS if form.channel == ZALO_ADS_FORM else TICKET
-    person = IncomingPerson(channel=form.channel, ticket_channel=ticket)
-    for field_name, value in fields(event.body, event.headers.get("content-type", "")):
-        key = squash(field_name)
-        target = override.get(key) or _ATTRS.get(key)
-        if target in PERSON_ATTRS:
-            if getattr(person, target) is None:
-                setattr(person, target, value)
-        else:
-            person.extra[target or field_name] = value
-    if not any((person.phone, person.email, person.full_name, person.first_name, person.last_name)):
-        raise BadPayload("form submission without name, phone or email")
-    return [person]
+    answers = fields(event.body, event.headers.get("content-type", ""))
+    return [person_from_answers(answers, channel=form.channel, mapping=form.mapping, ticket=ticket)]
 
 
 def message_text(_body: bytes) -> str | None:

@@ -81,6 +81,8 @@ def _person(payload: dict[str, Any]) -> IncomingPerson:
             person.extra[field_name] = value
         elif getattr(person, attr) is None:
             setattr(person, attr, value)
+    if not (person.full_name or person.first_name or person.last_name):
+        person.full_name = person.facebook_name  # the name the person chats under: split the Vietnamese way
     if person.facebook_psid is None and (lead_id := _value(lead.get("id"))):
         # The conversation's stable identity when Hana does not expose the PSID; dashes removed so
         # a UUID fits the 32-character column.

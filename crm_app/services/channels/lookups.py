@@ -10,11 +10,29 @@ import httpx
 
 from crm_app.db import get_engine
 from crm_app.services import zalo_oa
-from crm_app.services.channels import BadPayload
+from crm_app.services.channels import BadPayload, Gone
 from crm_app.settings import Settings, get_settings
 
+LEADGEN_FIELDS = ("id,created_time,field_data,ad_id,ad_name,adset_id,adset_name,campaign_id,campaign_name,"
+                  "form_id,is_organic,platform")
 _TIMEOUT = 3.0
 _RETRIES = 2
+
+
+# Graph "object does not exist / cannot be loaded" (code 100, subcode 33) and plain 404s.
+_GRAPH_GONE = {100}
+
+
+def _check_gone(response: httpx.Response) -> None:
+    if response.status_code == 404:
+        raise Gone("not found")
+    if response.status_code == 400:
+        try:
+            error = response.json().get("error") or {}
+        except ValueError:
+            return
+        if isinstance(error, dict) and error.get("code") in _GRAPH_GONE:
+            raise Gone(str(error.get("message") or "object does not exist")[:200])
 
 
 class HttpLookups:
@@ -29,6 +47,7 @@ class HttpLookups:
             try:
                 response = httpx.get(url, params=params, headers=headers, timeout=_TIMEOUT)
                 if response.status_code < 500:
+                    _check_gone(response)
                     response.raise_for_status()
                     data = response.json()
                     if not isinstance(data, dict):
@@ -57,6 +76,7 @@ class HttpLookups:
 
     def fb_leadgen(self, leadgen_id: str) -> dict[str, Any]:
         s = self.settings
+        # The default answer has no attribution: ask for the ad, ad set, campaign and form too.
         return self._get(f"{s.fb_graph_base.rstrip('/')}/v21.0/{leadgen_id}",
-                         params={"access_token": s.fb_page_token})
+                         params={"access_token": s.fb_page_token, "fields": LEADGEN_FIELDS})
 

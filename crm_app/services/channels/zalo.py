@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import UTC, date, datetime
 from typing import Any
 
 from crm_app.services.channels import (
@@ -19,6 +20,7 @@ from crm_app.services.channels import (
     same_secret,
     text_of,
 )
+from crm_app.services.channels.facebook import contacts_in_text
 from crm_app.services.incoming import IncomingPerson
 from crm_app.settings import get_settings
 
@@ -31,8 +33,10 @@ input_sources = (INPUT_SOURCE,)
 TICKET = "zalo_oa"
 ticket_keys = (TICKET,)
 
-# Events that carry no person data for the CRM (echoes of our own messages, unfollows).
-_IGNORED_PREFIXES = ("oa_send_", "unfollow")
+# Events of a person reaching the OA; everything else (the OA's own messages, unfollow, tags,
+# seen / received receipts, ZNS delivery receipts, reactions...) is stored and ignored.
+_PERSON_EVENTS = ("follow", "user_submit_info")
+_PERSON_PREFIXES = ("user_send_",)
 
 
 def signature(app_id: str, body: bytes, timestamp: str, oa_secret: str) -> str:
@@ -73,42 +77,66 @@ def split(delivery: Delivery) -> list[Unit]:
     return [Unit(key[:255], delivery.body)]
 
 
-def _display_name(uid: str, lookups: Lookups) -> str | None:
-    # The name only decorates the record: a Zalo API outage must not hold back the follow itself.
+def _user_detail(uid: str, lookups: Lookups) -> dict[str, Any]:
+    # The detail only decorates the record: a Zalo API outage must not hold back the event itself.
     try:
         data = lookups.zalo_user(uid).get("data")
-    except Exception as exc:  # noqa: BLE001 - any lookup failure degrades to "no name"
+    except Exception as exc:  # noqa: BLE001 - any lookup failure degrades to "no detail"
         log.warning("zalo user detail failed for a user: %s", exc)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def birthday(text: str | None) -> date | None:
+    """Zalo's user_dob: dd/mm/yyyy (also seen as yyyy-mm-dd or a Unix time in seconds)."""
+    if not text:
         return None
-    return text_of(data.get("display_name")) if isinstance(data, dict) else None
+    if text.isdigit() and len(text) >= 9:
+        try:
+            return datetime.fromtimestamp(int(text), UTC).date()
+        except (OverflowError, OSError, ValueError):
+            return None
+    for fmt in ("%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
 
 
 def _info(person: IncomingPerson, info: dict[str, Any]) -> None:
-    """Both user_submit_info shapes: flat (address/ward/district/city) and nested full_address."""
-    person.full_name = text_of(info.get("name"))
-    person.phone = text_of(info.get("phone"))
-    person.email = text_of(info.get("email"))
-    nested = info.get("full_address")
-    if isinstance(nested, dict):
-        person.street = text_of(nested.get("user_address"))
-        person.ward = text_of(nested.get("user_ward"))
-        person.district = text_of(nested.get("user_district"))
-        person.province = text_of(nested.get("user_city"))
-    else:
-        person.street = text_of(info.get("address"))
-        person.ward = text_of(info.get("ward"))
-        person.district = text_of(info.get("district"))
-        person.province = text_of(info.get("city"))
-    for key in ("user_dob", "gender"):
-        if value := text_of(info.get(key)):
-            person.extra[key] = value
+    """user_submit_info's two shapes (flat address/ward/district/city, nested full_address) and
+    user/detail's shared_info: what the person shared fills the fields still empty."""
+    nested = obj(info.get("full_address"))
+    values = {
+        "full_name": text_of(info.get("name")), "phone": text_of(info.get("phone")),
+        "email": text_of(info.get("email")),
+        "street": text_of(nested.get("user_address")) or text_of(info.get("address")),
+        "ward": text_of(nested.get("user_ward")) or text_of(info.get("ward")),
+        "district": text_of(nested.get("user_district")) or text_of(info.get("district")),
+        "province": text_of(nested.get("user_city")) or text_of(info.get("city")),
+    }
+    for attr, value in values.items():
+        if value and getattr(person, attr) is None:
+            setattr(person, attr, value)
+    dob = text_of(info.get("user_dob"))
+    if (born := birthday(dob)) is not None:
+        person.fields.setdefault("birthday", born)
+    elif dob:
+        person.extra["user_dob"] = dob
+    if value := text_of(info.get("gender")):
+        person.extra["gender"] = value
+
+
+def is_person_event(event_name: str) -> bool:
+    return event_name in _PERSON_EVENTS or event_name.startswith(_PERSON_PREFIXES)
 
 
 def parse(event: StoredEvent, lookups: Lookups) -> list[IncomingPerson]:
     payload = load_json(event.body)
     event_name = str(payload.get("event_name") or "")
-    if event_name.startswith(_IGNORED_PREFIXES):
-        return []
+    if not is_person_event(event_name):
+        return []  # no look-up, no record
     uid = user_id(payload)
     if not uid:
         raise BadPayload("no Zalo user id")
@@ -118,12 +146,19 @@ def parse(event: StoredEvent, lookups: Lookups) -> list[IncomingPerson]:
         if not isinstance(info, dict):
             raise BadPayload("user_submit_info without info")
         _info(person, info)
-    elif event_name == "follow" or event_name.startswith("user_send_"):
-        person.zalo_name = _display_name(uid, lookups)
-        # A plain follow or chat message is not a request: no ticket for it.
-        person.ticket_channel = None
-    else:
-        return []
+        return [person]
+    # A follow or a chat message: the name Zalo shows, what the person shared with the OA
+    # (user/detail's shared_info), and a phone or e-mail typed in the chat, like in Messenger.
+    # Not a request in itself: no ticket for it.
+    person.ticket_channel = None
+    detail = _user_detail(uid, lookups)
+    person.zalo_name = text_of(detail.get("display_name"))
+    text = message_text(event.body)
+    if text:
+        person.phone, person.email = contacts_in_text(text)
+    shared = detail.get("shared_info")
+    if isinstance(shared, dict):
+        _info(person, shared)
     return [person]
 
 

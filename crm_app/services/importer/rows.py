@@ -2,41 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any
 
-import phonenumbers
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from crm_app.fields import UNKNOWN, FieldDef, picklist_values, raw_lead_fields
+from crm_app.fields import UNKNOWN, FieldDef, raw_lead_fields
 from crm_app.i18n import t
-from crm_app.models import RawLead, User
+from crm_app.models import RawLead
+from crm_app.services import field_values
 from crm_app.services.importer.reader import cell_text
-from crm_app.services.phones import normalise_phone
-from crm_app.services.text import fold
 
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_DMY_RE = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
-_YMD_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
-_PARTIAL_DATE_RE = re.compile(r"^\d{1,4}$")
-_NUMBER_RE = re.compile(r"^-?\d+(?:[.,]\d+)?$")
-# Fast path for the usual Vietnamese mobile spellings, checked against phonenumbers' own VN
-# patterns (general and mobile), so it accepts only numbers normalise_phone accepts, with the
-# same result; anything else goes through normalise_phone. ~50x faster on 100k-row files.
-_SIMPLE_PHONE = re.compile(r"^(?:\+?84|0)?([0-9]{9})$")
-_VN = phonenumbers.PhoneMetadata.metadata_for_region("VN")
-_VN_GENERAL = re.compile(_VN.general_desc.national_number_pattern)  # type: ignore[union-attr]
-_VN_MOBILE = re.compile(_VN.mobile.national_number_pattern)  # type: ignore[union-attr]
-_PHONE_SEPARATORS = str.maketrans("", "", " .-")
-
-
-def fast_phone(text: str) -> str | None:
-    m = _SIMPLE_PHONE.match(text.translate(_PHONE_SEPARATORS))
-    if m and _VN_GENERAL.fullmatch(m[1]) and _VN_MOBILE.fullmatch(m[1]):
-        return "+84" + m[1]
-    return None
+# How a value that does not parse is handled: a date or a website is left out with a warning
+# (the row is still imported, DESIGN §4 row rules), anything else fails the row.
+WARN_ONLY = frozenset({"date", "partial_date", "url"})
+_MESSAGES = {"date": "import.row.bad_date", "partial_date": "import.row.partial_date"}
 
 
 def importable_fields(session: Session) -> list[FieldDef]:
@@ -54,15 +34,14 @@ class RowContext:
     """Everything row conversion needs, loaded once per import."""
 
     columns: list[tuple[int, FieldDef]]  # file column index → field
-    picklists: dict[str, dict[str, str]]  # field key → folded value → stored value
-    users: dict[str, int]  # username → id (active users)
+    lookups: field_values.Lookups  # picklists and users, loaded once
     reject_unknown_picklist: bool
 
     def __post_init__(self) -> None:
         lengths = column_lengths()
-        kinds = {"longtext": "text", "url": "text"}
-        # Per mapped column: (index, field, kind, VARCHAR limit or 0), so the row loop does no lookups.
-        self.plan = [(i, f, kinds.get(f.type, f.type), 0 if f.custom else lengths.get(f.key, 0))
+        # Per mapped column: (index, field, parser or None for text, VARCHAR limit or 0), so the
+        # row loop does no lookups.
+        self.plan = [(i, f, field_values.parser_for(f), 0 if f.custom else lengths.get(f.key, 0))
                      for i, f in self.columns]
 
     @classmethod
@@ -70,15 +49,13 @@ class RowContext:
              ) -> RowContext:
         fields = {f.key: f for f in importable_fields(session)}
         columns = [(index, fields[key]) for index, key in sorted(mapping.items()) if key in fields]
-        picklists = {
-            f.key: {**{fold(v): v for v in picklist_values(session, f.key)},
-                    **{v: v for v in picklist_values(session, f.key)}}
-            for f in fields.values() if f.type == "picklist"
-        }
-        users = {name.lower(): uid for name, uid in
-                 session.exec(select(User.username, User.id).where(User.is_active == True))}  # noqa: E712
-        return cls(columns=columns, picklists=picklists, users=users,  # type: ignore[arg-type]
-                   reject_unknown_picklist=reject_unknown_picklist)
+        lookups = field_values.Lookups(session)
+        for f in fields.values():  # loaded now: the rows are converted without the session
+            if f.type == "picklist":
+                lookups.choices(f.key)
+        lookups.user_id("")
+        lookups.session = None
+        return cls(columns=columns, lookups=lookups, reject_unknown_picklist=reject_unknown_picklist)
 
 
 @dataclass
@@ -90,74 +67,37 @@ class ConvertedRow:
     error: str | None
 
 
-def parse_date(value: object) -> tuple[dt.date | None, bool]:
-    """(date, ok): real Excel dates, dd-mm-yyyy, dd/mm/yyyy (and ISO); ok False → drop with a warning."""
-    if isinstance(value, dt.datetime):
-        return value.date(), True
-    if isinstance(value, dt.date):
-        return value, True
-    text = cell_text(value)
-    if m := _DMY_RE.match(text):
-        day, month, year = int(m[1]), int(m[2]), int(m[3])
-    elif m := _YMD_RE.match(text):
-        year, month, day = int(m[1]), int(m[2]), int(m[3])
-    else:
-        return None, False
-    try:
-        return dt.date(year, month, day), True
-    except ValueError:
-        return None, False
-
-
 def convert(ctx: RowContext, values: list[object]) -> ConvertedRow:
     out: dict[str, Any] = {}
     custom: dict[str, Any] = {}
     warnings: list[str] = []
     errors: list[str] = []
     width = len(values)
-    for index, fd, kind, limit in ctx.plan:
+    lookups = ctx.lookups
+    for index, fd, parser, limit in ctx.plan:
         raw = values[index] if index < width else ""
         text = raw.strip() if type(raw) is str else cell_text(raw)
         if not text:
-            if fd.required and kind != "user":
+            if fd.required and fd.type != "user":
                 errors.append(t("import.row.required", field=fd.label_vi))
             continue
         value: Any = text
-        if kind == "text":
-            pass
-        elif kind == "phone":
-            value = fast_phone(text) or normalise_phone(raw if isinstance(raw, float | int) else text)
-            if value is None:
-                errors.append(t("import.row.phone", field=fd.label_vi, value=text))
-                continue
-        elif kind == "email":
-            if not _EMAIL_RE.match(text) or len(text) > 254:
-                errors.append(t("import.row.email", field=fd.label_vi, value=text))
-                continue
-        elif kind == "date":
-            parsed, ok = parse_date(raw)
-            if not ok:
-                key = "import.row.partial_date" if _PARTIAL_DATE_RE.match(text) else "import.row.bad_date"
-                warnings.append(t(key, field=fd.label_vi, value=text))
-                continue
-            value = parsed if not fd.custom else parsed.strftime("%d/%m/%Y")  # type: ignore[union-attr]
-        elif kind == "picklist":
-            value = ctx.picklists[fd.key].get(text) or ctx.picklists[fd.key].get(fold(text))
-            if value is None:
-                if ctx.reject_unknown_picklist:
-                    errors.append(t("import.row.picklist", field=fd.label_vi, value=text))
+        if parser is not None:
+            try:
+                value = parser(text, raw, fd, lookups)
+            except field_values.BadValue as bad:
+                if bad.code == "picklist" and not ctx.reject_unknown_picklist:
+                    value = UNKNOWN
+                elif bad.code in WARN_ONLY:
+                    warnings.append(t(_MESSAGES.get(bad.code, f"import.row.{bad.code}"),
+                                      field=fd.label_vi, value=text))
                     continue
-                value = UNKNOWN
-        elif kind == "user":
-            user_id = ctx.users.get(text.lower())
-            if user_id is None:
-                errors.append(t("import.row.user", field=fd.label_vi, value=text))
-            else:
-                out["assigned_to_id"] = user_id
-            continue
-        elif kind == "number" and not _NUMBER_RE.match(text):
-            errors.append(t("import.row.number", field=fd.label_vi, value=text))
-            continue
+                else:
+                    errors.append(t(f"import.row.{bad.code}", field=fd.label_vi, value=text))
+                    continue
+            if fd.type == "user":
+                out["assigned_to_id"] = value
+                continue
         if fd.custom:
             custom[fd.key.removeprefix("cf_")] = value
             continue

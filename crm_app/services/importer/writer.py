@@ -25,7 +25,7 @@ from crm_app.fields import INPUT_IMPORT, STATUS_NEW
 from crm_app.i18n import UserError
 from crm_app.models import ImportChange, ImportJob, utcnow
 from crm_app.services.importer.planner import Batch, Pending, T, apply_values
-from crm_app.services.text import fold
+from crm_app.services.text import derived_keys
 
 Progress = Callable[[int, int], None]
 # Columns an import may write (assigned_to maps to assigned_to_id; custom fields live in "custom").
@@ -38,23 +38,9 @@ ISSUE_COLUMNS = ("job_id", "kind", "row_number", "values", "reason")
 _SQLITE_VARIABLES = sqlite3.connect(":memory:").getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
 
 
-def _fold(text: str) -> str:
-    # Same result as text.fold; ASCII (emails, most phones) needs no Unicode decomposition.
-    return " ".join(text.lower().split()) if text.isascii() else fold(text)
-
-
 def derive(values: dict[str, Any]) -> None:
-    """email_key and search_text exactly as services.text.search_text builds them."""
-    email = values.get("email")
-    values["email_key"] = email.lower() if email else None
-    parts = []
-    for part in (f"{values.get('last_name') or ''} {values.get('first_name') or ''}",
-                 values.get("mobile"), values.get("phone"), email, values.get("company")):
-        if part:
-            parts.append(_fold(part))
-            if part.startswith("+84"):
-                parts.append("0" + part[3:])
-    values["search_text"] = " | ".join(parts)[:1024]
+    """email_key and search_text, by the one definition (services.text.derived_keys)."""
+    values.update(derived_keys(values))
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
