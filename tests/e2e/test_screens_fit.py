@@ -205,7 +205,7 @@ def test_form_detail_and_dashboard_fit(app_page_factory, running_app: RunningApp
     ap.screenshot(f"fit-dashboard-{size}")
 
     ap.goto("/leads")
-    expect(page.locator("#leads-table")).to_be_visible()
+    expect(page.locator("#leads-table")).to_be_visible(timeout=20_000)
     no_page_overflow(page, width)
     ap.screenshot(f"fit-leads-{size}")
 
