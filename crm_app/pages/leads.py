@@ -48,8 +48,9 @@ def lead_detail() -> rx.Component:
             rx.vstack(
                 rx.card(rx.grid(rx.foreach(D.items, lambda it: rx.vstack(
                     rx.text(it["label"], size="1", color_scheme="gray"),
-                    rx.text(rx.cond(it["value"] != "", it["value"], "—"), size="2"), spacing="0")),
-                    columns=rx.breakpoints(initial="1", md="3"), spacing="3", width="100%"), width="100%"),
+                    rx.text(rx.cond(it["value"] != "", it["value"], "—"), size="2", overflow_wrap="anywhere"),
+                    spacing="0")),
+                    columns=rx.breakpoints(initial="2", md="3"), spacing="3", width="100%"), width="100%"),
                 rx.card(rx.vstack(
                     rx.heading(tr["form.section.description"], size="3"),
                     rx.text(rx.cond(D.description != "", D.description, "—"), size="2", white_space="pre-wrap",
