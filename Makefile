@@ -77,6 +77,8 @@ test-deps: $(VENV)/.test-installed $(BUN) chromium services
 
 # pytest's exit code 5 (no test ran) must fail, not pass silently.
 test: test-deps
+	@# Types first (mypy reads its configuration from pyproject.toml): seconds, before minutes of tests.
+	$(VENV)/bin/mypy
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "No tests ran: failing." >&2; exit 1; fi; [ $$rc -eq 0 ] || exit $$rc
 	@# The API suite again, with the app itself on PostgreSQL.
@@ -85,6 +87,7 @@ test: test-deps
 
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 bench: deps
 	for b in bench/*.py; do $(PY) $$b || exit 1; done

@@ -87,7 +87,7 @@ def _import(args: argparse.Namespace) -> int:
     # Headers named like a field are mapped when the job reads the file, so it is parsed once.
     options = importer.ImportOptions(mapping=mapping, dedup_fields=dedup,
                                      on_duplicate=args.on_duplicate if dedup else None,
-                                     unknown_picklist=args.unknown_picklist, auto_map=True)
+                                     unknown_picklist=args.unknown_picklist, auto_map=True, sheet=args.sheet)
     if args.dry_run:
         result = importer.dry_run(engine, path=path, options=options, actor=actor)
     else:
@@ -158,7 +158,7 @@ def _form_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_channel_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_channel_commands(sub: argparse._SubParsersAction) -> None:
     inbox = sub.add_parser("inbox", help="channel webhook events").add_subparsers(dest="inbox_command",
                                                                                    required=True)
     retry = inbox.add_parser("retry", help="reprocess failed (and stale) webhook events now (the queue retries "
@@ -177,7 +177,7 @@ def _add_channel_commands(sub: argparse._SubParsersAction) -> None:  # type: ign
 
 def _export(args: argparse.Namespace) -> int:
     """Every raw lead, the way the list's export writes them (DESIGN §5), as the first admin."""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from crm_app.db import read_session
     from crm_app.models import User
@@ -186,7 +186,7 @@ def _export(args: argparse.Namespace) -> int:
 
     with read_session() as session:
         admin = session.exec(select(User).where(User.role == "admin", User.is_active == True)  # noqa: E712
-                             .order_by(User.id)).first()
+                             .order_by(col(User.id))).first()
         if admin is None:
             raise UserError("auth.denied")
         data = raw_leads.export_xlsx(session, Actor.of(admin))
@@ -222,8 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     tpl.add_argument("-o", "--output", required=True)
     tpl.set_defaults(func=_template)
 
-    imp = sub.add_parser("import", help="import raw leads from an .xlsx or .csv file")
+    imp = sub.add_parser("import", help="import raw leads from an .xlsx, .xls, .ods or .csv file")
     imp.add_argument("file")
+    imp.add_argument("--sheet", help="the workbook's sheet to import (default: the first visible one)")
     imp.add_argument("--user", required=True, help="username of the importing user")
     imp.add_argument("--dedup", nargs="+", metavar="FIELD", help="duplicate criteria: field keys or labels")
     imp.add_argument("--on-duplicate", choices=("skip", "overwrite", "merge"), default="skip")

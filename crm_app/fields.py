@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from crm_app.models import CustomField, PicklistValue
 
@@ -86,6 +86,13 @@ BUILTIN_FIELDS: tuple[FieldDef, ...] = (
 
 BUILTIN_BY_KEY: dict[str, FieldDef] = {f.key: f for f in BUILTIN_FIELDS}
 
+# Picklists that are not raw-lead fields, edited by admins beside the others (Cấu hình trường).
+OTHER_PICKLIST_FIELDS: tuple[FieldDef, ...] = (
+    FieldDef("call_outcome", "Kết quả cuộc gọi", "Call outcome", "picklist", SECTION_MANAGEMENT, importable=False),
+    FieldDef("lead_status", "Giai đoạn Lead", "Lead stage", "picklist", SECTION_MANAGEMENT, importable=False),
+)
+PICKLIST_FIELD_BY_KEY: dict[str, FieldDef] = {**BUILTIN_BY_KEY, **{f.key: f for f in OTHER_PICKLIST_FIELDS}}
+
 DEFAULT_PICKLISTS: dict[str, tuple[str, ...]] = {
     "salutation": ("Anh", "Chị", "Ông", "Bà", "Mr.", "Ms."),
     "lead_source": ("Website", "Facebook", "Zalo", "Hội thảo", "Giới thiệu", "Quảng cáo", "Khác"),
@@ -93,9 +100,22 @@ DEFAULT_PICKLISTS: dict[str, tuple[str, ...]] = {
     "status": ("Mới", "Đang chăm sóc", "Đã chuyển đổi", "Không tiềm năng"),
     "input_source": ("Thủ công", "Import", "Zalo OA", "Zalo Ads Form", "Hana", "Botbanhang",
                      "Facebook Lead Ads", "Webform", "Landing page", "API"),
+    "call_outcome": ("Không nghe máy", "Hẹn gọi lại", "Quan tâm", "Không quan tâm", "Sai số", "Máy bận"),
+    "lead_status": ("Mới", "Đang liên hệ", "Đủ điều kiện", "Đã gửi báo giá", "Thành công", "Thất bại"),
+}
+
+# The meaning of each seeded value (PicklistValue.meaning); an admin's new value is "open".
+MEANING_OPEN, MEANING_CONVERTED, MEANING_CLOSED = "open", "converted", "closed"
+MEANING_WON, MEANING_LOST = "won", "lost"
+DEFAULT_MEANINGS: dict[str, dict[str, str]] = {
+    "status": {"Mới": MEANING_OPEN, "Đang chăm sóc": MEANING_OPEN, "Đã chuyển đổi": MEANING_CONVERTED,
+               "Không tiềm năng": MEANING_CLOSED},
+    "lead_status": {"Mới": MEANING_OPEN, "Đang liên hệ": MEANING_OPEN, "Đủ điều kiện": MEANING_OPEN,
+                    "Đã gửi báo giá": MEANING_OPEN, "Thành công": MEANING_WON, "Thất bại": MEANING_LOST},
 }
 
 STATUS_NEW = "Mới"
+STATUS_IN_CARE = "Đang chăm sóc"
 STATUS_CONVERTED = "Đã chuyển đổi"
 INPUT_MANUAL = "Thủ công"
 INPUT_IMPORT = "Import"
@@ -103,13 +123,13 @@ INPUT_API = "API"
 
 DEFAULT_LIST_COLUMNS: tuple[str, ...] = (
     "last_name", "first_name", "mobile", "email", "company", "lead_source", "status",
-    "assigned_to", "created_at",
+    "assigned_to", "created_at", "last_contacted_at", "next_task_at",
 )
 
 
 def raw_lead_fields(session: Session, *, include_inactive: bool = False) -> list[FieldDef]:
     """Built-in fields followed by the admin's custom fields, in their order."""
-    query = select(CustomField).order_by(CustomField.position, CustomField.id)
+    query = select(CustomField).order_by(col(CustomField.position), col(CustomField.id))
     if not include_inactive:
         query = query.where(CustomField.is_active == True)  # noqa: E712
     custom = [
@@ -133,6 +153,6 @@ def picklist_values(session: Session, field_key: str, *, include_inactive: bool 
     query = select(PicklistValue.value).where(PicklistValue.field_key == field_key)
     if not include_inactive:
         query = query.where(PicklistValue.is_active == True)  # noqa: E712
-    values = [v for v in session.exec(query.order_by(PicklistValue.position, PicklistValue.id))
+    values = [v for v in session.exec(query.order_by(col(PicklistValue.position), col(PicklistValue.id)))
               if v != UNKNOWN]
     return [*values, UNKNOWN]

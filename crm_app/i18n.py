@@ -70,6 +70,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dash.open_per_user": "KH thô đang mở theo nhân viên",
         "dash.median": "Thời gian trung vị đến khi chuyển đổi",
         "dash.imports": "Các lần import trong kỳ",
+        "dash.ads": "Khách từ quảng cáo theo chiến dịch / biểu mẫu (Lead / tổng)",
         "dash.import.records": "Xem các KH thô lần import này đã tạo",
         "forms.title": "Web form",
         "forms.hint": "Landing page, web form hoặc Zalo Ads Form gửi dữ liệu tới địa chỉ bên dưới, kèm mã bí mật (header X-Webhook-Token hoặc chữ ký X-Signature).",
@@ -142,6 +143,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "lead.not_found": "Không tìm thấy Lead này hoặc bạn không có quyền xem.",
         "lead.from_raw": "Chuyển đổi từ KH thô",
         "wizard.title": "Nhập dữ liệu KH thô",
+        "result.title": "Kết quả import",
+        "result.by": "Người import:",
         "wizard.step.file": "Chọn file",
         "wizard.step.dedup": "Xử lý trùng lặp",
         "wizard.step.mapping": "Thiết lập mapping",
@@ -151,10 +154,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "wizard.template_hint": "Chuẩn hoá dữ liệu theo file mẫu trước khi nhập:",
         "wizard.template": "Tải file mẫu",
         "wizard.drop": "Kéo thả file vào đây hoặc bấm để chọn",
-        "wizard.drop_hint": "File .xlsx hoặc .csv, dòng đầu tiên là tiêu đề cột.",
+        "wizard.drop_hint": "File Excel (.xlsx, .xls), .ods hoặc CSV/.txt; dòng đầu tiên là tiêu đề cột.",
+        "wizard.sheets": "File có nhiều trang tính. Chọn trang cần import:",
+        "wizard.sheet": "Trang tính:",
+        "wizard.encoding": "Bảng mã:",
+        "wizard.delimiter": "Dấu phân cách:",
+        "wizard.sample": "Xem trước 5 dòng đầu",
+        "wizard.full_name": "Họ và tên (tách thành Họ + Tên)",
+        "wizard.warned": "Cảnh báo",
+        "wizard.would_warn": "Có cảnh báo",
+        "wizard.warned_hint": "Dòng vẫn được nhập, nhưng có giá trị bị bỏ hoặc được sửa.",
         "wizard.reading": "Đang đọc file…",
         "wizard.too_big": "File vượt quá {limit} MB.",
-        "wizard.file_type": "Chỉ nhận file .xlsx hoặc .csv.",
+        "wizard.file_type": "Chỉ nhận file .xlsx, .xls, .ods, .csv hoặc .txt.",
         "wizard.dedup_intro": "Chọn tiêu chí để xác định dữ liệu trùng (trong file và trên CRM), rồi chọn cách xử lý.",
         "wizard.available": "Trường có thể chọn",
         "wizard.criteria": "Tiêu chí bắt trùng",
@@ -312,6 +324,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "detail.back": "Danh sách KH thô",
         "timeline.created": "tạo",
         "timeline.updated": "cập nhật",
+        "timeline.overwritten": "ghi đè (import)",
+        "timeline.merged": "gộp trùng (import)",
         "timeline.converted": "chuyển đổi thành Lead",
         "timeline.deleted": "xoá",
         "timeline.message": "nhắn",
@@ -334,16 +348,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fields.label_vi": "Nhãn (tiếng Việt)",
         "fields.label_en": "Nhãn (tiếng Anh)",
         "fields.key": "Mã trường",
-        "import.file.ole2": "File không phải .xlsx: đây là file Excel cũ (.xls) hoặc file Excel có đặt mật khẩu. Hãy "
-                            "mở file trong Excel, bỏ mật khẩu nếu có và lưu lại dưới dạng .xlsx.",
-        "import.file.not_spreadsheet": "File không phải bảng tính Excel (.xlsx) hoặc CSV. Vui lòng chọn đúng file "
-                                       "theo template.",
+        "import.file.encrypted": "File Excel đang đặt mật khẩu nên không đọc được. Hãy mở file trong Excel, bỏ mật "
+                                 "khẩu rồi lưu lại và import lại.",
+        "import.file.not_spreadsheet": "File không phải bảng tính (.xlsx, .xls, .ods) hoặc CSV. Vui lòng chọn đúng "
+                                       "file theo template.",
+        "import.file.sheet_not_found": "File không có trang tính «{sheet}» (hoặc trang này đang ẩn).",
         "import.file.corrupt": "File bị hỏng hoặc không đọc được. Hãy mở file trong Excel, lưu lại dưới dạng .xlsx "
                                "rồi import lại.",
         "import.file.bomb": "File có cấu trúc bất thường (dung lượng khi giải nén quá lớn) nên không được xử lý.",
         "import.file.no_visible_sheet": "File không có trang tính nào đang hiển thị.",
         "import.file.merged": "File có ô bị gộp (merged cells) tại {ref}. Hãy bỏ gộp ô rồi import lại.",
         "import.file.too_many_columns": "File có quá nhiều cột (tối đa {limit} cột).",
+        "import.file.too_many_cells": "Vùng dữ liệu của file quá lớn ({rows} dòng × {columns} cột, tối đa {limit} ô). Hãy xoá các ô thừa ở xa vùng dữ liệu hoặc chia nhỏ file.",
         "import.file.too_many_rows": "File có quá nhiều dòng: tối đa {limit} dòng dữ liệu mỗi lần import. Hãy chia "
                                      "nhỏ file.",
         "import.file.empty_header": "Dòng đầu tiên (tiêu đề cột) đang trống. Dòng đầu tiên của file phải là tiêu đề "
@@ -351,13 +367,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "import.file.blank_header": "Tiêu đề cột đang trống ở cột thứ {columns}. Mỗi cột có dữ liệu cần có tiêu đề.",
         "import.file.duplicate_header": "Tiêu đề cột bị trùng: {headers}. Mỗi cột cần một tiêu đề khác nhau.",
         "import.file.no_rows": "File không có dòng dữ liệu nào bên dưới dòng tiêu đề.",
-        "import.file.csv_encoding": "File CSV phải được lưu với mã UTF-8. Trong Excel chọn «Lưu thành» → «CSV UTF-8».",
+        "import.file.csv_encoding": "Không nhận ra bảng mã của file CSV. Trong Excel chọn «Lưu thành» → «CSV UTF-8» "
+                                    "rồi import lại.",
         "import.unknown_field": "Không có trường «{name}» trong KH thô.",
         "import.mapping.name_required": "Vui lòng đặt tên cho cách ghép cột.",
         "import.mapping.not_found": "Không tìm thấy cách ghép cột «{name}».",
         "import.options.header_missing": "File không có cột: {headers}.",
         "import.options.mapped_twice": "Mỗi trường chỉ được ghép với một cột: {fields}.",
         "import.options.required_unmapped": "Chưa ghép cột nào với trường bắt buộc «{field}».",
+        "import.options.full_name_and_parts": "Cột «Họ và tên» đã được tách thành Họ + Tên: bỏ ghép cột {fields}.",
         "import.options.bad_action": "Cách xử lý trùng không hợp lệ (chọn Bỏ qua, Ghi đè hoặc Gộp trùng).",
         "import.options.bad_picklist": "Cách xử lý giá trị ngoài danh sách không hợp lệ.",
         "import.options.dedup_unmapped": "Tiêu chí bắt trùng «{field}» chưa được ghép với cột nào trong file.",
@@ -367,14 +385,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "import.row.partial_date": "«{field}» chỉ có ngày hoặc chỉ có năm ({value}) nên không được import",
         "import.row.bad_date": "«{field}» không đúng dạng dd-mm-yyyy hoặc dd/mm/yyyy ({value}) nên không được import",
         "import.row.picklist": "«{field}» có giá trị không nằm trong danh sách: {value}",
+        "import.row.picklist_unknown": "«{field}»: giá trị «{value}» không có trong danh sách nên được nhập là «{unknown}»",
+        "import.row.phone_repaired": "«{field}» đã được sửa: {value} → {fixed}",
         "import.row.user": "«{field}»: không có người dùng với tên truy cập «{value}»",
         "import.row.number": "«{field}» không phải số: {value}",
         "import.row.url": "«{field}» không phải địa chỉ website ({value}) nên không được import",
         "import.row.too_long": "«{field}» dài quá {limit} ký tự",
+        "import.row.refused": "Cơ sở dữ liệu từ chối dòng này: {reason}",
         "import.row.at": "Dòng {row}: {reason}",
         "import.dup.file": "Trùng với dòng {row} trong cùng file (theo {fields})",
         "import.dup.crm": "Trùng với KH thô đã có trên CRM {ids} (theo {fields})",
         "import.dup.several": "Trùng với nhiều KH thô: đã cập nhật {target} (sửa gần nhất), các bản ghi khác: {others}",
+        "import.dup.no_permission": "Trùng với KH thô {ids} nhưng bạn không có quyền sửa bản ghi này",
         "import.lock.held": "{full_name} ({username}) đang import dữ liệu từ {since}. Vui lòng chờ người này nhấn "
                             "«Kết thúc» hoặc nhờ quản trị viên giải phóng.",
         "import.job.not_found": "Không tìm thấy lần import này.",
@@ -558,6 +580,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dash.open_per_user": "Open raw leads per salesperson",
         "dash.median": "Median time to conversion",
         "dash.imports": "Imports in the period",
+        "dash.ads": "Ad leads by campaign / lead form (Leads / total)",
         "dash.import.records": "See the raw leads this import created",
         "forms.title": "Web forms",
         "forms.hint": "Landing pages, web forms or Zalo Ads Forms post to the address below with the secret (X-Webhook-Token header or X-Signature).",
@@ -630,6 +653,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "lead.not_found": "This lead does not exist or you may not see it.",
         "lead.from_raw": "Converted from raw lead",
         "wizard.title": "Import raw leads",
+        "result.title": "Import result",
+        "result.by": "Imported by:",
         "wizard.step.file": "File",
         "wizard.step.dedup": "Duplicates",
         "wizard.step.mapping": "Mapping",
@@ -639,10 +664,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "wizard.template_hint": "Prepare your data with the template first:",
         "wizard.template": "Download template",
         "wizard.drop": "Drop a file here or click to choose",
-        "wizard.drop_hint": ".xlsx or .csv, with the column headers on the first row.",
+        "wizard.drop_hint": "Excel (.xlsx, .xls), .ods or CSV/.txt, with the column headers on the first row.",
+        "wizard.sheets": "The workbook has several sheets. Choose the one to import:",
+        "wizard.sheet": "Sheet:",
+        "wizard.encoding": "Encoding:",
+        "wizard.delimiter": "Separator:",
+        "wizard.sample": "The first 5 rows",
+        "wizard.full_name": "Full name (split into Last + First name)",
+        "wizard.warned": "Warnings",
+        "wizard.would_warn": "With warnings",
+        "wizard.warned_hint": "The row is imported, but a value was dropped or repaired.",
         "wizard.reading": "Reading the file…",
         "wizard.too_big": "The file is larger than {limit} MB.",
-        "wizard.file_type": "Only .xlsx or .csv files are accepted.",
+        "wizard.file_type": "Only .xlsx, .xls, .ods, .csv or .txt files are accepted.",
         "wizard.dedup_intro": "Choose the criteria that identify a duplicate (within the file and in the CRM), then what to do.",
         "wizard.available": "Available fields",
         "wizard.criteria": "Duplicate criteria",
@@ -800,6 +834,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "detail.back": "Raw leads",
         "timeline.created": "created",
         "timeline.updated": "updated",
+        "timeline.overwritten": "overwrote (import)",
+        "timeline.merged": "merged (import)",
         "timeline.converted": "converted to a Lead",
         "timeline.deleted": "deleted",
         "timeline.message": "wrote",
@@ -822,27 +858,31 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fields.label_vi": "Label (Vietnamese)",
         "fields.label_en": "Label (English)",
         "fields.key": "Key",
-        "import.file.ole2": "Not an .xlsx file: this is an old Excel file (.xls) or a password-protected workbook. "
-                            "Open it in Excel, remove any password and save it as .xlsx.",
-        "import.file.not_spreadsheet": "The file is not an Excel workbook (.xlsx) or a CSV file.",
+        "import.file.encrypted": "The workbook is password-protected and cannot be read. Open it in Excel, remove the "
+                                 "password, save it and import it again.",
+        "import.file.not_spreadsheet": "The file is not a spreadsheet (.xlsx, .xls, .ods) or a CSV file.",
+        "import.file.sheet_not_found": "The workbook has no visible sheet named \"{sheet}\".",
         "import.file.corrupt": "The file is damaged or unreadable. Open it in Excel, save it again as .xlsx and retry.",
         "import.file.bomb": "The file has an abnormal structure (far too large when uncompressed) and was not "
                             "processed.",
         "import.file.no_visible_sheet": "The workbook has no visible sheet.",
         "import.file.merged": "The file has merged cells at {ref}. Unmerge them and import again.",
         "import.file.too_many_columns": "The file has too many columns (at most {limit}).",
+        "import.file.too_many_cells": "The file's data area is too large ({rows} rows × {columns} columns, at most {limit} cells). Delete stray cells far from the data or split the file.",
         "import.file.too_many_rows": "Too many rows: at most {limit} data rows per import. Split the file.",
         "import.file.empty_header": "The first row (the column headers) is empty. The first row must hold the headers.",
         "import.file.blank_header": "Column {columns} has no header. Every column with data needs a header.",
         "import.file.duplicate_header": "Duplicate column headers: {headers}.",
         "import.file.no_rows": "The file has no data rows below the header row.",
-        "import.file.csv_encoding": "CSV files must be saved as UTF-8 (Excel: Save as → CSV UTF-8).",
+        "import.file.csv_encoding": "The CSV file's character encoding was not recognised. In Excel choose Save as → "
+                                    "CSV UTF-8 and import again.",
         "import.unknown_field": "Raw leads have no field \"{name}\".",
         "import.mapping.name_required": "Please name the mapping.",
         "import.mapping.not_found": "No saved mapping named \"{name}\".",
         "import.options.header_missing": "The file has no column: {headers}.",
         "import.options.mapped_twice": "Each field can be mapped from one column only: {fields}.",
         "import.options.required_unmapped": "No column is mapped to the required field \"{field}\".",
+        "import.options.full_name_and_parts": "The full name column is split into Last + First name: unmap the {fields} column.",
         "import.options.bad_action": "Invalid duplicate action (choose skip, overwrite or merge).",
         "import.options.bad_picklist": "Invalid handling of values outside a picklist.",
         "import.options.dedup_unmapped": "The duplicate criterion \"{field}\" is not mapped to any column.",
@@ -852,14 +892,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "import.row.partial_date": "\"{field}\" holds only a day or only a year ({value}) and was not imported",
         "import.row.bad_date": "\"{field}\" is not dd-mm-yyyy or dd/mm/yyyy ({value}) and was not imported",
         "import.row.picklist": "\"{field}\" has a value outside its list: {value}",
+        "import.row.picklist_unknown": "\"{field}\": \"{value}\" is not in its list and was imported as \"{unknown}\"",
+        "import.row.phone_repaired": "\"{field}\" was repaired: {value} → {fixed}",
         "import.row.user": "\"{field}\": no user with username \"{value}\"",
         "import.row.number": "\"{field}\" is not a number: {value}",
         "import.row.url": "\"{field}\" is not a website address ({value}) and was not imported",
         "import.row.too_long": "\"{field}\" is longer than {limit} characters",
+        "import.row.refused": "The database refused this row: {reason}",
         "import.row.at": "Row {row}: {reason}",
         "import.dup.file": "Duplicate of row {row} of the same file (by {fields})",
         "import.dup.crm": "Duplicate of existing raw lead {ids} (by {fields})",
         "import.dup.several": "Matches several raw leads: updated {target} (most recently modified), others: {others}",
+        "import.dup.no_permission": "Matches raw lead {ids}, but you may not edit this record",
         "import.lock.held": "{full_name} ({username}) has been importing since {since}. Wait until they press Finish "
                             "or ask an administrator to release the lock.",
         "import.job.not_found": "Import not found.",
@@ -984,9 +1028,15 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
+from crm_app.i18n_care import CARE_MESSAGES  # noqa: E402  (one catalogue: care's entries join it)
 
-def t(key: str, locale: str = DEFAULT_LOCALE, **params: object) -> str:
-    """Translate `key`; fall back to Vietnamese, then to the key itself."""
+for _locale, _entries in CARE_MESSAGES.items():
+    MESSAGES[_locale].update(_entries)
+
+
+def t(key: str, locale: str = DEFAULT_LOCALE, /, **params: object) -> str:
+    """Translate `key`; fall back to Vietnamese, then to the key itself. Positional-only, so that a
+    message may have a {key} or {locale} placeholder of its own."""
     text = MESSAGES.get(locale, {}).get(key) or MESSAGES[DEFAULT_LOCALE].get(key) or key
     return text.format(**params) if params else text
 
@@ -994,8 +1044,8 @@ def t(key: str, locale: str = DEFAULT_LOCALE, **params: object) -> str:
 class UserError(Exception):
     """An error whose message is shown to the user, carried as a catalogue key."""
 
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(t(key, **params))
+    def __init__(self, key: str, /, **params: object) -> None:
+        super().__init__(t(key, DEFAULT_LOCALE, **params))
         self.key = key
         self.params = params
 

@@ -93,6 +93,12 @@ class ContactFields(SQLModel):
     modified_at: datetime = Field(default_factory=utcnow, index=True)
     created_by_id: int | None = Field(default=None, foreign_key="users.id")
     modified_by_id: int | None = Field(default=None, foreign_key="users.id")
+    # Care (migration 0010), kept by services/activities.py so the list sorts and filters on them in
+    # SQL: the last logged call or note, and the due time of the earliest open task.
+    last_contacted_at: datetime | None = Field(default=None)
+    next_task_at: datetime | None = Field(default=None)
+    # "raw_lead:N" or "lead:N" once merged into that record (services/duplicates.py); hidden from lists.
+    merged_into: str | None = Field(default=None, max_length=32)
 
 
 def only_on(dialect: str, index: Index) -> Index:
@@ -116,6 +122,8 @@ class RawLead(ContactFields, table=True):
         Index("ix_raw_leads_input_created", "input_source", "created_at"),
         Index("ix_raw_leads_owner_created", "assigned_to_id", "created_at"),
         Index("ix_raw_leads_status_created", "status", "created_at"),
+        Index("ix_raw_leads_last_contacted_id", "last_contacted_at", "id"),
+        Index("ix_raw_leads_next_task_id", "next_task_at", "id"),
         # Quick search on PostgreSQL: trigrams serve `search_text LIKE '%…%'` (0002). SQLite's
         # FTS5 table and its triggers are not modelled: migrations create them.
         only_on("postgresql", Index("ix_raw_leads_search_trgm", "search_text", postgresql_using="gin",
@@ -153,6 +161,10 @@ for _statement in SQLITE_DASHBOARD_INDEXES:
 
 class Lead(ContactFields, table=True):
     __tablename__ = "leads"
+    __table_args__ = (
+        Index("ix_leads_last_contacted_id", "last_contacted_at", "id"),
+        Index("ix_leads_next_task_id", "next_task_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     status: str = Field(default="Mới", max_length=64, index=True)
@@ -183,6 +195,9 @@ class PicklistValue(SQLModel, table=True):
     value: str = Field(max_length=128)
     position: int = Field(default=0)
     is_active: bool = Field(default=True)
+    # What the value means to the app (open / converted / closed for a raw lead's status, open /
+    # won / lost for a Lead's stage): screens ask the meaning, never a list of names.
+    meaning: str | None = Field(default=None, max_length=16)
 
 
 class CustomField(SQLModel, table=True):
@@ -236,9 +251,11 @@ class ImportJob(SQLModel, table=True):
     skipped: int = 0
     merged: int = 0
     failed: int = 0
+    warned: int = 0  # rows imported with a warning (a value dropped or repaired)
     checkpoint: int = 0  # rows of the file fully committed
     skipped_file: str | None = Field(default=None, max_length=512)
     failed_file: str | None = Field(default=None, max_length=512)
+    warning_file: str | None = Field(default=None, max_length=512)
     error: str | None = Field(default=None)
     started_at: datetime = Field(default_factory=utcnow)
     heartbeat_at: datetime = Field(default_factory=utcnow)
@@ -389,6 +406,66 @@ class ApiIdempotencyKey(SQLModel, table=True):
     status_code: int = 201
     response: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Activity(SQLModel, table=True):
+    """A care activity on a raw lead or a Lead: a logged call, a note, or a task to do."""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        Index("ix_activities_entity", "entity", "entity_id", "created_at"),
+        # Việc của tôi and the badge: one user's open tasks by due time.
+        Index("ix_activities_assignee_open", "assigned_to_id", "done_at", "due_at"),
+        # The reminder job: open tasks due soon that were not reminded yet.
+        Index("ix_activities_due_open", "done_at", "reminded_at", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    entity: str = Field(max_length=16)  # raw_lead | lead
+    entity_id: int
+    kind: str = Field(max_length=8)  # call | note | task
+    outcome: str | None = Field(default=None, max_length=128)  # a call's result (picklist call_outcome)
+    title: str | None = Field(default=None, max_length=255)  # a task's
+    note: str = Field(default="")
+    due_at: datetime | None = Field(default=None)
+    assigned_to_id: int | None = Field(default=None, foreign_key="users.id")
+    done_at: datetime | None = Field(default=None)
+    done_by_id: int | None = Field(default=None, foreign_key="users.id")
+    reminded_at: datetime | None = Field(default=None)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Notification(SQLModel, table=True):
+    """An in-app notification (a task reminder); the sidebar shows the unread ones."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id")
+    kind: str = Field(max_length=32)
+    message: str = Field(default="")
+    link: str = Field(default="", max_length=255)
+    activity_id: int | None = Field(default=None, unique=True)  # a task is reminded once, whoever runs the job
+    created_at: datetime = Field(default_factory=utcnow)
+    read_at: datetime | None = Field(default=None)
+
+
+class MergeRecord(SQLModel, table=True):
+    """A merge of duplicates and everything needed to undo it exactly."""
+
+    __tablename__ = "merges"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kept_entity: str = Field(max_length=16)
+    kept_id: int = Field(index=True)
+    user_id: int = Field(foreign_key="users.id")
+    # Every record's columns before the merge, and each moved row's old owner.
+    snapshot: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow)
+    undone_at: datetime | None = Field(default=None)
+    undone_by_id: int | None = Field(default=None, foreign_key="users.id")
 
 
 class ZaloConnection(SQLModel, table=True):

@@ -16,6 +16,8 @@ RAW_LEADS = "/raw-leads"
 RAW_LEAD_NEW = "/raw-leads/new"
 LEADS = "/leads"
 TICKETS = "/tickets"
+MY_TASKS = "/tasks"
+DUPLICATES = "/duplicates"
 SETTINGS = "/settings"
 SETTINGS_FIELDS = "/settings/fields"
 SETTINGS_SYNC = "/settings/sync"
@@ -36,6 +38,8 @@ RAW_LEAD_EDIT_PAGE = RAW_LEADS + "/[record_id]/edit"
 LEAD_PAGE = LEADS + "/[lead_id]"
 LEAD_EDIT_PAGE = LEADS + "/[lead_id]/edit"
 TICKET_PAGE = TICKETS + "/[ticket_id]"
+IMPORT_RESULT = "/imports"  # /imports/<job id>: an import's result, linked from the records' timelines
+IMPORT_RESULT_PAGE = IMPORT_RESULT + "/[job_id]"
 
 
 def raw_lead(record_id: Any) -> str:
@@ -104,3 +108,7 @@ def with_query(path: str, params: dict[str, Any]) -> str:
 def raw_lead_list(**params: Any) -> str:
     """The raw-lead list with filters in its query (the dashboard's drill-downs)."""
     return with_query(RAW_LEADS, params)
+
+
+def import_result(job_id: Any) -> str:
+    return f"{IMPORT_RESULT}/{job_id}"

@@ -176,7 +176,7 @@ def api_not_found(request: Request) -> JSONResponse:
     allowed: set[str] = set()
     for route in _routes(request.app.router.routes):
         if route.endpoint is not api_not_found and route.matches(request.scope)[0] == Match.PARTIAL:
-            allowed |= route.methods
+            allowed |= route.methods or set()
     if allowed:
         return error(405, t("api.method_not_allowed"), headers={"Allow": ", ".join(sorted(allowed))})
     return error(404, t("api.not_found"))

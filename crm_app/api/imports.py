@@ -13,6 +13,9 @@ from crm_app.services import importer
 from crm_app.services.auth import Actor
 
 router = APIRouter()
+# kind in the URL → (the job's file attribute, the downloaded file's name part)
+FILES = {"skipped": ("skipped_file", "bo-qua"), "failed": ("failed_file", "that-bai"),
+         "warning": ("warning_file", "canh-bao")}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -29,17 +32,17 @@ def import_template(actor: Actor = Depends(cookie_actor)) -> Response:
 
 
 @router.get("/api/import/jobs/{job_id}/{kind}", tags=["import"], response_class=FileResponse,
-            summary="An import's skipped or failed rows (.xlsx, its owner or an admin)",
+            summary="An import's skipped, failed or warned rows (.xlsx, its owner or an admin)",
             responses={200: _XLSX, **responses(401, 404, 422, 503, n404="No such job or file, or not yours.")})
 def import_result_file(job_id: int, kind: str, actor: Actor = Depends(cookie_actor)) -> FileResponse:
-    if kind not in ("skipped", "failed"):
+    if kind not in FILES:
         raise HTTPException(status_code=404, detail="Không tìm thấy.")
     with read_session() as session:
         job = session.get(ImportJob, job_id)
     if job is None or (job.user_id != actor.id and not actor.is_admin):
         raise HTTPException(status_code=404, detail="Không tìm thấy.")
-    stored = job.skipped_file if kind == "skipped" else job.failed_file
+    attribute, label = FILES[kind]
+    stored = getattr(job, attribute)
     if not stored or not Path(stored).is_file():
         raise HTTPException(status_code=404, detail="Không có tệp.")
-    label = "bo-qua" if kind == "skipped" else "that-bai"
     return FileResponse(stored, media_type=XLSX, filename=f"import-{job_id}-{label}.xlsx")

@@ -17,7 +17,7 @@ class ContactItem(BaseModel):
     """Fields shared by raw leads and leads; `cf_*` keys are the admin's custom fields (text or null)."""
 
     model_config = ConfigDict(extra="allow")
-    __pydantic_extra__: dict[str, str | None] = Field(init=False)  # type: ignore[assignment]
+    __pydantic_extra__: dict[str, str | None] = Field(init=False)
 
     id: int
     salutation: str | None
@@ -100,7 +100,7 @@ class RawLeadCreate(BaseModel):
     model_config = ConfigDict(extra="allow", json_schema_extra={"example": {
         "first_name": "An", "last_name": "Nguyễn Văn", "mobile": "0912 345 678",
         "email": "an.nguyen@example.com", "company": "Công ty ABC", "province": "Hồ Chí Minh"}})
-    __pydantic_extra__: dict[str, StrictStr | StrictInt | StrictFloat | None] = Field(init=False)  # type: ignore[assignment]
+    __pydantic_extra__: dict[str, StrictStr | StrictInt | StrictFloat | None] = Field(init=False)
 
     first_name: str = Field(min_length=1, max_length=128)
     salutation: str | None = Field(default=None, max_length=32)

@@ -192,10 +192,15 @@ def chatbot_webhook(provider: str, request: Request,
 @router.post("/api/webhooks/forms/{form_key}", summary="Landing page / web form submissions",
              responses={200: _ACK, **_ERRORS, **responses(404, 422, n404="Unknown or inactive form key.")},
              openapi_extra={"requestBody": FORM_SUBMISSION, **secured("formSignature", "webhookToken")},
-             description="A flat JSON object, LadiPage's `form_data`/`tracking_form` lists, or "
-                         "`application/x-www-form-urlencoded`. Field names are matched case- and "
+             description="JSON (flat, nested, lists of `{name, value}` such as LadiPage's `form_data`, "
+                         "Typeform's `form_response`), `application/x-www-form-urlencoded` (repeated and `a[]` "
+                         "keys as lists, PHP-style `fields[x][value]`, Unbounce's `data.json`) or "
+                         "`multipart/form-data` (Jotform's `rawRequest`). Field names are matched case- and "
                          "accent-insensitively (phone, sdt, Số điện thoại, name, Họ và tên, email, address...) "
-                         "plus the form's admin mapping. Authentication: `X-Signature: sha256=<HMAC-SHA256("
+                         "plus the form's admin mapping, which wins; every other answer is kept on the record. "
+                         "An empty body, a body that is not what its Content-Type says or JSON nested deeper "
+                         "than 32 levels is answered 400 and not stored. "
+                         "Authentication: `X-Signature: sha256=<HMAC-SHA256("
                          "form secret, raw body)>` (optional `X-Timestamp` within ±300 s), or the secret as "
                          "`Authorization: Bearer`, `X-Webhook-Token` or `?token=`. An `Idempotency-Key` header "
                          "dedupes; without it an identical body is a redelivery.")

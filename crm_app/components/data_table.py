@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import reflex as rx
+from reflex.event import EventSpec
 
 NAME_KEY = "_name"  # services.raw_leads.NAME_KEY: each row's full name (Họ + Tên)
 NAME_COLUMNS = ("last_name", "first_name")  # shown in the name column, not again beside it
@@ -30,7 +31,7 @@ def _check_width() -> dict[str, str]:
 
 
 def sort_header(label: rx.Var, key: rx.Var | str, sort: rx.Var, descending: rx.Var,
-                on_sort: Callable[[rx.Var], rx.event.EventSpec], **style: str) -> rx.Component:
+                on_sort: Callable[[rx.Var], EventSpec], **style: str) -> rx.Component:
     arrow = rx.cond(sort == key, rx.cond(descending, rx.icon("arrow-down", size=12),
                                          rx.icon("arrow-up", size=12)), rx.fragment())
     return rx.table.column_header_cell(
@@ -42,7 +43,7 @@ def sort_header(label: rx.Var, key: rx.Var | str, sort: rx.Var, descending: rx.V
 
 def data_table(
     *, rows: rx.Var, columns: rx.Var, labels: rx.Var, sort: rx.Var, descending: rx.Var,
-    on_sort: Callable[[rx.Var], rx.event.EventSpec], selected: rx.Var, all_selected: rx.Var,
+    on_sort: Callable[[rx.Var], EventSpec], selected: rx.Var, all_selected: rx.Var,
     on_toggle_row: Callable, on_toggle_all: Callable, link_for: Callable[[rx.Var], rx.Var],
     name_label: rx.Var | str, name_sort: str = "first_name", table_id: str = "data-table",
 ) -> rx.Component:

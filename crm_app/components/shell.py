@@ -8,13 +8,17 @@ import reflex as rx
 
 from crm_app import routes
 from crm_app.state.auth import AuthState
+from crm_app.state.nav import NavState
 
 
-def _nav_link(label: rx.Var, href: str, icon: str) -> rx.Component:
+def _nav_link(label: rx.Var, href: str, icon: str, badge: rx.Var | None = None) -> rx.Component:
     path = AuthState.router.url.path
     active = (path == "/") if href == "/" else path.startswith(href)
+    count = [rx.spacer(), rx.cond(badge > 0, rx.badge(badge.to_string(), color_scheme="red", radius="full",
+                                                      id="task-badge"))] if badge is not None else []
     return rx.link(
-        rx.hstack(rx.icon(icon, size=18), rx.text(label, size="3"), align="center", spacing="2"),
+        rx.hstack(rx.icon(icon, size=18), rx.text(label, size="3"), *count, align="center", spacing="2",
+                  width="100%"),
         href=href,
         underline="none",
         padding_x="0.75rem",
@@ -27,6 +31,17 @@ def _nav_link(label: rx.Var, href: str, icon: str) -> rx.Component:
     )
 
 
+def _notifications() -> rx.Component:
+    """Unread in-app notifications (task reminders), each a link to its record."""
+    tr = AuthState.tr
+    return rx.cond(NavState.notifications.length() > 0, rx.callout.root(rx.vstack(
+        rx.hstack(rx.icon("bell-ring", size=14), rx.text(tr["notifications.title"], size="2", weight="bold"),
+                  align="center", spacing="1"),
+        rx.foreach(NavState.notifications, lambda n: rx.link(n["message"], href=n["link"], size="1")),
+        rx.button(tr["notifications.mark_read"], size="1", variant="soft", on_click=NavState.mark_read),
+        spacing="1"), color_scheme="amber", size="1", width="100%", id="notifications"))
+
+
 def sidebar() -> rx.Component:
     tr = AuthState.tr
     return rx.vstack(
@@ -36,8 +51,11 @@ def sidebar() -> rx.Component:
         _nav_link(tr["nav.raw_leads"], routes.RAW_LEADS, "contact"),
         _nav_link(tr["nav.leads"], routes.LEADS, "user-check"),
         _nav_link(tr["nav.tickets"], routes.TICKETS, "ticket"),
+        _nav_link(tr["nav.my_tasks"], routes.MY_TASKS, "list-checks", NavState.task_badge),
+        _nav_link(tr["nav.duplicates"], routes.DUPLICATES, "copy"),
         rx.cond(AuthState.is_admin,
                 _nav_link(tr["nav.settings"], routes.SETTINGS, "settings")),
+        _notifications(),
         rx.spacer(),
         rx.separator(),
         rx.vstack(
@@ -83,9 +101,16 @@ def top_bar() -> rx.Component:
         item(tr["nav.raw_leads"], routes.RAW_LEADS, "contact"),
         item(tr["nav.leads"], routes.LEADS, "user-check"),
         item(tr["nav.tickets"], routes.TICKETS, "ticket"),
+        rx.box(item(tr["nav.my_tasks"], routes.MY_TASKS, "list-checks"),
+               rx.cond(NavState.task_badge > 0, rx.badge(NavState.task_badge.to_string(), color_scheme="red",
+                                                         radius="full", size="1", position="absolute", top="-2px",
+                                                         right="-6px")),
+               position="relative"),
+        item(tr["nav.duplicates"], routes.DUPLICATES, "copy"),
         rx.cond(AuthState.is_admin, item(tr["nav.settings"], routes.SETTINGS, "settings")),
         rx.spacer(),
-        rx.text(AuthState.username, size="1", color_scheme="gray"),
+        rx.text(AuthState.username, size="1", color_scheme="gray",
+                display=rx.breakpoints(initial="none", xs="block")),  # 390 px: the icons need the room
         rx.icon_button(rx.icon("log-out", size=14), size="1", variant="soft", color_scheme="gray",
                        on_click=AuthState.logout, aria_label=tr["nav.logout"]),
         display=rx.breakpoints(initial="flex", md="none"), width="100%", align="center", padding="0.5rem 0.75rem",
@@ -120,7 +145,7 @@ def crm_page(route: str, title: str, *, admin: bool = False,
     def decorator(render: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
         allowed = AuthState.is_admin if admin else AuthState.is_authenticated
 
-        @rx.page(route=route, title=title, on_load=[guard, *extra])
+        @rx.page(route=route, title=title, on_load=[guard, NavState.refresh, *extra])
         def page() -> rx.Component:
             return rx.cond(allowed, shell(render()), loading())
 

@@ -108,6 +108,19 @@ def _open_per_user() -> rx.Component:
         width="100%")
 
 
+def _ads() -> rx.Component:
+    """Ad leads per campaign and lead form (Lead Ads, ad-lead connectors)."""
+    tr = AuthState.tr
+    return rx.vstack(
+        rx.foreach(S.ads, lambda a: rx.link(rx.hstack(
+            rx.vstack(rx.text(a["campaign"], size="2", weight="medium"),
+                      rx.text(a["form"], size="1", color_scheme="gray"), spacing="0", flex="1", min_width="0"),
+            rx.text(a["leads"], "/", a["records"], size="2", text_align="right", white_space="nowrap"),
+            width="100%", align="center"), href=a["link"], underline="none", width="100%")),
+        rx.cond(S.ads.length() == 0, rx.text(tr["common.empty"], size="2", color_scheme="gray")),
+        width="100%", spacing="2", id="dash-ads")
+
+
 def _section(title: rx.Var, body: rx.Component) -> rx.Component:
     return rx.card(rx.vstack(rx.heading(title, size="3"), body, width="100%", spacing="3"), width="100%")
 
@@ -138,5 +151,6 @@ def dashboard() -> rx.Component:
                                                        tr["common.empty"], size="2", color_scheme="gray")),
                                                    width="100%")),
             columns=rx.breakpoints(initial="1", lg="2"), spacing="3", width="100%"),
+        _section(tr["dash.ads"], _ads()),
         width="100%", spacing="4",
     )

@@ -5,7 +5,7 @@ import reflex as rx
 from crm_app import routes
 from crm_app.components.settings_nav import settings_nav
 from crm_app.components.shell import crm_page, page_header
-from crm_app.services.forms import CHANNEL_LABELS
+from crm_app.services.channels.forms import CHANNEL_LABELS
 from crm_app.state.auth import AuthState
 from crm_app.state.forms import FormsState as S
 

@@ -1,6 +1,8 @@
 """Nhập dữ liệu: the import wizard as a stepper a salesperson can follow without training."""
 
 import reflex as rx
+from reflex.event import EventSpec
+from reflex.vars import StringVar
 
 from crm_app import routes
 from crm_app.components.shell import crm_page, page_header
@@ -29,7 +31,9 @@ def _file_step() -> rx.Component:
             ),
             id=UPLOAD_ID, multiple=False, max_files=1,
             accept={"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": [".xlsx"],
-                    "text/csv": [".csv"]},
+                    "application/vnd.ms-excel": [".xls"],
+                    "application/vnd.oasis.opendocument.spreadsheet": [".ods"],
+                    "text/csv": [".csv"], "text/plain": [".txt"], "text/tab-separated-values": [".tsv"]},
             max_size=S.upload_limit_bytes,
             on_drop=S.receive_file(rx.upload_files_chunk(upload_id=UPLOAD_ID)),
             border=f"2px dashed {rx.color('accent', 7)}", border_radius="10px", padding="2.5rem", width="100%",
@@ -42,7 +46,44 @@ def _file_step() -> rx.Component:
     )
 
 
-def _field_chip(f: rx.Var, on_click: rx.event.EventSpec, icon: str) -> rx.Component:
+def _sheet_step() -> rx.Component:
+    tr = AuthState.tr
+    return rx.vstack(
+        rx.hstack(rx.icon("file-spreadsheet", size=18), rx.text(S.file_name, weight="medium"), align="center"),
+        rx.text(tr["wizard.sheets"], size="2"),
+        rx.vstack(rx.foreach(S.sheets, lambda name, i: rx.button(
+            rx.icon("sheet", size=14), name, variant="soft", size="3", width="100%", justify="start",
+            on_click=S.choose_sheet(name), disabled=S.uploading, id="sheet-" + i.to_string())),
+            width="100%", spacing="2", id="sheet-choice"),
+        rx.cond(S.uploading, rx.hstack(rx.spinner(), rx.text(tr["wizard.reading"]))),
+        rx.cond(S.file_error != "", rx.callout(S.file_error, icon="triangle-alert", color_scheme="red", width="100%",
+                                               id="file-error", role="alert")),
+        rx.button(tr["common.back"], variant="soft", color_scheme="gray", on_click=S.back("file")),
+        width="100%", spacing="3",
+    )
+
+
+def _sample() -> rx.Component:
+    """The file's first rows under its own headers, each column named with the field it goes to."""
+    tr = AuthState.tr
+    cell = {"white_space": "nowrap", "max_width": "220px", "overflow": "hidden", "text_overflow": "ellipsis"}
+    return rx.vstack(
+        rx.text(tr["wizard.sample"], weight="bold", size="2"),
+        rx.box(rx.table.root(
+            rx.table.header(
+                rx.table.row(rx.foreach(S.headers, lambda h: rx.table.column_header_cell(h, style=cell))),
+                rx.table.row(rx.foreach(S.sample_fields, lambda f: rx.table.cell(
+                    rx.badge(f, color_scheme=rx.cond(f == "—", "gray", "green"), variant="soft"), style=cell))),
+            ),
+            rx.table.body(rx.foreach(S.sample, lambda row: rx.table.row(
+                rx.foreach(row, lambda v: rx.table.cell(rx.text(v, size="1"), style=cell))))),
+            variant="surface", size="1", id="mapping-sample"),
+            width="100%", overflow_x="auto"),
+        width="100%", spacing="2",
+    )
+
+
+def _field_chip(f: rx.Var, on_click: EventSpec, icon: str) -> rx.Component:
     return rx.button(f["label"], rx.icon(icon, size=14), variant="soft", size="2", width="100%",
                      justify="between", on_click=on_click)
 
@@ -90,10 +131,12 @@ def _mapping_row(row: rx.Var) -> rx.Component:
     tr = AuthState.tr
     return rx.table.row(
         rx.table.cell(rx.text(row["header"], weight="medium")),
-        rx.table.cell(rx.text(row["preview"], size="1", color_scheme="gray"), max_width="280px"),
+        # On a phone the first values are left to the preview below: the field choice needs the width.
+        rx.table.cell(rx.text(row["preview"], size="1", color_scheme="gray"), max_width="280px",
+                      display=rx.breakpoints(initial="none", sm="table-cell")),
         rx.table.cell(rx.hstack(
             rx.select.root(
-                rx.select.trigger(width="220px"),
+                rx.select.trigger(width=rx.breakpoints(initial="170px", sm="220px")),
                 rx.select.content(
                     rx.select.item(tr["wizard.not_imported"], value=SKIP_COLUMN),
                     rx.foreach(S.fields, lambda f: rx.select.item(f["label"], value=f["key"])),
@@ -101,7 +144,7 @@ def _mapping_row(row: rx.Var) -> rx.Component:
                 value=row["field"], on_change=lambda v: S.map_column(row["header"], v),
             ),
             rx.cond(row["auto"] != "", rx.badge(tr["wizard.auto"], color_scheme="green")),
-            align="center")),
+            align="center", wrap="wrap")),
     )
 
 
@@ -114,11 +157,14 @@ def _mapping_step() -> rx.Component:
             icon="triangle-alert", color_scheme="red", width="100%", id="missing-required")),
         rx.table.root(
             rx.table.header(rx.table.row(rx.table.column_header_cell(tr["wizard.column"]),
-                                         rx.table.column_header_cell(tr["wizard.preview"]),
+                                         rx.table.column_header_cell(
+                                             tr["wizard.preview"], display=rx.breakpoints(initial="none",
+                                                                                          sm="table-cell")),
                                          rx.table.column_header_cell(tr["wizard.field"]))),
             rx.table.body(rx.foreach(S.mapping_rows, _mapping_row)),
             width="100%", variant="surface", size="1",
         ),
+        _sample(),
         rx.hstack(
             rx.text(tr["wizard.unknown_picklist"], size="2"),
             rx.select.root(rx.select.trigger(),
@@ -145,7 +191,9 @@ def _mapping_step() -> rx.Component:
 
 def _count(label: rx.Var, value: rx.Var, color: str, test_id: str) -> rx.Component:
     return rx.card(rx.vstack(rx.text(label, size="1", color_scheme="gray"),
-                             rx.heading(value, size="6", color=rx.color(color, 11), id=test_id),
+                             # A text value as it is (to_string() would show it in JSON quotes).
+                             rx.heading(value if isinstance(value, StringVar) else value.to_string(), size="6",
+                                        color=rx.color(color, 11), id=test_id),
                              spacing="1"), min_width="130px")
 
 
@@ -154,6 +202,13 @@ def _review_step() -> rx.Component:
     return rx.vstack(
         rx.card(rx.vstack(
             rx.hstack(rx.text(tr["wizard.file"], weight="bold", size="2"), rx.text(S.file_name, size="2")),
+            rx.cond(S.sheets.length() > 1, rx.hstack(rx.text(tr["wizard.sheet"], weight="bold", size="2"),
+                                                      rx.text(S.sheet, size="2", id="review-sheet"))),
+            rx.cond(S.encoding != "", rx.hstack(
+                rx.text(tr["wizard.encoding"], weight="bold", size="2"),
+                rx.text(S.encoding, size="2", id="review-encoding"),
+                rx.text(tr["wizard.delimiter"], weight="bold", size="2"),
+                rx.code(S.delimiter, size="2", id="review-delimiter"), wrap="wrap")),
             rx.hstack(rx.text(tr["wizard.rows"], weight="bold", size="2"), rx.text(S.total_rows, size="2")),
             rx.hstack(rx.text(tr["wizard.criteria"], weight="bold", size="2"),
                       rx.text(rx.cond(S.on_duplicate == "none", tr["wizard.no_check"],
@@ -173,6 +228,7 @@ def _review_step() -> rx.Component:
                 _count(tr["wizard.would_merge"], S.dry.get("merged", 0), "blue", "dry-merged"),
                 _count(tr["wizard.would_skip"], S.dry.get("skipped", 0), "amber", "dry-skipped"),
                 _count(tr["wizard.would_fail"], S.dry.get("failed", 0), "red", "dry-failed"),
+                _count(tr["wizard.would_warn"], S.dry.get("warned", 0), "orange", "dry-warned"),
                 wrap="wrap"),
             rx.cond(S.dry_reasons.length() > 0, rx.callout(rx.vstack(rx.foreach(S.dry_reasons, rx.text), spacing="0"),
                                                          color_scheme="amber", icon="info", width="100%")),
@@ -223,6 +279,11 @@ def _result_step() -> rx.Component:
                       rx.cond(S.has_failed_file, rx.link(
                           tr["wizard.details"], id="failed-file", is_external=True,
                           href=routes.import_file(S.job_id, "failed")))),
+            rx.vstack(rx.tooltip(_count(tr["wizard.warned"], S.counts.get("warned", 0), "orange", "res-warned"),
+                                 content=tr["wizard.warned_hint"]),
+                      rx.cond(S.has_warning_file, rx.link(
+                          tr["wizard.details"], id="warning-file", is_external=True,
+                          href=routes.import_file(S.job_id, "warning")))),
             wrap="wrap", align="start"),
         rx.hstack(
             rx.cond(S.job_status == "done", rx.alert_dialog.root(
@@ -271,6 +332,7 @@ def import_wizard() -> rx.Component:
         rx.card(rx.match(
             S.step,
             ("file", _file_step()),
+            ("sheet", _sheet_step()),
             ("dedup", _dedup_step()),
             ("mapping", _mapping_step()),
             ("review", _review_step()),

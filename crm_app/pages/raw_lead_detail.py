@@ -3,8 +3,10 @@
 import reflex as rx
 
 from crm_app import routes
+from crm_app.components.care_panel import care_panel
 from crm_app.components.shell import crm_page
 from crm_app.state.auth import AuthState
+from crm_app.state.care import CareState
 from crm_app.state.raw_lead_detail import RawLeadDetailState as S
 
 
@@ -26,7 +28,9 @@ def _timeline() -> rx.Component:
             rx.box(width="8px", height="8px", border_radius="50%", background=rx.color("accent", 9), margin_top="6px"),
             rx.vstack(
                 rx.text(rx.text.strong(e["who"]), " ", e["action"],
-                        rx.cond(e["source"] != "", " · " + e["source"], ""), size="2"),
+                        rx.cond(e["link"] != "", rx.fragment(" · ", rx.link(e["source"], href=e["link"],
+                                                                            class_name="timeline-import")),
+                                rx.cond(e["source"] != "", " · " + e["source"], "")), size="2"),
                 rx.cond(e["changes"] != "", rx.text(e["changes"], size="1")),
                 rx.text(e["when"], size="1", color_scheme="gray"),
                 spacing="0"),
@@ -39,7 +43,7 @@ def _timeline() -> rx.Component:
                    width="100%")
 
 
-@crm_page(routes.RAW_LEAD_PAGE, "KH thô", on_load=S.load)
+@crm_page(routes.RAW_LEAD_PAGE, "KH thô", on_load=[S.load, CareState.load])
 def raw_lead_detail() -> rx.Component:
     tr = AuthState.tr
     return rx.vstack(
@@ -48,6 +52,9 @@ def raw_lead_detail() -> rx.Component:
         rx.hstack(
             rx.heading(S.title, size="6", id="detail-title"),
             rx.badge(S.status, size="2", id="detail-status"),
+            rx.cond(S.merged_into != "", rx.link(
+                rx.badge(rx.icon("merge", size=12), S.merged_label, color_scheme="orange", size="2"),
+                href=S.merged_link, id="merged-link")),
             rx.cond(S.converted_lead_id > 0, rx.link(
                 rx.badge(rx.icon("external-link", size=12), S.converted_label, color_scheme="green", size="2"),
                 href=routes.lead(S.converted_lead_id), id="converted-link")),
@@ -78,7 +85,7 @@ def raw_lead_detail() -> rx.Component:
                 _section(tr["form.section.management"], S.management),
                 _section(tr["form.section.custom"], S.custom),
                 spacing="3", width="100%"),
-            _timeline(),
+            rx.vstack(rx.cond(S.merged_into == "", care_panel()), _timeline(), spacing="3", width="100%"),
             columns=rx.breakpoints(initial="1", lg="3fr 1fr"), spacing="4", width="100%",
         ),
         width="100%", spacing="3",

@@ -9,7 +9,7 @@ from crm_app.state.auth import AuthState
 from crm_app.state.raw_leads import NO_FILTER
 from crm_app.state.raw_leads import RawLeadListState as S
 
-OPS = ("eq", "contains", "empty", "not_empty", "in", "between")
+OPS = ("eq", "contains", "empty", "not_empty", "in", "between", "past")
 
 
 def _condition_row(row: rx.Var, index: rx.Var) -> rx.Component:
@@ -26,7 +26,7 @@ def _condition_row(row: rx.Var, index: rx.Var) -> rx.Component:
             value=row["op"], on_change=lambda v: S.set_condition(index, "op", v),
         ),
         rx.cond(
-            (row["op"] == "empty") | (row["op"] == "not_empty"),
+            (row["op"] == "empty") | (row["op"] == "not_empty") | (row["op"] == "past"),
             rx.fragment(),
             rx.cond(
                 row["op"] == "between",

@@ -76,7 +76,7 @@ def allowed_keys(session: Session) -> set[str]:
 def prepare(session: Session, values: dict[str, Any], *, locale: str = "vi") -> Prepared:
     """The submission as an incoming person of the "API" channel, with a warning per value that
     could not be stored in its field."""
-    text = {k: str(v).strip() for k, v in values.items() if v is not None and str(v).strip()}
+    text: dict[str, Any] = {k: str(v).strip() for k, v in values.items() if v is not None and str(v).strip()}
     person = IncomingPerson(channel=INPUT_API, phone=text.get("mobile"),
                             **{k: text[k] for k in PERSON_KEYS if k in text})
     checked = {k: v for k, v in text.items() if k in CHECKED_KEYS or k.startswith("cf_")}
@@ -130,7 +130,7 @@ def submit(engine: Engine, values: dict[str, Any], *, principal: str, idempotenc
             row = None
             if idempotency_key:
                 # Expired keys go first, so that the key may be used again after its TTL.
-                session.exec(delete(ApiIdempotencyKey).where(  # type: ignore[call-overload]
+                session.exec(delete(ApiIdempotencyKey).where(
                     col(ApiIdempotencyKey.created_at) < utcnow() - KEY_TTL))
                 row = ApiIdempotencyKey(principal=principal, key=idempotency_key, request_hash=digest)
                 session.add(row)

@@ -150,5 +150,5 @@ def note_use(engine: Engine, principal: ApiPrincipal) -> None:
     if last is not None and last > now - LAST_USED_PRECISION:
         return
     with write_session(engine) as session:
-        session.exec(update(ApiToken).where(col(ApiToken.id) == principal.token_id)  # type: ignore[call-overload]
+        session.exec(update(ApiToken).where(col(ApiToken.id) == principal.token_id)
                      .values(last_used_at=now))

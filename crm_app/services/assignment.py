@@ -34,7 +34,7 @@ def _locked_position(session: Session, name: str) -> int:
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     # Create the row first so that concurrent first arrivals all lock the same row.
-    session.exec(insert(AssignmentCursor).values(name=name, position=0)  # type: ignore[call-overload]
+    session.exec(insert(AssignmentCursor).values(name=name, position=0)
                  .on_conflict_do_nothing(index_elements=["name"]))
     # FOR UPDATE is omitted by SQLAlchemy on SQLite, where BEGIN IMMEDIATE already serialises.
     query = select(AssignmentCursor.position).where(AssignmentCursor.name == name).with_for_update()
@@ -56,7 +56,7 @@ def _round_robin(session: Session, users: list[int], name: str) -> tuple[int, in
     for step in range(len(users)):
         index = (position + step) % len(users)
         if users[index] in active:
-            session.exec(update(AssignmentCursor)  # type: ignore[call-overload]
+            session.exec(update(AssignmentCursor)
                          .where(col(AssignmentCursor.name) == name)
                          .values(position=position + step + 1))
             return users[index], position + step
@@ -73,7 +73,7 @@ def least_open_next(session: Session, users: list[int]) -> int:
         select(RawLead.assigned_to_id, func.count())
         .where(col(RawLead.assigned_to_id).in_(active),
                col(RawLead.status).not_in((STATUS_CONVERTED, STATUS_NOT_POTENTIAL)))
-        .group_by(RawLead.assigned_to_id)).all()
+        .group_by(col(RawLead.assigned_to_id))).all()
     open_counts = dict(rows)
     return min((uid for uid in users if uid in active), key=lambda uid: open_counts.get(uid, 0))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from crm_app.models import AuditEntry
 
@@ -22,6 +22,6 @@ def timeline(*, session: Session, entity: str, entity_id: int, limit: int = 200
     return list(session.exec(
         select(AuditEntry)
         .where(AuditEntry.entity == entity, AuditEntry.entity_id == entity_id)
-        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())  # type: ignore[union-attr]
+        .order_by(col(AuditEntry.created_at).desc(), col(AuditEntry.id).desc())
         .limit(limit)
     ))

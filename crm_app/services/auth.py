@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from crm_app.i18n import UserError
 from crm_app.models import AuthSession, User, utcnow
@@ -117,7 +117,7 @@ def actor_for_token(*, session: Session, token: str) -> Actor | None:
         return None
     row = session.exec(
         select(User, AuthSession.expires_at)
-        .join(AuthSession, AuthSession.user_id == User.id)
+        .join(AuthSession, col(AuthSession.user_id) == User.id)
         .where(AuthSession.token_hash == _token_hash(token))
     ).first()
     if row is None:
@@ -130,7 +130,7 @@ def actor_for_token(*, session: Session, token: str) -> Actor | None:
 
 def close_session(*, session: Session, token: str) -> None:
     if token:
-        session.exec(delete(AuthSession).where(AuthSession.token_hash == _token_hash(token)))
+        session.exec(delete(AuthSession).where(col(AuthSession.token_hash) == _token_hash(token)))
 
 
 def list_users(*, session: Session, active_only: bool = False) -> list[User]:

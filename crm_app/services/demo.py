@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import insert
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from crm_app.models import AuditEntry, RawLead, User, utcnow
 from crm_app.services import auth, conversion
@@ -83,7 +83,7 @@ def demo_raw_lead_rows(count: int, user_ids: list[int], seed: int = 7) -> list[d
         psid = (str(rng.randrange(10**15, 10**16))
                 if input_source in ("Hana", "Botbanhang") else None)
         owner = rng.choice(user_ids)
-        row = {
+        row: dict[str, Any] = {
             "salutation": rng.choice(("Anh", "Chị", None)),
             "last_name": f"{last} {middle}",
             "first_name": first,
@@ -144,7 +144,7 @@ def _convert_some(session: Session, *, seed: int, share: float = 0.15) -> None:
     """Convert part of the reachable demo leads, a few hours to days after they arrived, so the
     dashboard's funnel and conversion times have something to show."""
     rng = random.Random(seed)
-    reachable = session.exec(select(RawLead).where(RawLead.mobile != None).order_by(RawLead.id)).all()  # noqa: E711
+    reachable = session.exec(select(RawLead).where(col(RawLead.mobile).is_not(None)).order_by(col(RawLead.id))).all()
     for record in rng.sample(list(reachable), int(len(reachable) * share)):
         lead = conversion.convert_raw_lead(session, record, actor_id=record.created_by_id, source="demo")
         lead.created_at = min(utcnow(), record.created_at + timedelta(hours=rng.randint(1, 96)))

@@ -20,7 +20,7 @@ _KEY_RE = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 
 def values(session: Session, field_key: str) -> list[PicklistValue]:
     return list(session.exec(select(PicklistValue).where(PicklistValue.field_key == field_key)
-                             .order_by(PicklistValue.position, PicklistValue.id)))
+                             .order_by(col(PicklistValue.position), col(PicklistValue.id))))
 
 
 def _check_field(field_key: str) -> None:
@@ -67,7 +67,7 @@ def rename_value(session: Session, actor: Actor, value_id: int, new_value: str) 
     # Custom picklists live in a JSON column: their stored values keep the old text.
     for table in (RawLead, Lead) if found.field_key in PICKLIST_FIELDS else ():
         column = getattr(table, found.field_key)
-        session.exec(update(table).where(column == old).values({found.field_key: new_value}))  # type: ignore[call-overload]
+        session.exec(update(table).where(column == old).values({found.field_key: new_value}))
     audit.record(session=session, entity="picklist", entity_id=value_id, action="updated", user_id=actor.id,
                  changes={found.field_key: [old, new_value]})
 
@@ -92,7 +92,7 @@ def set_value_active(session: Session, actor: Actor, value_id: int, active: bool
 
 
 def custom_fields(session: Session) -> list[CustomField]:
-    return list(session.exec(select(CustomField).order_by(CustomField.position, CustomField.id)))
+    return list(session.exec(select(CustomField).order_by(col(CustomField.position), col(CustomField.id))))
 
 
 def add_custom_field(session: Session, actor: Actor, *, key: str, label_vi: str, label_en: str,
@@ -123,4 +123,4 @@ def add_custom_field(session: Session, actor: Actor, *, key: str, label_vi: str,
 
 def set_custom_field_active(session: Session, actor: Actor, field_id: int, active: bool) -> None:
     require_admin(actor)
-    session.exec(update(CustomField).where(col(CustomField.id) == field_id).values(is_active=active))  # type: ignore[call-overload]
+    session.exec(update(CustomField).where(col(CustomField.id) == field_id).values(is_active=active))

@@ -16,7 +16,6 @@ from crm_app.services.auth import Actor, require_admin
 
 # The key is part of the URL (/api/webhooks/forms/<key>): letters, digits, "_" and "-" only.
 KEY_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-CHANNEL_LABELS = ("Webform", "Landing page", "Zalo Ads Form")
 INPUT_SOURCES = DEFAULT_PICKLISTS["input_source"]
 
 

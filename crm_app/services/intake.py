@@ -217,8 +217,8 @@ def retry_failed(engine: Engine, limit: int = 500, lookups: Lookups | None = Non
     with read_session(engine) as session:
         ids = list(session.exec(
             select(ChannelEvent.id)
-            .where(((ChannelEvent.status == FAILED) & (ChannelEvent.attempts < MAX_ATTEMPTS))
-                   | ((ChannelEvent.status == RECEIVED) & (col(ChannelEvent.received_at) < stale)))
+            .where(((col(ChannelEvent.status) == FAILED) & (col(ChannelEvent.attempts) < MAX_ATTEMPTS))
+                   | ((col(ChannelEvent.status) == RECEIVED) & (col(ChannelEvent.received_at) < stale)))
             .order_by(col(ChannelEvent.id)).limit(limit)))
     result = RetryResult()
     for event_id in ids:

@@ -58,7 +58,7 @@ def read(engine: Engine) -> Snapshot:
         lags = sorted((_aware(done) - _aware(got)).total_seconds() for got, done in session.exec(
             select(ChannelEvent.received_at, ChannelEvent.processed_at)
             .where(col(ChannelEvent.received_at) >= now - LAG_WINDOW, col(ChannelEvent.processed_at).is_not(None))
-            .limit(LAG_SAMPLE)))
+            .limit(LAG_SAMPLE)) if done is not None)
         if lags:
             snap.lag_p50, snap.lag_p99 = _quantile(lags, 0.5), _quantile(lags, 0.99)
         oldest = session.exec(select(func.min(ChannelEvent.received_at))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from crm_app.i18n import UserError
 from crm_app.models import OrgSetting, RawLead, User
@@ -47,9 +47,9 @@ def set_visibility(*, session: Session, actor: Actor, value: str) -> None:
 def user_rows(*, session: Session, actor: Actor) -> list[UserRow]:
     require_admin(actor)
     counts = dict(session.exec(
-        select(RawLead.assigned_to_id, func.count()).group_by(RawLead.assigned_to_id)).all())
+        select(col(RawLead.assigned_to_id), func.count()).group_by(col(RawLead.assigned_to_id))).all())
     return [UserRow(id=u.id or 0, username=u.username, full_name=u.full_name, role=u.role,
-                    is_active=u.is_active, raw_leads=counts.get(u.id, 0))
+                    is_active=u.is_active, raw_leads=counts.get(u.id or 0, 0))
             for u in auth.list_users(session=session)]
 
 

@@ -4,9 +4,10 @@ access rules, duplicates warning and export. UI, CLI and channels all come throu
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from openpyxl import Workbook
 from sqlalchemy import ColumnElement, and_, column, delete, false, func, or_, table, text, update
@@ -22,7 +23,7 @@ from crm_app.fields import (
     raw_lead_fields,
 )
 from crm_app.i18n import UserError, t
-from crm_app.models import Lead, RawLead, User, utcnow
+from crm_app.models import ContactFields, Lead, RawLead, User, utcnow
 from crm_app.services import audit, field_values
 from crm_app.services.auth import Actor, PermissionDenied, require_admin
 from crm_app.services.field_values import format_date, parse_date
@@ -45,12 +46,17 @@ SORT_COLUMNS: dict[str, Any] = {
     "zalo_user_id": RawLead.zalo_user_id, "facebook_psid": RawLead.facebook_psid,
     "assigned_to": RawLead.assigned_to_id, "created_at": RawLead.created_at,
     "modified_at": RawLead.modified_at, "salutation": RawLead.salutation,
+    "last_contacted_at": RawLead.last_contacted_at, "next_task_at": RawLead.next_task_at,
 }
 META_COLUMNS: dict[str, tuple[str, str]] = {
     "created_at": ("Ngày tạo", "Created"),
     "modified_at": ("Ngày sửa", "Modified"),
+    # Kept by services/activities.py (indexed): sorted and filtered in SQL like any column.
+    "last_contacted_at": ("Lần liên hệ cuối", "Last contact"),
+    "next_task_at": ("Việc tiếp theo", "Next task"),
 }
-FILTER_OPS = ("eq", "contains", "empty", "not_empty", "in", "between")
+# "past": a time before now ("có việc quá hạn" is next_task_at past).
+FILTER_OPS = ("eq", "contains", "empty", "not_empty", "in", "between", "past")
 CONTACT_KEYS = (
     "salutation", "last_name", "first_name", "mobile", "phone", "email", "company", "title",
     "website", "lead_source", "customer_type", "birthday", "street", "ward", "district",
@@ -106,9 +112,16 @@ def _visible_clause(session: Session, actor: Actor, model: Any = RawLead) -> Col
     return col(model.assigned_to_id) == actor.id
 
 
-def can_see(session: Session, actor: Actor, record: RawLead | Lead) -> bool:
-    clause = _visible_clause(session, actor)
-    return clause is None or record.assigned_to_id == actor.id
+def owner_rule(session: Session, actor: Actor) -> Callable[[int | None], bool]:
+    """Whether the actor may see and edit a record, by its assignee: the list's and the detail
+    page's rule, which the import also applies to the records it would overwrite or merge."""
+    if _visible_clause(session, actor) is None:
+        return lambda _owner: True
+    return lambda owner: owner == actor.id
+
+
+def can_see(session: Session, actor: Actor, record: ContactFields) -> bool:
+    return owner_rule(session, actor)(record.assigned_to_id)
 
 
 def get_visible(session: Session, actor: Actor, record_id: int) -> RawLead:
@@ -226,7 +239,7 @@ def delete_records(session: Session, actor: Actor, ids: list[int]) -> int:
     for rid in found:
         audit.record(session=session, entity="raw_lead", entity_id=rid or 0, action="deleted",
                      user_id=actor.id)
-    session.exec(delete(RawLead).where(col(RawLead.id).in_(found)))  # type: ignore[call-overload]
+    session.exec(delete(RawLead).where(col(RawLead.id).in_(found)))
     return len(found)
 
 
@@ -249,7 +262,7 @@ def _bulk_set(session: Session, actor: Actor, ids: list[int], key: str, value: A
         if old != value:
             audit.record(session=session, entity="raw_lead", entity_id=rid or 0, action="updated",
                          user_id=actor.id, source="bulk", changes={key: [old, value]})
-    session.exec(update(RawLead).where(col(RawLead.id).in_(targets))  # type: ignore[call-overload]
+    session.exec(update(RawLead).where(col(RawLead.id).in_(targets))
                  .values({key: value, "modified_at": utcnow(), "modified_by_id": actor.id}))
     return len(targets)
 
@@ -277,7 +290,8 @@ def find_duplicates(session: Session, actor: Actor, *, mobile: str = "", email: 
         clauses.append(col(RawLead.email_key) == email.strip().lower())
     if not clauses:
         return []
-    query = select(RawLead.id, RawLead.last_name, RawLead.first_name, RawLead.mobile,
+    # sqlmodel types select() for at most four columns; five work the same at run time.
+    query = select(RawLead.id, RawLead.last_name, RawLead.first_name, RawLead.mobile,  # type: ignore[call-overload]
                    RawLead.email).where(or_(*clauses))
     if exclude_id:
         query = query.where(col(RawLead.id) != exclude_id)
@@ -315,6 +329,10 @@ def _condition(cond: dict[str, Any], fields: dict[str, FieldDef], model: Any = R
     if op == "not_empty":
         return and_(column.is_not(None), column != "") if fd and fd.type not in ("date",) \
             and key != "assigned_to" else column.is_not(None)
+    if op == "past":
+        if key not in META_COLUMNS:
+            raise UserError("filter.invalid")
+        return column < utcnow()
     if op == "in":
         items = [str(v) for v in (value or [])][:100]
         return column.in_(items) if items else false()
@@ -373,12 +391,21 @@ def filtered(session: Session, actor: Actor, query: ListQuery, model: Any = RawL
     if query.import_job_id is not None:
         where.append(col(model.import_job_id) == query.import_job_id)
     where += time_bounds(model, query)
+    where.append(col(model.merged_into).is_(None))  # merged into another record: shown there, not here
     if (vis := _visible_clause(session, actor, model)) is not None:
         where.append(vis)
     return where
 
 
-def time_bounds(model: Any, query: ListQuery) -> list[ColumnElement[bool]]:
+class TimeWindow(Protocol):
+    """The time filters a list query carries (ListQuery, TicketQuery)."""
+
+    modified_since: datetime | None
+    created_from: datetime | None
+    created_to: datetime | None
+
+
+def time_bounds(model: Any, query: TimeWindow) -> list[ColumnElement[bool]]:
     where = []
     if query.modified_since is not None:
         where.append(col(model.modified_at) >= query.modified_since)
@@ -410,11 +437,11 @@ def keyset_page(session: Session, model: Any, where: list[ColumnElement[bool]], 
     return KeysetPage(records, total, records[-1].id if more else None)
 
 
-def _display(record: RawLead, key: str, users: dict[int, str],
+def _display(record: RawLead | Lead, key: str, users: dict[int, str],
              fields: dict[str, FieldDef] | None = None) -> str:
     """A value as shown on screen and in the export; `fields` gives custom fields their type."""
     if key == "assigned_to":
-        return users.get(record.assigned_to_id, "")
+        return users.get(record.assigned_to_id or 0, "")
     if key.startswith("cf_"):
         return field_values.display((fields or {}).get(key), (record.custom or {}).get(key[3:]))
     value = getattr(record, key, None)
@@ -444,6 +471,18 @@ def user_names(session: Session, ids: set[int]) -> dict[int, str]:
     return {uid: name for uid, name in rows if uid is not None}
 
 
+CARE_SORTS = ("last_contacted_at", "next_task_at")
+
+
+def care_order(column: Any, key: str, descending: bool) -> Any:
+    """The sort term; the care columns put empty values where PostgreSQL's index has them (last going
+    up, first going down) on both databases, so "Việc tiếp theo" ascending starts with the soonest task."""
+    term = column.desc() if descending else column.asc()
+    if key in CARE_SORTS:
+        term = term.nulls_first() if descending else term.nulls_last()
+    return term
+
+
 def list_page(session: Session, actor: Actor, query: ListQuery, columns: list[str]) -> ListPage:
     where = filtered(session, actor, query)
     capped = select(RawLead.id).where(*where).limit(COUNT_CAP + 1).subquery()
@@ -451,7 +490,7 @@ def list_page(session: Session, actor: Actor, query: ListQuery, columns: list[st
     more = total > COUNT_CAP
     total = min(total, COUNT_CAP)
     sort_col = SORT_COLUMNS.get(query.sort, RawLead.created_at)
-    order = [sort_col.desc() if query.descending else sort_col.asc(),
+    order = [care_order(sort_col, query.sort, query.descending),
              col(RawLead.id).desc() if query.descending else col(RawLead.id).asc()]
     page_size = query.page_size if query.page_size in PAGE_SIZES else 50
     pages = max(1, -(-total // page_size))
@@ -472,10 +511,12 @@ def display_values(session: Session, record: RawLead, *, locale: str = "vi"
     users = user_names(session, {record.assigned_to_id})
     fields = raw_lead_fields(session)
     by_key = {fd.key: fd for fd in fields}
-    return [(fd, _display(record, fd.key, users, by_key)) for fd in fields]
+    shown = [(fd, _display(record, fd.key, users, by_key)) for fd in fields]
+    # An ad lead's attribution only means something on ad leads: not nine empty rows on the others.
+    return [(fd, value) for fd, value in shown if value or fd.key not in ATTRIBUTION]
 
 
-def form_values(record: RawLead, session: Session) -> dict[str, str]:
+def form_values(record: RawLead | Lead, session: Session) -> dict[str, str]:
     """The record as form inputs: ISO dates for <input type=date>, 0… phones."""
     values = {k: _display(record, k, {}) for k in CONTACT_KEYS}
     values["birthday"] = record.birthday.isoformat() if record.birthday else ""

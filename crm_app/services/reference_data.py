@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from crm_app.fields import DEFAULT_LIST_COLUMNS, DEFAULT_PICKLISTS, UNKNOWN
+from crm_app.fields import DEFAULT_LIST_COLUMNS, DEFAULT_MEANINGS, DEFAULT_PICKLISTS, UNKNOWN
 from crm_app.models import ListLayout, OrgSetting, PicklistValue, SavedFilter, SyncConfig
 
 VISIBILITY_KEY = "raw_lead_visibility"
@@ -29,6 +29,8 @@ DEFAULT_SYNC_SETTINGS: dict[str, Any] = {
 SHARED_FILTERS: tuple[tuple[str, list[dict[str, Any]]], ...] = (
     ("Từ Zalo OA", [{"field": "zalo_user_id", "op": "not_empty"}]),
     ("Từ Chatbot", [{"field": "input_source", "op": "in", "value": ["Hana", "Botbanhang"]}]),
+    ("Chưa liên hệ", [{"field": "last_contacted_at", "op": "empty"}]),
+    ("Có việc quá hạn", [{"field": "next_task_at", "op": "past"}]),
 )
 
 
@@ -38,8 +40,10 @@ def ensure_reference_data(*, session: Session) -> None:
             select(PicklistValue.value).where(PicklistValue.field_key == field_key)))
         if existing:
             continue
+        meanings = DEFAULT_MEANINGS.get(field_key, {})
         for position, value in enumerate((*values, UNKNOWN)):
-            session.add(PicklistValue(field_key=field_key, value=value, position=position))
+            session.add(PicklistValue(field_key=field_key, value=value, position=position,
+                                      meaning=meanings.get(value)))
     if session.exec(select(ListLayout).where(ListLayout.owner_id == None)).first() is None:  # noqa: E711
         session.add(ListLayout(module="raw_leads", owner_id=None, columns=list(DEFAULT_LIST_COLUMNS)))
     for name, conditions in SHARED_FILTERS:

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from crm_app.fields import STATUS_CONVERTED, STATUS_NEW, raw_lead_fields
 from crm_app.i18n import t
 from crm_app.models import Lead, RawLead, utcnow
-from crm_app.services import assignment, audit, conversion, field_values, input_sources, tickets
+from crm_app.services import assignment, audit, conversion, duplicates, field_values, input_sources, tickets
 from crm_app.services.field_values import is_email
 from crm_app.services.incoming import (
     ATTRIBUTION,
@@ -173,10 +173,11 @@ def _find_match(session: Session, incoming: _Incoming) -> _Match | None:
             continue
         lead = session.exec(select(Lead).where(clause(Lead)).order_by(col(Lead.id))).first()
         if lead is not None:
-            return _Match(lead, identity)
+            return _Match(duplicates.resolve(session, lead), identity)  # a merged record: the one kept
         raw = session.exec(select(RawLead).where(clause(RawLead)).order_by(col(RawLead.id))).first()
         if raw is not None:
-            linked = session.get(Lead, raw.converted_lead_id) if raw.converted_lead_id else None
+            raw = duplicates.resolve(session, raw)
+            linked = session.get(Lead, raw.converted_lead_id) if getattr(raw, "converted_lead_id", None) else None
             return _Match(linked or raw, identity)
     return None
 

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from crm_app.db import get_engine, write_session
 from crm_app.i18n import UserError
 from crm_app.models import utcnow
-from crm_app.services import importer, intake, retention, zalo_oa
+from crm_app.services import activities, importer, intake, retention, zalo_oa
 from crm_app.services.importer.jobs import jobs_to_resume
 from crm_app.services.importer.lock import expire_locks
 from crm_app.settings import get_settings
@@ -146,6 +146,13 @@ def delete_expired_files() -> None:
         log.info("retention: %s import files deleted", removed)
 
 
+def remind_due_tasks() -> None:
+    with write_session(_engine()) as session:
+        sent = activities.remind_due_tasks(session)
+    if sent:
+        log.info("reminders: %s task notifications", sent)
+
+
 def refresh_zalo_oa_token() -> None:
     """Renew the Zalo OA access token while it has 2 hours left (it lives ~25 h): the refresh takes
     a lease in the database, so consumers running this at the same minute spend the token once."""
@@ -159,4 +166,6 @@ PERIODIC: list[tuple[str, crontab, Callable[[], None]]] = [
     ("expire_import_locks", crontab(minute="*/5"), expire_import_locks),
     ("delete_expired_files", crontab(minute="17", hour="*"), delete_expired_files),
     ("refresh_zalo_oa_token", crontab(minute="*/30"), refresh_zalo_oa_token),
+    # Every minute, so a task due within 15 minutes is announced 14-15 minutes ahead.
+    ("remind_due_tasks", crontab(minute="*"), remind_due_tasks),
 ]

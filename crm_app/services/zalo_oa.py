@@ -305,6 +305,15 @@ def status(session: Session, actor: Actor | None) -> ConnectionStatus:
         last_error_at=_aware(row.last_error_at), version=row.version)
 
 
+def refresh_now(engine: Engine, actor: Actor | None) -> Token:
+    """Admin only ("Làm mới token"): spend the refresh token now, whatever the expiry."""
+    require_admin(actor)
+    found = _read_row(engine)
+    if found is None or found.status == DISCONNECTED:
+        raise NotConnected("Zalo OA is not connected")
+    return refresh(engine, seen_version=found.version)
+
+
 def _note_error(engine: Engine, error: str, *, broken_since: int | None = None) -> None:
     """Record a failure on the row; with `broken_since`, also mark the connection broken unless a
     newer pair was saved after that version (another worker got through meanwhile)."""

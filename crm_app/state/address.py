@@ -52,7 +52,7 @@ class AddressMixin(rx.State, mixin=True):
                 self.address_2025 = {}  # no longer the place the hint was for
 
     @rx.event(background=True)
-    async def type_street(self, value: str):  # type: ignore[no-untyped-def]
+    async def type_street(self, value: str):
         async with self:
             self.address = {**self.address, "street": value[:255]}
             self._geo_seq += 1
@@ -70,7 +70,7 @@ class AddressMixin(rx.State, mixin=True):
             self.highlight = 0 if found else -1
 
     @rx.event(background=True)
-    async def pick_suggestion(self, index: int):  # type: ignore[no-untyped-def]
+    async def pick_suggestion(self, index: int):
         async with self:
             if not 0 <= index < len(self._geo_found):
                 return
@@ -91,7 +91,7 @@ class AddressMixin(rx.State, mixin=True):
             self._geo_token = new_session_token()
 
     @rx.event
-    def address_key(self, key: str):  # type: ignore[no-untyped-def]
+    def address_key(self, key: str):
         if not self.suggestions:
             return None
         if key == "ArrowDown":
@@ -99,7 +99,8 @@ class AddressMixin(rx.State, mixin=True):
         elif key == "ArrowUp":
             self.highlight = (self.highlight - 1) % len(self.suggestions)
         elif key == "Enter" and self.highlight >= 0:
-            return type(self).pick_suggestion(self.highlight)
+            # Reflex's stub types a handler on the class as not callable; at run time this is an EventSpec.
+            return type(self).pick_suggestion(self.highlight)  # type: ignore[misc]
         elif key == "Escape":
             self.suggestions, self.highlight = [], -1
         return None

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session
 
 from crm_app.models import User
@@ -63,7 +64,7 @@ class ApiTokensState(AuthState):
             self.owner = value
 
     @rx.event
-    def copy_token(self) -> list[rx.event.EventSpec]:
+    def copy_token(self) -> list[EventSpec]:
         return [rx.set_clipboard(self.new_token), rx.toast.success(self._t("api_tokens.copied"))]
 
     @rx.event
@@ -72,7 +73,7 @@ class ApiTokensState(AuthState):
 
     @rx.event
     @logged_in
-    async def revoke(self, actor: Actor, token_id: str) -> rx.event.EventSpec | None:
+    async def revoke(self, actor: Actor, token_id: str) -> EventSpec | None:
         if not token_id.isdigit():
             return None
         await write(api_tokens.revoke_token, actor, int(token_id))

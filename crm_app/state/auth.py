@@ -35,7 +35,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 S = TypeVar("S", bound="AuthState")
 # What an event handler may return to the browser.
-Reply = rx.event.EventSpec | list[rx.event.EventSpec] | None
+Reply = EventSpec | list[EventSpec] | None
 LOCALE_COOKIE = "crm_locale"
 
 
@@ -177,7 +177,7 @@ class AuthState(rx.State):
     def _t(self, key: str, **params: object) -> str:
         return t(key, self.locale, **params)
 
-    def _to_login(self) -> rx.event.EventSpec:
+    def _to_login(self) -> EventSpec:
         return rx.redirect(routes.login_with_next(self.router.url.path))
 
     def _remember_section(self) -> None:
@@ -187,14 +187,14 @@ class AuthState(rx.State):
             self.last_section = section
 
     @rx.event
-    async def require_login(self) -> rx.event.EventSpec | None:
+    async def require_login(self) -> EventSpec | None:
         if await self._load_actor() is None:
             return self._to_login()
         self._remember_section()
         return None
 
     @rx.event
-    async def require_admin(self) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
+    async def require_admin(self) -> EventSpec | list[EventSpec] | None:
         actor = await self._load_actor()
         if actor is None:
             return self._to_login()
@@ -204,7 +204,7 @@ class AuthState(rx.State):
         return None
 
     @rx.event
-    async def redirect_if_logged_in(self) -> rx.event.EventSpec | None:
+    async def redirect_if_logged_in(self) -> EventSpec | None:
         self.login_error = ""
         retried = self.router.url.query_parameters.get("retry") == "1"
         self.login_notice = self._t("login.retry") if retried else ""
@@ -213,7 +213,7 @@ class AuthState(rx.State):
         return None
 
     @rx.event
-    async def login(self, form_data: dict[str, str]) -> rx.event.EventSpec | None:
+    async def login(self, form_data: dict[str, str]) -> EventSpec | None:
         username = str(form_data.get("username", "")).strip()
         password = str(form_data.get("password", ""))
         if not username or not password:
@@ -231,7 +231,7 @@ class AuthState(rx.State):
         return rx.redirect(_safe_next(target))
 
     @rx.event
-    async def logout(self) -> rx.event.EventSpec:
+    async def logout(self) -> EventSpec:
         await write(_log_out, self.session_token)
         self.session_token = ""
         self._show_actor(None)

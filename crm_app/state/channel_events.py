@@ -39,7 +39,7 @@ class ChannelEventsState(AuthState):
         await self._load(actor)
 
     @rx.event(background=True)
-    async def retry(self, event_id: str):  # type: ignore[no-untyped-def]
+    async def retry(self, event_id: str):
         """In the background: a retry may wait on a provider, and the screen stays usable meanwhile."""
         async with self:
             token, status_filter = self.session_token, self.status_filter

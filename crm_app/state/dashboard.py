@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session
 
 from crm_app import routes
@@ -45,6 +46,7 @@ class DashboardState(AuthState):
     failing_events: int = -1
     imports: list[dict[str, str]] = []
     show_imports: str = ""  # the user's choice for the chart's import series: "1", "0", "" (automatic)
+    ads: list[dict[str, str]] = []
 
     def _list_link(self, **params: str) -> str:
         base = {"from": self.start, "to": self.end}
@@ -123,6 +125,10 @@ class DashboardState(AuthState):
         self.arrivals_today = figures.arrivals_today
         self.conversion_rate = f"{100 * figures.conversion_rate:.1f}%"
         self.failing_events = -1 if figures.failing_events_24h is None else figures.failing_events_24h
+        self.ads = [{"campaign": a["campaign"], "form": a["form"], "records": str(a["records"]),
+                     "leads": str(a["leads"]),
+                     "link": self._list_link(**({"ad_form_id": a["form_id"]} if a["form_id"] else {}))}
+                    for a in figures.ads]
         self.imports = [{**{k: str(v) for k, v in imp.items()},
                          "skipped_file": "1" if imp["skipped_file"] else "",
                          "failed_file": "1" if imp["failed_file"] else "",
@@ -153,5 +159,5 @@ class DashboardState(AuthState):
         await self._load(actor)
 
     @rx.event
-    def open_channel(self, channel: str) -> rx.event.EventSpec:
+    def open_channel(self, channel: str) -> EventSpec:
         return rx.redirect(self._list_link(input_source=channel))

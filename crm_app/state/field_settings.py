@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session
 
-from crm_app.fields import BUILTIN_BY_KEY
+from crm_app.fields import PICKLIST_FIELD_BY_KEY
 from crm_app.models import CustomField, PicklistValue
 from crm_app.services import field_settings
 from crm_app.services.auth import Actor
@@ -32,7 +33,7 @@ class FieldSettingsState(AuthState):
     async def _load(self) -> None:
         customs, values = await read(_page, self.picklist_field)
         self.picklist_fields = [
-            {"key": k, "label": BUILTIN_BY_KEY[k].label(self.locale)} for k in field_settings.PICKLIST_FIELDS
+            {"key": k, "label": PICKLIST_FIELD_BY_KEY[k].label(self.locale)} for k in field_settings.PICKLIST_FIELDS
         ] + [{"key": f"cf_{c.key}", "label": c.label_vi} for c in customs if c.field_type == "picklist"]
         self.values = [{"id": str(v.id), "value": v.value, "active": "1" if v.is_active else ""} for v in values]
         self.custom = [{"id": str(c.id), "key": c.key, "label_vi": c.label_vi, "label_en": c.label_en,
@@ -70,7 +71,7 @@ class FieldSettingsState(AuthState):
 
     @rx.event
     @logged_in
-    async def add_custom_field(self, actor: Actor, form: dict[str, Any]) -> rx.event.EventSpec | None:
+    async def add_custom_field(self, actor: Actor, form: dict[str, Any]) -> EventSpec | None:
         await write(lambda s: field_settings.add_custom_field(
             s, actor, key=str(form.get("key", "")), label_vi=str(form.get("label_vi", "")),
             label_en=str(form.get("label_en", "")), field_type=str(form.get("type", "text")),

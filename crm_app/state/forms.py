@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session
 
 from crm_app import routes
@@ -29,20 +30,20 @@ class FormsState(AuthState):
                       "mapping": "\n".join(f"{k} = {v}" for k, v in (f.mapping or {}).items()),
                       "url": routes.form_webhook(f.key)} for f in found]
 
-    async def _change(self, actor: Actor, change: Callable[[Session], object]) -> rx.event.EventSpec:
+    async def _change(self, actor: Actor, change: Callable[[Session], object]) -> EventSpec:
         await write(change)
         await self._load(actor)
         return rx.toast.success(self._t("settings.saved"))
 
     @rx.event
     @logged_in
-    async def add(self, actor: Actor, form: dict[str, Any]) -> rx.event.EventSpec | None:
+    async def add(self, actor: Actor, form: dict[str, Any]) -> EventSpec | None:
         return await self._change(actor, lambda s: forms.add_form(
             s, key=str(form.get("key", "")), channel=str(form.get("channel", "Webform")), actor=actor))
 
     @rx.event
     @logged_in
-    async def save(self, actor: Actor, form: dict[str, Any]) -> rx.event.EventSpec | None:
+    async def save(self, actor: Actor, form: dict[str, Any]) -> EventSpec | None:
         form_id = str(form.get("id", ""))
         if not form_id.isdigit():
             return None
@@ -52,7 +53,7 @@ class FormsState(AuthState):
 
     @rx.event
     @logged_in
-    async def rotate(self, actor: Actor, form_id: str) -> rx.event.EventSpec | None:
+    async def rotate(self, actor: Actor, form_id: str) -> EventSpec | None:
         if not form_id.isdigit():
             return None
         return await self._change(actor, lambda s: forms.rotate_secret(s, actor, int(form_id)))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session
 
 from crm_app import routes
@@ -25,12 +26,14 @@ from crm_app.i18n import UserError, t
 from crm_app.models import ImportJob, ImportLock, User
 from crm_app.services import importer, tasks
 from crm_app.services.auth import Actor
+from crm_app.services.field_synonyms import FULL_NAME
 from crm_app.services.importer import ImportOptions, upload
 from crm_app.settings import get_settings
 from crm_app.state.auth import AuthState, actor_for_token, logged_in, read, write
 
 STEPS = ("file", "dedup", "mapping", "review", "progress", "result")
 SKIP_COLUMN = "__skip__"
+UPLOAD_SUFFIXES = (".xlsx", ".xls", ".ods", ".csv", ".txt", ".tsv")
 
 
 @dataclass
@@ -45,9 +48,13 @@ class _Entry:
 def _entry(session: Session, locale: str) -> _Entry:
     """What the wizard needs on entering: the importable fields, saved mappings, and who holds the lock."""
     lock = importer.current_lock(session)
+    fields = [{"key": f.key, "label": f.label(locale), "required": "1" if f.required else ""}
+              for f in raw_lead_fields(session) if f.importable]
+    # The whole name in one column, split into Họ + Tên: one choice, right after Tên.
+    at = next((i + 1 for i, f in enumerate(fields) if f["key"] == "first_name"), len(fields))
+    fields.insert(at, {"key": FULL_NAME, "label": t("wizard.full_name", locale), "required": ""})
     return _Entry(
-        fields=[{"key": f.key, "label": f.label(locale), "required": "1" if f.required else ""}
-                for f in raw_lead_fields(session) if f.importable],
+        fields=fields,
         saved_mappings=[m.name for m in importer.list_mappings(session)],
         lock=lock,
         holder=session.get(User, lock.user_id) if lock else None,
@@ -77,6 +84,11 @@ class ImportWizardState(AuthState):
     total_rows: int = 0
     headers: list[str] = []
     preview: dict[str, str] = {}
+    sample: list[list[str]] = []  # the first data rows, as the file has them (mapping step preview)
+    sheets: list[str] = []  # a workbook's visible sheets: several → the user picks one
+    sheet: str = ""
+    encoding: str = ""  # a CSV's detected encoding and separator, named in the review step
+    delimiter: str = ""
     mapping: dict[str, str] = {}
     auto_mapped: list[str] = []
     fields: list[dict[str, str]] = []
@@ -97,6 +109,7 @@ class ImportWizardState(AuthState):
     job_phase: str = ""  # pending | running | resuming | done | failed | undone
     has_skipped_file: bool = False
     has_failed_file: bool = False
+    has_warning_file: bool = False
     reasons: list[str] = []
     _file_path: str = ""
     _started: float = 0.0
@@ -109,11 +122,11 @@ class ImportWizardState(AuthState):
 
     @rx.var
     def step_index(self) -> int:
-        return STEPS.index(self.step) if self.step in STEPS else 0
+        return STEPS.index(self.step) if self.step in STEPS else 0  # "sheet" is part of the file step
 
     @rx.var
     def available_fields(self) -> list[dict[str, str]]:
-        return [f for f in self.fields if f["key"] not in self.dedup_selected]
+        return [f for f in self.fields if f["key"] not in self.dedup_selected and f["key"] != FULL_NAME]
 
     @rx.var
     def chosen_fields(self) -> list[dict[str, str]]:
@@ -123,6 +136,8 @@ class ImportWizardState(AuthState):
     @rx.var
     def missing_required(self) -> list[str]:
         mapped = set(self.mapping.values())
+        if FULL_NAME in mapped:
+            mapped |= {"first_name", "last_name"}
         return [f["label"] for f in self.fields
                 if f["required"] and f["key"] not in mapped and f["key"] != "assigned_to"]
 
@@ -140,6 +155,12 @@ class ImportWizardState(AuthState):
                  "auto": "1" if h in self.auto_mapped else ""} for h in self.headers]
 
     @rx.var
+    def sample_fields(self) -> list[str]:
+        """Under each file column of the preview: the field it goes to, or "not imported"."""
+        labels = {f["key"]: f["label"] for f in self.fields}
+        return [labels.get(self.mapping.get(h, ""), "—") for h in self.headers]
+
+    @rx.var
     def mapping_summary(self) -> list[str]:
         labels = {f["key"]: f["label"] for f in self.fields}
         return [f"{h} → {labels.get(k, k)}" for h, k in self.mapping.items()]
@@ -148,10 +169,10 @@ class ImportWizardState(AuthState):
 
     @rx.event
     @logged_in
-    async def load(self, actor: Actor) -> rx.event.EventSpec | None:
+    async def load(self, actor: Actor) -> EventSpec | None:
         return await self._load(actor)
 
-    async def _load(self, actor: Actor) -> rx.event.EventSpec | None:
+    async def _load(self, actor: Actor) -> EventSpec | None:
         entry = await read(_entry, self.locale)
         self.fields, self.saved_mappings = entry.fields, entry.saved_mappings
         lock, holder, job = entry.lock, entry.holder, entry.job
@@ -175,13 +196,14 @@ class ImportWizardState(AuthState):
 
     def _restart(self) -> None:
         self.step, self.file_name, self.file_error, self.headers, self.mapping = "file", "", "", [], {}
+        self.sheets, self.sheet, self.encoding, self.delimiter, self.sample = [], "", "", "", []
         self.dedup_selected, self.on_duplicate, self.unknown_picklist = ["mobile"], "skip", "unknown"
         self.dry, self.dry_reasons, self.job_id, self.counts, self.job_error = {}, [], 0, {}, ""
 
     # ------------------------------------------------------------ step 1: the file
 
     @rx.event(background=True)
-    async def receive_file(self, chunks: rx.UploadChunkIterator):  # type: ignore[no-untyped-def]
+    async def receive_file(self, chunks: rx.UploadChunkIterator):
         async with self:
             token, locale = self.session_token, self.locale
             self.uploading, self.file_error = True, ""
@@ -198,19 +220,45 @@ class ImportWizardState(AuthState):
         async with self:
             self.uploading = False
             self._file_path, self.file_name = str(received.path), received.name
+        await self._read_file(received.path, None, locale, delete_on_error=True)
+
+    async def _read_file(self, path: Path, sheet: str | None, locale: str, *, delete_on_error: bool) -> None:
+        """Inspect the uploaded file (one sheet of it); several visible sheets → ask which one."""
         try:
-            info = await asyncio.to_thread(importer.inspect_file, received.path)
+            info = await asyncio.to_thread(importer.inspect_file, path, sheet=sheet)
         except UserError as exc:
             async with self:
                 self.file_error = exc.message(locale)
-            received.path.unlink(missing_ok=True)
+            if delete_on_error:
+                path.unlink(missing_ok=True)
             return
         auto = await read(importer.auto_mapping, info.headers)
         async with self:
             self.headers, self.total_rows = info.headers, info.total
             self.preview = {h: " · ".join(v for v in values if v)[:120] for h, values in info.preview.items()}
+            rows = max((len(v) for v in info.preview.values()), default=0)
+            self.sample = [[info.preview[h][i] if i < len(info.preview[h]) else "" for h in info.headers]
+                           for i in range(rows)]
             self.mapping, self.auto_mapped = dict(auto), list(auto)
-            self.step = "dedup"
+            self.sheets, self.sheet = list(info.sheets), info.sheet
+            self.encoding, self.delimiter = info.encoding, info.delimiter
+            self.step = "sheet" if sheet is None and len(info.sheets) > 1 else "dedup"
+
+    @rx.event(background=True)
+    async def choose_sheet(self, name: str):
+        async with self:
+            token, locale = self.session_token, self.locale
+            if self.step != "sheet" or name not in self.sheets:
+                return
+            self.uploading, self.file_error = True, ""
+            path = Path(self._file_path)
+        if await actor_for_token(token) is None:
+            async with self:
+                self.uploading = False
+            return
+        await self._read_file(path, name, locale, delete_on_error=False)
+        async with self:
+            self.uploading = False
 
     # ------------------------------------------------------------ step 2: duplicates
 
@@ -229,7 +277,7 @@ class ImportWizardState(AuthState):
             self.on_duplicate = value
 
     @rx.event
-    def dedup_next(self) -> rx.event.EventSpec | None:
+    def dedup_next(self) -> EventSpec | None:
         if not self.dedup_selected:
             return rx.toast.warning(self._t("wizard.dedup_choose"))
         self.step = "mapping"
@@ -260,7 +308,7 @@ class ImportWizardState(AuthState):
 
     @rx.event
     @logged_in
-    async def save_mapping(self, actor: Actor, form: dict[str, Any]) -> rx.event.EventSpec | None:
+    async def save_mapping(self, actor: Actor, form: dict[str, Any]) -> EventSpec | None:
         self.saved_mappings = await write(_save_mapping, actor, str(form.get("name", "")), self.mapping)
         return rx.toast.success(self._t("wizard.mapping_saved"))
 
@@ -275,10 +323,10 @@ class ImportWizardState(AuthState):
         checks = self.on_duplicate != "none"
         return ImportOptions(mapping=dict(self.mapping), dedup_fields=list(self.dedup_selected) if checks else [],
                              on_duplicate=self.on_duplicate if checks else None,
-                             unknown_picklist=self.unknown_picklist)
+                             unknown_picklist=self.unknown_picklist, sheet=self.sheet or None)
 
     @rx.event(background=True)
-    async def mapping_next(self):  # type: ignore[no-untyped-def]
+    async def mapping_next(self):
         async with self:
             token = self.session_token
         actor = await actor_for_token(token)
@@ -297,18 +345,18 @@ class ImportWizardState(AuthState):
         async with self:
             self.checking = False
             self.dry = {k: getattr(result, k) for k in ("total", "created", "overwritten", "merged", "skipped",
-                                                         "failed")}
-            self.dry_reasons = result.reasons[:10]
+                                                         "failed", "warned")}
+            self.dry_reasons = (result.reasons[:10] + result.warnings[:5])[:12]
 
     @rx.event
     def back(self, step: str) -> None:
-        if step in ("file", "dedup", "mapping") and self.step in ("dedup", "mapping", "review"):
+        if step in ("file", "dedup", "mapping") and self.step in ("sheet", "dedup", "mapping", "review"):
             self.step = step
 
     # ------------------------------------------------------------ steps 5–6: run, watch, result
 
     @rx.event(background=True)
-    async def start_import(self):  # type: ignore[no-untyped-def]
+    async def start_import(self):
         async with self:
             token = self.session_token
         actor = await actor_for_token(token)
@@ -354,15 +402,17 @@ class ImportWizardState(AuthState):
         # Until the engine has parsed the file, the job's total is unknown: show the file's count.
         self.processed, self.job_total, self.job_status = job.processed, job.total or self.total_rows, job.status
         self.job_phase = importer.job_phase(job)
-        self.counts = {k: getattr(job, k) for k in ("total", "created", "overwritten", "merged", "skipped", "failed")}
+        self.counts = {k: getattr(job, k) for k in ("total", "created", "overwritten", "merged", "skipped", "failed",
+                                                    "warned")}
         self.counts["processed"] = job.processed
         self.job_error = job.error or ""
         self.has_skipped_file, self.has_failed_file = bool(job.skipped_file), bool(job.failed_file)
+        self.has_warning_file = bool(job.warning_file)
         self.file_name = job.original_name
 
     @rx.event
     @logged_in
-    async def finish(self, actor: Actor) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
+    async def finish(self, actor: Actor) -> EventSpec | list[EventSpec] | None:
         """Kết thúc: release the lock so another user can import."""
         await write(importer.release_lock, actor, self.job_id or None)
         self._restart()
@@ -370,12 +420,12 @@ class ImportWizardState(AuthState):
 
     @rx.event
     @logged_in
-    async def force_release(self, actor: Actor) -> rx.event.EventSpec | None:
+    async def force_release(self, actor: Actor) -> EventSpec | None:
         await write(importer.force_release, actor)
         return await self._load(actor)
 
     @rx.event(background=True)
-    async def undo(self):  # type: ignore[no-untyped-def]
+    async def undo(self):
         async with self:
             token, job_id = self.session_token, self.job_id
         actor = await actor_for_token(token)

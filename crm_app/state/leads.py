@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session
 
 from crm_app import routes
-from crm_app.fields import BUILTIN_BY_KEY
+from crm_app.fields import BUILTIN_BY_KEY, UNKNOWN
 from crm_app.i18n import UserError
 from crm_app.models import Lead
 from crm_app.services import leads, timeline
 from crm_app.services.auth import Actor
 from crm_app.services.raw_leads import META_COLUMNS
-from crm_app.state.auth import AuthState, logged_in, read
+from crm_app.state.auth import AuthState, logged_in, read, write
 
 
 def _detail(session: Session, actor: Actor, lead_id: int, locale: str
@@ -22,6 +25,9 @@ def _detail(session: Session, actor: Actor, lead_id: int, locale: str
 
 
 class LeadListState(AuthState):
+    view: str = "list"  # list | board (the pipeline)
+    board: list[dict[str, Any]] = []
+    stages: list[str] = []
     rows: list[dict[str, str]] = []
     total: int = 0
     search: str = ""
@@ -37,7 +43,8 @@ class LeadListState(AuthState):
     @rx.var
     def labels(self) -> dict[str, str]:
         out = {k: BUILTIN_BY_KEY[k].label(self.locale) for k in leads.LEAD_COLUMNS if k in BUILTIN_BY_KEY}
-        out["created_at"] = META_COLUMNS["created_at"][1 if self.locale == "en" else 0]
+        for key in ("created_at", "last_contacted_at", "next_task_at"):
+            out[key] = META_COLUMNS[key][1 if self.locale == "en" else 0]
         return out
 
     @rx.event
@@ -48,6 +55,28 @@ class LeadListState(AuthState):
     async def _load(self, actor: Actor) -> None:
         page = await read(leads.list_page, actor, search=self.search, sort=self.sort, descending=self.descending)
         self.rows, self.total = page.rows, page.total
+        if self.view == "board":
+            board = await read(leads.board, actor, search=self.search)
+            self.board = [{"stage": c.stage, "meaning": c.meaning, "count": str(c.count), "cards": c.cards,
+                           "more": self._t("pipeline.more", shown=len(c.cards), count=c.count)
+                           if c.count > len(c.cards) else ""} for c in board]
+            self.stages = [c.stage for c in board if c.stage != UNKNOWN]
+
+    @rx.event
+    @logged_in
+    async def set_view(self, actor: Actor, view: str | list[str]) -> None:
+        if isinstance(view, str) and view in ("list", "board"):
+            self.view = view
+            await self._load(actor)
+
+    @rx.event
+    @logged_in
+    async def move(self, actor: Actor, lead_id: str, stage: str) -> rx.event.EventSpec | None:
+        if not lead_id.isdigit():
+            return None
+        await write(leads.move_stage, actor, int(lead_id), stage)
+        await self._load(actor)
+        return rx.toast.success(self._t("pipeline.moved", stage=stage))
 
     @rx.event
     @logged_in
@@ -80,10 +109,15 @@ class LeadDetailState(AuthState):
     items: list[dict[str, str]] = []
     description: str = ""  # Mô tả: long text, its own card (not a cell of the field grid)
     events: list[dict[str, str]] = []
+    merged_into: str = ""  # "lead:12": this Lead was merged into that one (Tìm trùng)
+
+    @rx.var
+    def merged_label(self) -> str:
+        return self._t("detail.merged_into", id=self.merged_into.partition(":")[2]) if self.merged_into else ""
 
     @rx.event
     @logged_in
-    async def load(self, actor: Actor) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
+    async def load(self, actor: Actor) -> EventSpec | list[EventSpec] | None:
         self.lead_id = routes.record_id_from_path(self.router.url.path, routes.LEADS)
         try:
             lead, self.items, lines = await read(_detail, actor, self.lead_id, self.locale)
@@ -92,6 +126,7 @@ class LeadDetailState(AuthState):
         self.title = f"{lead.last_name or ''} {lead.first_name}".strip()
         self.status, self.raw_lead_id = lead.status, lead.raw_lead_id or 0
         self.description = lead.description or ""
+        self.merged_into = lead.merged_into or ""
         self.events = [{"when": ln.when, "who": ln.who, "action": ln.action, "source": ln.source,
                         "changes": "; ".join(ln.changes)} for ln in lines]
         return None

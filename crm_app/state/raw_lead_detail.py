@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session
 
 from crm_app import routes
@@ -36,6 +37,16 @@ class RawLeadDetailState(AuthState):
     management: list[dict[str, str]] = []
     custom: list[dict[str, str]] = []
     events: list[dict[str, str]] = []
+    merged_into: str = ""  # "lead:12": this record was merged into that one (Tìm trùng)
+
+    @rx.var
+    def merged_label(self) -> str:
+        return self._t("detail.merged_into", id=self.merged_into.partition(":")[2]) if self.merged_into else ""
+
+    @rx.var
+    def merged_link(self) -> str:
+        entity, _, ident = self.merged_into.partition(":")
+        return (f"{routes.RAW_LEADS}/{ident}" if entity == "raw_lead" else f"{routes.LEADS}/{ident}") if ident else ""
 
     @rx.var
     def edit_href(self) -> str:
@@ -47,11 +58,11 @@ class RawLeadDetailState(AuthState):
 
     @rx.event
     @logged_in
-    async def load(self, actor: Actor) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
+    async def load(self, actor: Actor) -> EventSpec | list[EventSpec] | None:
         self.record_id = routes.record_id_from_path(self.router.url.path, routes.RAW_LEADS)
         return await self._load(actor)
 
-    async def _load(self, actor: Actor) -> list[rx.event.EventSpec] | None:
+    async def _load(self, actor: Actor) -> list[EventSpec] | None:
         try:
             record, sections, lines = await read(_detail, actor, self.record_id, self.locale)
         except UserError as exc:
@@ -59,24 +70,26 @@ class RawLeadDetailState(AuthState):
         self.title = f"{record.last_name or ''} {record.first_name}".strip()
         self.status = record.status
         self.converted_lead_id = record.converted_lead_id or 0
+        self.merged_into = record.merged_into or ""
         self.contact = sections.get(SECTION_CONTACT, [])
         self.address = sections.get(SECTION_ADDRESS, [])
         self.description = sections.get(SECTION_DESCRIPTION, [])
         self.management = sections.get(SECTION_MANAGEMENT, [])
         self.custom = sections.get(SECTION_CUSTOM, [])
         self.events = [{"when": ln.when, "who": ln.who, "action": ln.action, "source": ln.source,
-                        "changes": "; ".join(ln.changes)} for ln in lines]
+                        "changes": "; ".join(ln.changes),
+                        "link": routes.import_result(ln.import_id) if ln.import_id else ""} for ln in lines]
         return None
 
     @rx.event
     @logged_in
-    async def delete(self, actor: Actor) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
+    async def delete(self, actor: Actor) -> EventSpec | list[EventSpec] | None:
         await write(raw_leads.delete_records, actor, [self.record_id])
         return [rx.redirect(routes.RAW_LEADS), rx.toast.success(self._t("raw_lead.deleted", count=1))]
 
     @rx.event
     @logged_in
-    async def convert(self, actor: Actor) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
+    async def convert(self, actor: Actor) -> EventSpec | list[EventSpec] | None:
         await write(conversion.convert_by_user, actor, self.record_id)
         await self._load(actor)
         return rx.toast.success(self._t("raw_lead.converted"))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session
 
 from crm_app import routes
@@ -19,6 +20,7 @@ from crm_app.fields import (
     raw_lead_fields,
 )
 from crm_app.i18n import UserError
+from crm_app.models import Lead, RawLead
 from crm_app.services import auth, leads, raw_leads
 from crm_app.services.auth import Actor
 from crm_app.services.raw_leads import ValidationFailed
@@ -58,7 +60,7 @@ class RawLeadFormState(AddressMixin, AuthState):
 
     @rx.event
     @logged_in
-    async def load(self, actor: Actor) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
+    async def load(self, actor: Actor) -> EventSpec | list[EventSpec] | None:
         self.record_id = self._record_id_from_path()
         self.errors, self.form_error, self.duplicates = {}, "", []
         try:
@@ -87,7 +89,7 @@ class RawLeadFormState(AddressMixin, AuthState):
 
     @rx.event
     @logged_in
-    async def save(self, actor: Actor, form: dict[str, Any]) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
+    async def save(self, actor: Actor, form: dict[str, Any]) -> EventSpec | list[EventSpec] | None:
         values = {k: str(v) for k, v in form.items() if isinstance(v, str | int | float)}
         self.values = {**self.values, **values}
         try:
@@ -122,6 +124,8 @@ def _form(session: Session, actor: Actor, module: str, record_id: int, locale: s
             {"key": fd.key, "label": fd.label(locale), "type": fd.type, "required": "1" if fd.required else ""})
         if fd.type == "picklist":
             form.picklists[fd.key] = picklist_values(session, fd.key)
+    if module == "leads":  # a Lead's status is its pipeline stage
+        form.picklists["status"] = picklist_values(session, leads.STAGE_FIELD)
     users = auth.list_users(session=session, active_only=True)
     form.users = [{"username": u.username, "full_name": u.full_name} for u in users]
     if record_id:
@@ -135,6 +139,7 @@ def _form(session: Session, actor: Actor, module: str, record_id: int, locale: s
 
 
 def _save(session: Session, actor: Actor, module: str, record_id: int, values: dict[str, str], locale: str) -> int:
+    record: Lead | RawLead
     if module == "leads" and record_id:
         record = leads.update_lead(session, actor, record_id, values, locale=locale)
     elif record_id:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session
 
 from crm_app import routes
@@ -69,7 +70,8 @@ def _screen(session: Session, actor: Actor, locale: str) -> _Screen:
         columns=list_settings.columns_for(session, actor),
         available=list(available),
         filter_fields=[{"key": f.key, "label": f.label(locale), "type": f.type} for f in raw_lead_fields(session)]
-        + [{"key": "created_at", "label": dict(available)["created_at"], "type": "date"}],
+        + [{"key": key, "label": dict(available)[key], "type": "date"}
+           for key in ("created_at", "last_contacted_at", "next_task_at")],
         saved_filters=[{"id": str(f.id), "name": f.name, "shared": "1" if f.owner_id is None else ""}
                        for f in list_settings.list_filters(session, actor)],
         users=[{"username": u.username, "full_name": u.full_name}
@@ -211,6 +213,8 @@ class RawLeadListState(AuthState):
         self.import_job = job if raw_leads.import_job_id(job) is not None else ""
         if params.get("input_source"):
             rows.append({"field": "input_source", "op": "eq", "value": params["input_source"], "value2": ""})
+        if params.get("ad_form_id"):  # the dashboard's ad leads per lead form
+            rows.append({"field": "ad_form_id", "op": "eq", "value": params["ad_form_id"][:64], "value2": ""})
         if params.get("from") or params.get("to"):
             rows.append({"field": "created_at", "op": "between", "value": params.get("from", ""),
                          "value2": params.get("to", "")})
@@ -249,7 +253,7 @@ class RawLeadListState(AuthState):
 
     @rx.event
     @logged_in
-    async def go_to_typed_page(self, actor: Actor, form: dict[str, Any]) -> rx.event.EventSpec | None:
+    async def go_to_typed_page(self, actor: Actor, form: dict[str, Any]) -> EventSpec | None:
         """«Đến trang»: a number typed by the user, kept within the pages there are."""
         typed = str(form.get("page", "")).strip()
         if not typed.isdigit():
@@ -270,7 +274,7 @@ class RawLeadListState(AuthState):
 
     @rx.event
     @logged_in
-    async def choose_filter(self, actor: Actor, filter_id: str) -> rx.event.EventSpec | None:
+    async def choose_filter(self, actor: Actor, filter_id: str) -> EventSpec | None:
         self.active_filter = filter_id
         if filter_id == NO_FILTER:
             self.conditions = []
@@ -327,7 +331,7 @@ class RawLeadListState(AuthState):
 
     @rx.event
     @logged_in
-    async def save_filter(self, actor: Actor, form: dict[str, Any]) -> rx.event.EventSpec | None:
+    async def save_filter(self, actor: Actor, form: dict[str, Any]) -> EventSpec | None:
         saved = await write(list_settings.save_filter, actor, str(form.get("name", "")),
                             conditions_for_service(self.conditions), shared=bool(form.get("shared")))
         await self._load(actor)
@@ -341,7 +345,7 @@ class RawLeadListState(AuthState):
 
     @rx.event
     @logged_in
-    async def rename_filter(self, actor: Actor, filter_id: str) -> rx.event.EventSpec | None:
+    async def rename_filter(self, actor: Actor, filter_id: str) -> EventSpec | None:
         if not filter_id.isdigit() or filter_id not in self.filter_drafts:
             return None
         await write(list_settings.rename_filter, actor, int(filter_id), self.filter_drafts[filter_id])
@@ -351,7 +355,7 @@ class RawLeadListState(AuthState):
 
     @rx.event
     @logged_in
-    async def delete_filter(self, actor: Actor, filter_id: str) -> rx.event.EventSpec | None:
+    async def delete_filter(self, actor: Actor, filter_id: str) -> EventSpec | None:
         if not filter_id.isdigit():
             return None
         await write(list_settings.delete_filter, actor, int(filter_id))
@@ -384,7 +388,7 @@ class RawLeadListState(AuthState):
 
     @rx.event
     @logged_in
-    async def save_columns(self, actor: Actor, as_default: bool) -> rx.event.EventSpec | None:
+    async def save_columns(self, actor: Actor, as_default: bool) -> EventSpec | None:
         await write(_save_columns, actor, self.draft_columns, as_default)
         self.columns = list(self.draft_columns)
         await self._refresh(actor)
@@ -414,7 +418,7 @@ class RawLeadListState(AuthState):
     def _selected_ids(self) -> list[int]:
         return [int(s) for s in self.selected if s.isdigit()]
 
-    async def _bulk(self, actor: Actor, action: str, arg: str = "") -> rx.event.EventSpec:
+    async def _bulk(self, actor: Actor, action: str, arg: str = "") -> EventSpec:
         count = await write(_bulk, actor, action, self._selected_ids(), arg)
         self.selected = []
         await self._refresh(actor)
@@ -426,21 +430,21 @@ class RawLeadListState(AuthState):
 
     @rx.event
     @logged_in
-    async def bulk_assign(self, actor: Actor, username: str) -> rx.event.EventSpec | None:
+    async def bulk_assign(self, actor: Actor, username: str) -> EventSpec | None:
         return await self._bulk(actor, "assign", username)
 
     @rx.event
     @logged_in
-    async def bulk_status(self, actor: Actor, status: str) -> rx.event.EventSpec | None:
+    async def bulk_status(self, actor: Actor, status: str) -> EventSpec | None:
         return await self._bulk(actor, "status", status)
 
     @rx.event
     @logged_in
-    async def bulk_delete(self, actor: Actor) -> rx.event.EventSpec | None:
+    async def bulk_delete(self, actor: Actor) -> EventSpec | None:
         return await self._bulk(actor, "delete")
 
     @rx.event
-    def export(self) -> rx.event.EventSpec:
+    def export(self) -> EventSpec:
         """The file is built and served by an authenticated API route, not through state."""
         params = {"search": self.search, "sort": self.sort, "desc": "1" if self.descending else "0",
                   "conditions": json.dumps(conditions_for_service(self.conditions)), "import": self.import_job}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session
 
 from crm_app.i18n import UserError
@@ -39,14 +40,14 @@ class SettingsState(AuthState):
 
     @rx.event
     @logged_in
-    async def save_visibility(self, actor: Actor, value: str) -> rx.event.EventSpec | None:
+    async def save_visibility(self, actor: Actor, value: str) -> EventSpec | None:
         await write(lambda s: org.set_visibility(session=s, actor=actor, value=value))
         self.visibility = value
         return rx.toast.success(self._t("settings.saved"))
 
     @rx.event
     @logged_in
-    async def save_retention(self, actor: Actor, form: dict[str, str]) -> rx.event.EventSpec | None:
+    async def save_retention(self, actor: Actor, form: dict[str, str]) -> EventSpec | None:
         days = str(form.get("days", "")).strip()
         if not days.isdigit():
             return rx.toast.error(self._t("settings.retention.range", max=retention.MAX_DAYS))
@@ -56,7 +57,7 @@ class SettingsState(AuthState):
 
     @rx.event
     @logged_in
-    async def add_user(self, actor: Actor, form: dict[str, str]) -> rx.event.EventSpec | None:
+    async def add_user(self, actor: Actor, form: dict[str, str]) -> EventSpec | None:
         try:
             await write(lambda s: org.add_user(
                 session=s, actor=actor, username=form.get("username", ""), full_name=form.get("full_name", ""),

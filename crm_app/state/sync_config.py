@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session
 
 from crm_app.models import User
@@ -78,8 +79,8 @@ class SyncConfigState(AuthState):
 
     @rx.event
     @logged_in
-    async def save(self, actor: Actor) -> rx.event.EventSpec | None:
-        settings = SyncSettings(**self.choices, convert_on_update=self.convert_on_update,  # type: ignore[arg-type]
+    async def save(self, actor: Actor) -> EventSpec | None:
+        settings = SyncSettings(**self.choices, convert_on_update=self.convert_on_update,
                                 assignment_users=[int(a["id"]) for a in self.assignees], tickets=dict(self.tickets))
         await write(sync_settings.save_config, actor, settings)
         self.dirty = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session
 
 from crm_app import routes
@@ -57,7 +58,7 @@ class TicketState(AuthState):
 
     @rx.event
     @logged_in
-    async def load_detail(self, actor: Actor) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
+    async def load_detail(self, actor: Actor) -> EventSpec | list[EventSpec] | None:
         ticket_id = routes.record_id_from_path(self.router.url.path, routes.TICKETS)
         try:
             found, users = await read(_one, actor, ticket_id)
@@ -68,7 +69,7 @@ class TicketState(AuthState):
 
     @rx.event
     @logged_in
-    async def set_status(self, actor: Actor, status: str) -> rx.event.EventSpec | None:
+    async def set_status(self, actor: Actor, status: str) -> EventSpec | None:
         if not self.ticket:
             return None
         await write(tickets.set_status, actor, int(self.ticket["id"]), status)

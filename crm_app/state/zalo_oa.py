@@ -11,7 +11,7 @@ from crm_app.db import get_engine
 from crm_app.services import zalo_oa
 from crm_app.services.auth import Actor
 from crm_app.services.dashboard import VN_TZ as ORG_TZ
-from crm_app.state.auth import AuthState, actor_for_token, admin_only, logged_in, read
+from crm_app.state.auth import AuthState, Reply, actor_for_token, admin_only, read
 
 _RESULTS = {"ok": "zalo.result.ok", "denied": "zalo.callback.denied", "invalid": "zalo.callback.invalid",
             "expired": "zalo.callback.expired", "failed": "zalo.callback.failed"}
@@ -43,9 +43,6 @@ class ZaloOAState(AuthState):
         url = self.router.url
         return f"{url.scheme}://{url.netloc}" if url.netloc else ""
 
-    async def _reload(self, actor: Actor) -> None:
-        self._show(await read(zalo_oa.status, actor))
-
     def _show(self, view: zalo_oa.ConnectionStatus) -> None:
         self.status, self.configured, self.env_token = view.status, view.configured, view.env_token
         self.oa = " · ".join(x for x in (view.oa_name, view.oa_id) if x)
@@ -58,47 +55,47 @@ class ZaloOAState(AuthState):
     @rx.event
     @admin_only
     async def load(self, actor: Actor) -> None:
-        await self._reload(actor)
+        self._show(await read(zalo_oa.status, actor))
         outcome = self.router.url.query_parameters.get("zalo", "")
         key = _RESULTS.get(outcome, "")
         self.result_ok = outcome == "ok"
         self.result = self._t(key, detail=self.last_error) if key else ""
 
     @rx.event
-    @logged_in
-    async def connect(self, actor: Actor) -> rx.event.EventSpec | None:
+    @admin_only
+    async def connect(self, actor: Actor) -> Reply:
         url = await asyncio.to_thread(zalo_oa.start_authorization, get_engine(), actor, self._origin())
         # The same tab goes to Zalo's consent page and comes back through the callback.
         return rx.redirect(url)
 
     @rx.event(background=True)
-    async def refresh_now(self):  # type: ignore[no-untyped-def]
+    async def refresh_now(self):
+        """In the background: the token call may take seconds, and the screen stays usable."""
         async with self:
-            token, version = self.session_token, self.version
+            token = self.session_token
         actor = await actor_for_token(token)
         if actor is None or not actor.is_admin:
             return
         async with self:
             self.busy = True
         try:
-            await asyncio.to_thread(zalo_oa.refresh, get_engine(), seen_version=version)
+            await asyncio.to_thread(zalo_oa.refresh_now, get_engine(), actor)
             message = rx.toast.success(self._t("zalo.refreshed_toast"))
         except zalo_oa.ZaloOAError as exc:
             message = rx.toast.error(self._t("zalo.refresh_failed", detail=str(exc)))
         finally:
             view = await read(zalo_oa.status, actor)
             async with self:
-                self.busy = False
-                self.result = ""
+                self.busy, self.result = False, ""
                 self._show(view)
         yield message
 
     @rx.event
-    @logged_in
-    async def disconnect(self, actor: Actor) -> rx.event.EventSpec | None:
+    @admin_only
+    async def disconnect(self, actor: Actor) -> Reply:
         await asyncio.to_thread(zalo_oa.disconnect, get_engine(), actor)
         self.result = ""
-        await self._reload(actor)
+        self._show(await read(zalo_oa.status, actor))
         return rx.toast.success(self._t("zalo.disconnected_toast"))
 
 
@@ -110,5 +107,4 @@ class ZaloNoticeState(AuthState):
     @rx.event
     @admin_only
     async def load(self, actor: Actor) -> None:
-        status = await read(zalo_oa.status, actor)
-        self.zalo_broken = status.status == zalo_oa.BROKEN
+        self.zalo_broken = (await read(zalo_oa.status, actor)).status == zalo_oa.BROKEN

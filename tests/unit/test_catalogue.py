@@ -77,3 +77,25 @@ def test_every_key_the_code_asks_for_exists_in_both_locales() -> None:
     assert len(asked) > 300  # the scan sees the code's keys
     for locale in LOCALES:
         assert [a for a in asked if a[2] not in MESSAGES[locale]] == [], locale
+
+
+def test_a_message_may_have_a_key_placeholder(sqlite_engine) -> None:
+    """UserError(key, /, **params): adding a custom field whose key exists said «key» twice to
+    UserError and crashed with a TypeError (found by mypy) instead of the message."""
+    import pytest
+
+    from crm_app.db import write_session
+    from crm_app.i18n import UserError
+    from crm_app.models import User
+    from crm_app.services import field_settings
+    from crm_app.services.auth import Actor
+    from crm_app.services.demo import ensure_demo_users
+
+    with write_session(sqlite_engine) as s:
+        admin = Actor.of(s.get(User, ensure_demo_users(session=s)["admin"]))
+        field_settings.add_custom_field(s, admin, key="nganh", label_vi="Ngành", label_en="Industry",
+                                        field_type="text")
+    with write_session(sqlite_engine) as s, pytest.raises(UserError) as caught:
+        field_settings.add_custom_field(s, admin, key="nganh", label_vi="Ngành 2", label_en="", field_type="text")
+    assert caught.value.message("vi") == "Mã trường «nganh» đã tồn tại."
+    assert caught.value.message("en") == "The field key «nganh» already exists."

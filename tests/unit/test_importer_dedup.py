@@ -169,8 +169,8 @@ def test_cli_import_json_and_template(engine: Engine, demo_users: dict[str, int]
                                               ["", "Bình", "0987654321", "", ""], ["", "", "0911111111", "", ""]])
     assert cli.main(["import", str(path), "--user", "thuhuong", "--dedup", "Di động", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"total", "created", "overwritten", "skipped", "merged", "failed", "skipped_file",
-                        "failed_file"}
+    assert set(out) == {"total", "created", "overwritten", "skipped", "merged", "failed", "warned", "skipped_file",
+                        "failed_file", "warning_file"}
     assert (out["total"], out["created"], out["skipped"], out["failed"]) == (3, 1, 1, 1)
     assert Path(out["skipped_file"]).is_file() and Path(out["failed_file"]).is_file()
     assert cli.main(["import", str(path), "--user", "thuhuong", "--dedup", "mobile", "--dry-run", "--json"]) == 0

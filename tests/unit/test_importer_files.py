@@ -151,12 +151,11 @@ def doctype(tmp: Path) -> Path:
         b"<worksheet", b'<!DOCTYPE x [<!ENTITY a "aaaaaaaa">]><worksheet', 1))
 
 
-def csv_latin(tmp: Path) -> Path:
-    return write_csv(tmp / "ansi.csv", [["Ho", "Tên"], ["Nguyen", "Ân"]], encoding="cp1252")
-
-
-def csv_utf16(tmp: Path) -> Path:
-    return write_csv(tmp / "unicode.csv", [["Họ", "Tên"], ["Nguyễn", "Ân"]], encoding="utf-16")
+def csv_unknown_encoding(tmp: Path) -> Path:
+    """Bytes no Windows code page defines (0x81 0x8D 0x8F 0x90 0x9D): not text in any encoding."""
+    path = tmp / "rac.csv"
+    path.write_bytes(b"Ho,Ten\n\x81\x8d\x8f\x90\x9d,\x9d\x90\x8f\n")
+    return path
 
 
 def duplicate_headers(tmp: Path) -> Path:
@@ -169,8 +168,8 @@ def blank_header(tmp: Path) -> Path:
 
 BAD_FILES: list[tuple[Callable[[Path], Path], str, str]] = [
     (pdf, "import.file.not_spreadsheet", "không phải bảng tính"),
-    (xls_renamed, "import.file.ole2", ".xls"),
-    (encrypted, "import.file.ole2", "mật khẩu"),
+    (xls_renamed, "import.file.corrupt", "bị hỏng"),
+    (encrypted, "import.file.encrypted", "mật khẩu"),
     (truncated_zip, "import.file.corrupt", "bị hỏng"),
     (garbage_zip, "import.file.corrupt", "bị hỏng"),
     (zip_bomb, "import.file.bomb", "giải nén"),
@@ -181,8 +180,7 @@ BAD_FILES: list[tuple[Callable[[Path], Path], str, str]] = [
     (far_cell, "import.file.too_many_columns", "quá nhiều cột"),
     (far_row_lying_dimension, "import.file.too_many_rows", "quá nhiều dòng"),
     (doctype, "import.file.corrupt", "bị hỏng"),
-    (csv_latin, "import.file.csv_encoding", "UTF-8"),
-    (csv_utf16, "import.file.csv_encoding", "UTF-8"),
+    (csv_unknown_encoding, "import.file.csv_encoding", "bảng mã"),
     (duplicate_headers, "import.file.duplicate_header", "Tên"),
     (blank_header, "import.file.blank_header", "cột thứ 2"),
 ]
@@ -221,18 +219,28 @@ def test_row_limit_from_settings(users_engine: Engine, tmp_path: Path, monkeypat
         importer.inspect_file(csv_path, row_limit=5)
 
 
-def test_parser_crash_in_child_process_is_reported_as_corrupt(users_engine: Engine, tmp_path: Path) -> None:
-    """Within the preflight's limits but too big for the parser's memory cap: the child dies,
-    this process survives and says the file is corrupt."""
+@pytest.mark.parametrize("far", ["ZZ60000", "AZ150000"])
+def test_a_sparse_sheet_over_the_cell_budget_is_refused_before_parsing(users_engine: Engine, tmp_path: Path,
+                                                                       far: str) -> None:
+    """The issue's 2 KB file: cells at A1 and ZZ60000 (42 million cells to calamine, 1.4 GB while
+    parsing). Refused from the references alone; the parse child never starts."""
     wb = Workbook()
     ws = wb.active
     ws["A1"] = "Tên"
-    ws["ZZ200001"] = "x"
+    ws[far] = "x"
     path = tmp_path / "sparse.xlsx"
     wb.save(path)
+    assert path.stat().st_size < 10_000
     with pytest.raises(UserError) as info:
         importer.inspect_file(path)
-    assert info.value.key == "import.file.corrupt"
+    assert info.value.key == "import.file.too_many_cells"
+    assert "dòng × " in info.value.message()
+
+
+def test_parse_child_memory_cap_stays_under_one_gigabyte() -> None:
+    from crm_app.services.importer import reader
+
+    assert reader.CHILD_MEMORY <= 1024 * 1024 * 1024
 
 
 def test_formulas_import_their_cached_values(users_engine: Engine, tmp_path: Path) -> None:
@@ -284,11 +292,11 @@ def test_semicolon_csv_as_saved_by_a_vietnamese_excel(users_engine: Engine, tmp_
     assert importer.inspect_file(path).headers == ["Họ", "Tên", "Di động"]
 
 
-def test_inspect_file_previews_three_rows(tmp_path: Path) -> None:
-    rows = [HEADERS] + [["Lê", f"Khách {i}", f"091234567{i}", "", ""] for i in range(5)]
+def test_inspect_file_previews_five_rows(tmp_path: Path) -> None:
+    rows = [HEADERS] + [["Lê", f"Khách {i}", f"091234567{i}", "", ""] for i in range(7)]
     info = importer.inspect_file(write_xlsx(tmp_path / "p.xlsx", rows))
-    assert info.total == 5
-    assert info.preview["Tên"] == ["Khách 0", "Khách 1", "Khách 2"]
+    assert info.total == 7
+    assert info.preview["Tên"] == ["Khách 0", "Khách 1", "Khách 2", "Khách 3", "Khách 4"]
 
 
 def _run(engine: Engine, path: Path, who: importer.Actor) -> importer.ImportResult:  # type: ignore[name-defined]

@@ -26,7 +26,7 @@ def test_migrations_create_every_table_and_index(engine) -> None:
 def test_upgrade_twice_is_harmless(engine) -> None:
     migrations.upgrade(str(engine.url.render_as_string(hide_password=False)))
     with Session(engine) as s:
-        assert s.exec(select(func.count()).select_from(SavedFilter)).one() == 2
+        assert s.exec(select(func.count()).select_from(SavedFilter)).one() == 4
 
 
 def test_reference_data_has_picklists_with_unknown(engine) -> None:

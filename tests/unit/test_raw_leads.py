@@ -177,8 +177,8 @@ def test_saved_filters_personal_and_shared(engine, people) -> None:
     with Session(engine) as s:
         mine = [f.name for f in list_settings.list_filters(s, people["thuhuong"])]
         theirs = [f.name for f in list_settings.list_filters(s, people["dung.vu"])]
-    assert mine == ["Từ Chatbot", "Từ Zalo OA", "FB của tôi"]
-    assert theirs == ["Từ Chatbot", "Từ Zalo OA"]
+    assert mine == ["Chưa liên hệ", "Có việc quá hạn", "Từ Chatbot", "Từ Zalo OA", "FB của tôi"]
+    assert theirs == ["Chưa liên hệ", "Có việc quá hạn", "Từ Chatbot", "Từ Zalo OA"]
 
 
 def test_saved_filter_renamed_and_deleted_by_whom_may(engine, people) -> None:

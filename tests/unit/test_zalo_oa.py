@@ -153,6 +153,8 @@ def test_only_admins_manage_the_connection(zalo: Engine, demo_users: dict[str, i
     with pytest.raises(PermissionDenied):
         zalo_oa.disconnect(zalo, user)
     with pytest.raises(PermissionDenied):
+        zalo_oa.refresh_now(zalo, user)
+    with pytest.raises(PermissionDenied):
         zalo_oa.start_authorization(zalo, None, ORIGIN)
 
 
@@ -168,6 +170,8 @@ def test_an_expired_token_is_refreshed_once_and_the_call_retried(
     assert row(zalo).version == before + 1
     assert HttpLookups().zalo_user(UID)["error"] == 0
     assert ZALO_OAUTH.refresh_calls == 1  # the new token is used as it is
+    zalo_oa.refresh_now(zalo, admin)  # "Làm mới token": spends the refresh token whatever the expiry
+    assert ZALO_OAUTH.refresh_calls == 2 and row(zalo).version == before + 2
 
 
 def test_a_token_about_to_expire_is_refreshed_before_use_and_by_the_periodic_task(

@@ -312,19 +312,19 @@ _TYPEFORM_VALUE = {"text": "text", "email": "email", "phone_number": "phone_numb
 
 
 def _typeform(response: dict[str, Any]) -> Iterator[Answer]:
-    definition = response.get("definition") if isinstance(response.get("definition"), dict) else {}
+    definition = d if isinstance(d := response.get("definition"), dict) else {}
     titles = {f.get("id"): f for f in definition.get("fields") or [] if isinstance(f, dict)}
     for answer in response["answers"]:
         if not isinstance(answer, dict):
             continue
         kind = str(answer.get("type") or "")
-        field_ = answer.get("field") if isinstance(answer.get("field"), dict) else {}
+        field_ = f if isinstance(f := answer.get("field"), dict) else {}
         question = titles.get(field_.get("id"), {})
         if kind == "choice":
-            choice = answer.get("choice") if isinstance(answer.get("choice"), dict) else {}
+            choice = c if isinstance(c := answer.get("choice"), dict) else {}
             value: Any = choice.get("label") or choice.get("other")
         elif kind == "choices":
-            choices = answer.get("choices") if isinstance(answer.get("choices"), dict) else {}
+            choices = c if isinstance(c := answer.get("choices"), dict) else {}
             value = [*(choices.get("labels") or []), *([choices["other"]] if choices.get("other") else [])]
         else:
             value = answer.get(_TYPEFORM_VALUE.get(kind, kind))

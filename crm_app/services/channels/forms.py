@@ -22,7 +22,6 @@ from crm_app.services.channels import (
     squash,
 )
 from crm_app.services.field_synonyms import FULL_NAME, field_key_for
-from crm_app.services.forms import CHANNEL_LABELS
 from crm_app.services.incoming import ATTRIBUTION_ALIASES, IncomingPerson
 from crm_app.services.phones import phone_key
 from crm_app.services.text import fold
@@ -31,7 +30,9 @@ from crm_app.services.values import is_email
 name = "form"
 label = "Web form"  # as the admin's settings tab calls them
 ZALO_ADS_FORM = "Zalo Ads Form"
-input_sources = CHANNEL_LABELS  # a form's records get the form's label
+# The labels an admin can give a form (its records get the form's label as Nguồn input).
+CHANNEL_LABELS = ("Webform", "Landing page", "Zalo Ads Form")
+input_sources = CHANNEL_LABELS
 TICKET = "webform"
 TICKET_ZALO_ADS = "zalo_ads_form"
 ticket_keys = (TICKET, TICKET_ZALO_ADS)

@@ -31,6 +31,7 @@ from crm_app.services.importer.planner import Match, Planner, T, load_index, pre
 from crm_app.services.importer.reader import parse_file
 from crm_app.services.importer.rows import importable_fields
 from crm_app.services.importer.writer import DATA_COLUMNS, Progress, Writer, add_counts, derive
+from crm_app.services.raw_leads import owner_rule
 from crm_app.settings import get_settings
 
 MAX_REASONS = 20
@@ -47,20 +48,31 @@ def dry_run(engine: Engine, job_id: int | None = None, *, path: Path | None = No
             if job is None:
                 raise UserError("import.job.not_found")
             path, options = Path(job.file_path), ImportOptions.from_json(job.options)
+            actor = _actor_of(session, job.user_id)
     else:
         assert path is not None and options is not None and actor is not None
     result = ImportResult(job_id=job_id, status="dry_run")
-    with parse_file(path, row_limit=get_settings().import_row_limit) as parsed, read_session(engine) as session:
+    with parse_file(path, row_limit=get_settings().import_row_limit, sheet=options.sheet) as parsed, \
+            read_session(engine) as session:
         ctx, fields = prepare(session, parsed, options)
         planner = Planner(ctx, options, fields, {}, len(parsed.headers))
         if planner.dedup:
-            planner.index = load_index(session.connection(), planner.dedup)
+            planner.index = load_index(session.connection(), planner.dedup, owner_rule(session, actor))
         result.total = parsed.total
         for rows in regroup(parsed, 0, 5000):
             batch = planner.plan(rows)
             add_counts(result, batch.counts)
             _collect_reasons(result, batch.issues)
     return result
+
+
+def _actor_of(session: Session, user_id: int) -> Actor:
+    from crm_app.models import User
+
+    user = session.get(User, user_id)
+    if user is None:
+        raise UserError("import.job.not_found")
+    return Actor.of(user)
 
 
 def _collect_reasons(result: ImportResult, issues: list[dict[str, Any]]) -> None:
@@ -93,8 +105,9 @@ def create_job(session: Session, actor: Actor, path: Path, original_name: str, o
 
 def _result_of(job: ImportJob) -> ImportResult:
     return ImportResult(total=job.total, created=job.created, overwritten=job.overwritten, skipped=job.skipped,
-                        merged=job.merged, failed=job.failed, skipped_file=job.skipped_file,
-                        failed_file=job.failed_file, job_id=job.id, status=job.status)
+                        merged=job.merged, failed=job.failed, warned=job.warned, skipped_file=job.skipped_file,
+                        failed_file=job.failed_file, warning_file=job.warning_file, job_id=job.id,
+                        status=job.status)
 
 
 def worker_name() -> str:
@@ -134,9 +147,11 @@ def run_job(engine: Engine, job_id: int, progress: Progress | None = None, *,
                 with read_session(engine) as session:
                     fields = {f.key: f for f in importable_fields(session)}
                     dedup = [fields[k] for k in options.dedup_fields if k in fields]
-                    index.update(load_index(session.connection(), dedup))
+                    rule = owner_rule(session, _actor_of(session, job.user_id))
+                    index.update(load_index(session.connection(), dedup, rule))
 
-        with parse_file(Path(job.file_path), row_limit=settings.import_row_limit, while_parsing=load) as parsed:
+        with parse_file(Path(job.file_path), row_limit=settings.import_row_limit, sheet=options.sheet,
+                        while_parsing=load) as parsed:
             with read_session(engine) as session:
                 ctx, fields = prepare(session, parsed, options)
             planner = Planner(ctx, options, fields, index, len(parsed.headers))
@@ -168,12 +183,13 @@ def run_job(engine: Engine, job_id: int, progress: Progress | None = None, *,
             raise UserError("import.job.stopped")
         job.skipped_file = _issue_file(session, job_id, "skipped", headers)
         job.failed_file = _issue_file(session, job_id, "failed", headers)
+        job.warning_file = _issue_file(session, job_id, "warning", headers)
         job.status, job.finished_at, job.heartbeat_at = "done", utcnow(), utcnow()
         session.add(job)
         audit.record(session=session, entity="import_job", entity_id=job_id, action="imported",
                      user_id=job.user_id, source=f"import:{job_id}",
                      changes={k: getattr(job, k) for k in ("total", "created", "overwritten", "merged",
-                                                          "skipped", "failed")})
+                                                          "skipped", "failed", "warned")})
         result = _result_of(job)
         for kind, bucket in (("failed", result.reasons), ("warning", result.warnings)):
             bucket.extend(t("import.row.at", row=i.row_number, reason=i.reason)
@@ -228,7 +244,7 @@ def _fail(engine: Engine, job_id: int, held_by: str | None, message: str) -> Non
             return
         job.status, job.error, job.finished_at = "failed", message, utcnow()
         session.add(job)
-        session.exec(sm_delete(ImportLock).where(ImportLock.job_id == job_id))  # type: ignore[call-overload]
+        session.exec(sm_delete(ImportLock).where(col(ImportLock.job_id) == job_id))
 
 
 def jobs_to_resume(engine: Engine) -> list[int]:
@@ -259,10 +275,30 @@ def job_phase(job: ImportJob) -> str:
     return job.status
 
 
+COUNTS = ("total", "created", "overwritten", "merged", "skipped", "failed", "warned")
+
+
+def job_summary(session: Session, actor: Actor, job_id: int) -> dict[str, Any] | None:
+    """An import's result as its records' timelines link to it: file, who, when, status and counts
+    (every user who can open a record it touched may see them); `files` says whether the result
+    files may be downloaded (the importer or an admin, as the download route checks)."""
+    from crm_app.models import User
+
+    job = session.get(ImportJob, job_id)
+    if job is None:
+        return None
+    user = session.get(User, job.user_id)
+    own = actor.is_admin or job.user_id == actor.id
+    return {"id": job.id, "file": job.original_name, "user": user.full_name if user else "?",
+            "status": job.status, "started": job.started_at, "finished": job.finished_at,
+            **{k: getattr(job, k) for k in COUNTS},
+            "files": {k: own and bool(getattr(job, f"{k}_file")) for k in ("skipped", "failed", "warning")}}
+
+
 def job_issues(session: Session, job_id: int, kind: str, limit: int = 100) -> list[ImportRowIssue]:
     return list(session.exec(sm_select(ImportRowIssue).where(ImportRowIssue.job_id == job_id,
                                                              ImportRowIssue.kind == kind)
-                             .order_by(ImportRowIssue.row_number).limit(limit)))
+                             .order_by(col(ImportRowIssue.row_number)).limit(limit)))
 
 
 def undo_job(engine: Engine, actor: Actor, job_id: int) -> int:

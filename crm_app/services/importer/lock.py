@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from crm_app.i18n import UserError
 from crm_app.models import ImportJob, ImportLock, User, utcnow
@@ -94,7 +94,7 @@ def release_lock(session: Session, actor: Actor, job_id: int | None = None, modu
         return False
     if lock.user_id != actor.id and not actor.is_admin:
         raise PermissionDenied()
-    session.exec(delete(ImportLock).where(ImportLock.module == module))  # type: ignore[call-overload]
+    session.exec(delete(ImportLock).where(col(ImportLock.module) == module))
     return True
 
 
@@ -110,5 +110,5 @@ def force_release(session: Session, actor: Actor, module: str = "raw_leads") -> 
             job.error = "Quản trị viên đã giải phóng khoá import."
             job.finished_at = utcnow()
             session.add(job)
-    session.exec(delete(ImportLock).where(ImportLock.module == module))  # type: ignore[call-overload]
+    session.exec(delete(ImportLock).where(col(ImportLock.module) == module))
     return True

@@ -9,7 +9,8 @@ from typing import Any
 from sqlmodel import Session
 
 from crm_app.i18n import UserError
-from crm_app.services.importer.rows import importable_fields
+from crm_app.services.field_synonyms import FULL_NAME
+from crm_app.services.importer.rows import NAME_PARTS, mapping_fields
 
 ACTIONS = ("skip", "overwrite", "merge")
 
@@ -21,6 +22,7 @@ class ImportOptions:
     on_duplicate: str | None = "skip"  # skip | overwrite | merge | None (no duplicate check)
     unknown_picklist: str = "unknown"  # unknown | reject
     auto_map: bool = False  # also map, when the file is read, headers named like a field (CLI)
+    sheet: str | None = None  # the workbook's sheet to import (None: the first visible one)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -29,7 +31,7 @@ class ImportOptions:
     def from_json(cls, data: dict[str, Any]) -> ImportOptions:
         return cls(mapping=dict(data.get("mapping") or {}), dedup_fields=list(data.get("dedup_fields") or []),
                    on_duplicate=data.get("on_duplicate"), unknown_picklist=data.get("unknown_picklist", "unknown"),
-                   auto_map=bool(data.get("auto_map")))
+                   auto_map=bool(data.get("auto_map")), sheet=data.get("sheet"))
 
     @property
     def checks_duplicates(self) -> bool:
@@ -46,20 +48,23 @@ class ImportResult:
     skipped: int = 0
     merged: int = 0
     failed: int = 0
+    warned: int = 0  # rows imported with a warning
     skipped_file: str | None = None
     failed_file: str | None = None
+    warning_file: str | None = None
     reasons: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     job_id: int | None = None
     status: str = ""
 
     def as_cli_json(self) -> dict[str, Any]:
-        keys = ("total", "created", "overwritten", "skipped", "merged", "failed", "skipped_file", "failed_file")
+        keys = ("total", "created", "overwritten", "skipped", "merged", "failed", "warned", "skipped_file",
+                "failed_file", "warning_file")
         return {k: getattr(self, k) for k in keys}
 
 
 def validate_options(session: Session, headers: list[str], options: ImportOptions) -> None:
-    fields = {f.key: f for f in importable_fields(session)}
+    fields = {f.key: f for f in mapping_fields(session)}
     unknown_headers = [h for h in options.mapping if h not in headers]
     if unknown_headers:
         raise UserError("import.options.header_missing", headers=", ".join(unknown_headers))
@@ -70,6 +75,10 @@ def validate_options(session: Session, headers: list[str], options: ImportOption
     twice = sorted({fields[k].label_vi for k in keys if keys.count(k) > 1})
     if twice:
         raise UserError("import.options.mapped_twice", fields=", ".join(twice))
+    if FULL_NAME in keys and (parts := [fields[k].label_vi for k in NAME_PARTS if k in keys]):
+        raise UserError("import.options.full_name_and_parts", fields=", ".join(parts))
+    if FULL_NAME in keys:
+        keys += list(NAME_PARTS)  # the full name fills both: dedup on Tên is possible
     if "first_name" not in keys:
         raise UserError("import.options.required_unmapped", field=fields["first_name"].label_vi)
     if options.on_duplicate not in (*ACTIONS, None):
@@ -77,7 +86,7 @@ def validate_options(session: Session, headers: list[str], options: ImportOption
     if options.unknown_picklist not in ("unknown", "reject"):
         raise UserError("import.options.bad_picklist")
     for key in options.dedup_fields:
-        if key not in fields:
+        if key not in fields or key == FULL_NAME:
             raise UserError("import.unknown_field", name=key)
         if key not in keys:
             raise UserError("import.options.dedup_unmapped", field=fields[key].label_vi)

@@ -1,15 +1,19 @@
-"""Runs in a child process (as a script, no package imports): parse the first visible sheet.
+"""Runs in a child process (as a script, no package imports): parse one visible sheet of an
+.xlsx, .xls or .ods file (python-calamine reads all three).
 
-Usage: parse_child.py SRC OUT. Writes records to OUT, each its marshal length (8 bytes, little
-endian) then the marshal data: ("H", header_values, start_row),
-then batches ("B", [(row_number, values), ...]) - tagged "D" when they hold dates, which travel
-as tagged tuples because marshal knows no datetime - then ("E", rows); prints the row count.
-Any failure exits non-zero; the parent reports "corrupt file" whatever happened (DESIGN §6).
+Usage: parse_child.py SRC OUT [SHEET] (default: the first visible sheet). Writes records to OUT,
+each its marshal length (8 bytes, little endian) then the marshal data: ("H", header_values,
+start_row), then batches ("B", [(row_number, values), ...]) - tagged "D" when they hold dates,
+which travel as tagged tuples because marshal knows no datetime - then ("E", rows); prints the
+row count, then the visible sheets' names as a JSON list. Exit 3: no visible sheet; exit 4: no
+visible sheet named SHEET. Any other failure exits non-zero; the parent reports "corrupt file"
+whatever happened (DESIGN §6).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import marshal
 import sys
 from typing import BinaryIO
@@ -44,12 +48,14 @@ def _dump(batch: list[tuple[int, list[object]]], fh: BinaryIO) -> None:
         _write(("D", [(n, [_plain(v) for v in values]) for n, values in batch]), fh)
 
 
-def main(src: str, out: str) -> int:
+def main(src: str, out: str, wanted: str | None = None) -> int:
     wb = CalamineWorkbook.from_path(src)
-    visible = [m for m in wb.sheets_metadata if m.visible == SheetVisibleEnum.Visible]
+    visible = [m.name for m in wb.sheets_metadata if m.visible == SheetVisibleEnum.Visible]
     if not visible:
         return 3
-    sheet = wb.get_sheet_by_name(visible[0].name)
+    if wanted is not None and wanted not in visible:
+        return 4
+    sheet = wb.get_sheet_by_name(wanted if wanted is not None else visible[0])
     start = sheet.start or (0, 0)
     pad = [""] * start[1]
     rows = 0
@@ -73,8 +79,9 @@ def main(src: str, out: str) -> int:
             _write(("H", [], 1), fh)
         _write(("E", rows), fh)
     print(rows)
+    print(json.dumps(visible))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None))

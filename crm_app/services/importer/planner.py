@@ -70,17 +70,20 @@ class Pending:
     record_id: int | None = None
 
 
-Match = Pending | list[tuple[Any, int]]  # pending create, or CRM (modified_at, id) newest first
+# A pending create, or CRM records (modified_at, id, editable by the importing user) newest first.
+Match = Pending | list[tuple[Any, int, bool]]
 
 
-def load_index(conn: Connection, fields: list[FieldDef]) -> dict[tuple[Any, ...], Match]:
-    """Normalised criteria → matching records, read in id-ordered chunks of key columns only."""
+def load_index(conn: Connection, fields: list[FieldDef],
+               may_edit: Callable[[int | None], bool] = lambda _owner: True) -> dict[tuple[Any, ...], Match]:
+    """Normalised criteria → matching records, read in id-ordered chunks of key columns only;
+    `may_edit` (raw_leads.owner_rule) marks the records the importing user may overwrite or merge."""
     cols = sorted({_db_column(f) for f in fields})
     index: dict[tuple[Any, ...], Match] = {}
     last_id = 0
     while True:
         rows = conn.execute(
-            select(T.c.id, T.c.modified_at, *[T.c[c] for c in cols])
+            select(T.c.id, T.c.modified_at, T.c.assigned_to_id, *[T.c[c] for c in cols])
             .where(T.c.id > last_id, *[T.c[c].is_not(None) for c in cols if c != "custom"])
             .order_by(T.c.id).limit(INDEX_CHUNK)
         ).all()
@@ -88,13 +91,13 @@ def load_index(conn: Connection, fields: list[FieldDef]) -> dict[tuple[Any, ...]
             break
         last_id = rows[-1][0]
         for row in rows:
-            data = dict(zip(cols, row[2:], strict=True))
+            data = dict(zip(cols, row[3:], strict=True))
             values = {**data, **{f.key: data[_db_column(f)] for f in fields if not f.custom}}
             key = _row_key(fields, values)
             if key is not None:
                 entry = index.setdefault(key, [])
                 assert isinstance(entry, list)
-                entry.append((row[1], row[0]))
+                entry.append((row[1], row[0], may_edit(row[2])))
     for entry in index.values():
         if isinstance(entry, list) and len(entry) > 1:
             entry.sort(reverse=True)
@@ -109,9 +112,10 @@ class Batch:
     updates: list[tuple[int, dict[str, Any], int]] = field(default_factory=list)  # id, values, row number
     issues: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
-        ("created", "overwritten", "skipped", "merged", "failed"), 0))
+        ("created", "overwritten", "skipped", "merged", "failed", "warned"), 0))
     last_row: int = 0
     rows: int = 0
+    raw: list[tuple[int, list[object]]] = field(default_factory=list)  # the file rows (a retry's failures)
 
 
 class Planner:
@@ -128,54 +132,73 @@ class Planner:
         self.drain: Callable[[], None] = lambda: None
 
     def plan(self, rows: list[tuple[int, list[object]]]) -> Batch:
-        batch = Batch(last_row=rows[-1][0], rows=len(rows))
+        batch = Batch(last_row=rows[-1][0], rows=len(rows), raw=rows)
         for number, raw in rows:
             row = convert(self.ctx, raw)
             if row.error:
                 self._issue(batch, "failed", number, raw, row.error)
                 continue
-            for warning in row.warnings:
-                self._issue(batch, "warning", number, raw, warning)
-            key = _row_key(self.dedup, row.values) if self.dedup else None
-            match = self.index.get(key) if key is not None else None
-            if match is None:
-                pending = Pending(number, row.values, key)
-                batch.creates.append(pending)
-                batch.counts["created"] += 1
-                if key is not None:
-                    self.index[key] = pending
-                continue
-            action = self.options.on_duplicate
-            if isinstance(match, Pending) and match.dispatched and action != "skip":
-                self.drain()  # its insert is committed now: update that record by id
-                assert match.record_id is not None
-                match = self.index[key] = [(None, match.record_id)]
-            if isinstance(match, Pending):
-                if action == "skip":
-                    self._issue(batch, "skipped", number, raw,
-                                t("import.dup.file", row=match.row_number, fields=self.labels))
-                    batch.counts["skipped"] += 1
-                else:
-                    apply_values(match.values, row.values, overwrite=action == "overwrite")
-                    batch.counts["overwritten" if action == "overwrite" else "merged"] += 1
-                continue
-            ids = [rid for _m, rid in match]
-            if action == "skip":
-                self._issue(batch, "skipped", number, raw, t("import.dup.crm", ids=_id_list(ids), fields=self.labels))
-                batch.counts["skipped"] += 1
-                continue
-            batch.updates.append((ids[0], row.values, number))
-            batch.counts["overwritten" if action == "overwrite" else "merged"] += 1
-            if len(ids) > 1:
-                self._issue(batch, "warning", number, raw, t(
-                    "import.dup.several", target=f"#{ids[0]}", others=_id_list(ids[1:])))
+            warnings = self._place(batch, number, raw, row.values)
+            if warnings is not None and (warnings := [*row.warnings, *warnings]):
+                # One line per imported row, its reasons together (a skipped row's are moot).
+                self._issue(batch, "warning", number, raw, "; ".join(warnings))
+                batch.counts["warned"] += 1
         return batch
+
+    def _place(self, batch: Batch, number: int, raw: list[object], values: dict[str, Any]) -> list[str] | None:
+        """Create, update or skip one converted row; its further warnings, or None if skipped."""
+        key = _row_key(self.dedup, values) if self.dedup else None
+        match = self.index.get(key) if key is not None else None
+        if match is None:
+            return self._create(batch, number, values, key)
+        action = self.options.on_duplicate
+        if isinstance(match, Pending) and match.dispatched and action != "skip":
+            self.drain()  # its insert is committed now: update that record by id
+            assert match.record_id is not None
+            if match.record_id is None:  # the database refused its row: this one is the first
+                return self._create(batch, number, values, key)
+            match = self.index[key] = [(None, match.record_id, True)]  # type: ignore[index]
+        if isinstance(match, Pending):
+            if action == "skip":
+                self._issue(batch, "skipped", number, raw,
+                            t("import.dup.file", row=match.row_number, fields=self.labels))
+                batch.counts["skipped"] += 1
+                return None
+            apply_values(match.values, values, overwrite=action == "overwrite")
+            batch.counts["overwritten" if action == "overwrite" else "merged"] += 1
+            return []
+        ids = [rid for _m, rid, _ok in match]
+        if action == "skip":
+            self._issue(batch, "skipped", number, raw, t("import.dup.crm", ids=_id_list(ids), fields=self.labels))
+            batch.counts["skipped"] += 1
+            return None
+        ids = [rid for _m, rid, ok in match if ok] + [rid for _m, rid, ok in match if not ok]
+        if not any(ok for _m, _rid, ok in match):
+            self._issue(batch, "skipped", number, raw, t("import.dup.no_permission", ids=_id_list(ids)))
+            batch.counts["skipped"] += 1
+            return None
+        batch.updates.append((ids[0], values, number))
+        batch.counts["overwritten" if action == "overwrite" else "merged"] += 1
+        if len(ids) > 1:
+            return [t("import.dup.several", target=f"#{ids[0]}", others=_id_list(ids[1:]))]
+        return []
+
+    def _create(self, batch: Batch, number: int, values: dict[str, Any], key: tuple[Any, ...] | None) -> list[str]:
+        pending = Pending(number, values, key)
+        batch.creates.append(pending)
+        batch.counts["created"] += 1
+        if key is not None:
+            self.index[key] = pending
+        return []
 
     def _issue(self, batch: Batch, kind: str, number: int, raw: list[object], reason: str) -> None:
         if kind == "failed":
             batch.counts["failed"] += 1
-        values = [cell_text(v) for v in raw[: self.width]]
-        batch.issues.append({"kind": kind, "row_number": number, "values": values, "reason": reason})
+        batch.issues.append(issue(kind, number, raw, reason, self.width))
+
+
+def issue(kind: str, number: int, raw: list[object], reason: str, width: int) -> dict[str, Any]:
+    return {"kind": kind, "row_number": number, "values": [cell_text(v) for v in raw[:width]], "reason": reason}
 
 
 def _id_list(ids: list[int], limit: int = 10) -> str:

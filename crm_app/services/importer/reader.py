@@ -1,18 +1,22 @@
-"""Reading .xlsx (python-calamine in a memory-capped child process) and .csv (UTF-8) files.
+"""Reading spreadsheets (.xlsx, .xls, .ods: python-calamine in a memory-capped child process) and
+CSV text (UTF-8 with or without BOM, UTF-16, Windows-1258/1252; comma, semicolon or tab).
 
-Both yield the same thing: the header row, then batches of (sheet row number, values).
+All yield the same thing: the header row, then batches of (sheet row number, values).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
+import json
 import marshal
 import os
 import resource
 import subprocess
 import sys
 import tempfile
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,20 +24,27 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from crm_app.i18n import UserError
-from crm_app.services.importer.preflight import check_xlsx, file_kind
+from crm_app.services.importer.preflight import check_ods, check_xlsx, file_kind
 from crm_app.services.text import fold
 
 CHILD = Path(__file__).with_name("parse_child.py")
-CHILD_MEMORY = 2 * 1024 * 1024 * 1024
+CHILD_MEMORY = 1024 * 1024 * 1024  # the parse child's address space: a hostile file dies there, alone
 CHILD_TIMEOUT = 600
 CSV_BATCH = 2000
 
 Row = tuple[int, list[object]]
 
 
+# The encodings a CSV may come in, as the review step names them.
+ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16 (Unicode)", "cp1258": "Windows-1258",
+                  "cp1252": "Windows-1252"}
+DELIMITER_NAMES = {",": ",", ";": ";", "\t": "Tab"}
+
+
 @dataclass
 class ParsedFile:
-    """A parsed file on disk (a temp file of batches for .xlsx); iterate with `batches()`."""
+    """A parsed file on disk (a temp file of batches for spreadsheets); iterate with `batches()`.
+    `sheets` are the workbook's visible sheets (empty for CSV), `sheet` the one read."""
 
     kind: str
     headers: list[str]
@@ -43,10 +54,23 @@ class ParsedFile:
     _temp: Path | None = None
     _csv_encoding: str = "utf-8-sig"
     _csv_dialect: type[csv.Dialect] | None = field(default=None, repr=False)
+    sheets: list[str] = field(default_factory=list)
+    sheet: str = ""
+
+    @property
+    def encoding(self) -> str:
+        """The CSV's character encoding as a user knows it ("" for a spreadsheet)."""
+        return ENCODING_NAMES.get(self._csv_encoding, self._csv_encoding) if self.kind == "csv" else ""
+
+    @property
+    def delimiter(self) -> str:
+        if self.kind != "csv" or self._csv_dialect is None:
+            return ""
+        return DELIMITER_NAMES.get(self._csv_dialect.delimiter, self._csv_dialect.delimiter)
 
     def batches(self, start_after: int = 0) -> Iterator[list[Row]]:
         """Batches of data rows; rows numbered <= start_after are left out (resume)."""
-        source = self._xlsx_batches() if self.kind == "xlsx" else self._csv_batches()
+        source = self._csv_batches() if self.kind == "csv" else self._xlsx_batches()
         for batch in source:
             kept = [r for r in batch if r[0] > start_after]
             if kept:
@@ -76,13 +100,14 @@ class ParsedFile:
                     return
 
     def _csv_batches(self) -> Iterator[list[Row]]:
+        compose = self._csv_encoding == "cp1258"
         with self._source.open("r", encoding=self._csv_encoding, newline="") as fh:
             reader = csv.reader(fh, self._csv_dialect or csv.excel)
             batch: list[Row] = []
             for number, values in enumerate(reader, start=1):
                 if number <= self.header_row or not any(v.strip() for v in values):
                     continue
-                batch.append((number, list(values)))
+                batch.append((number, _nfc(values) if compose else list(values)))
                 if len(batch) >= CSV_BATCH:
                     yield batch
                     batch = []
@@ -93,7 +118,7 @@ class ParsedFile:
 def _read_record(fh: BinaryIO) -> tuple[Any, ...]:
     """One record as parse_child.py frames it."""
     size = int.from_bytes(fh.read(8), "little")
-    return marshal.loads(fh.read(size))  # type: ignore[no-any-return]  # noqa: S302 - our own child wrote it
+    return marshal.loads(fh.read(size))  # noqa: S302 - our own child wrote it
 
 
 def _revive(value: object) -> object:
@@ -140,9 +165,11 @@ def _headers(values: list[object]) -> list[str]:
     return headers
 
 
-def parse_file(path: Path, *, row_limit: int, while_parsing: Callable[[], None] | None = None) -> ParsedFile:
+def parse_file(path: Path, *, row_limit: int, sheet: str | None = None,
+               while_parsing: Callable[[], None] | None = None) -> ParsedFile:
     """Preflight and parse; raises UserError with a Vietnamese message for any bad file.
 
+    `sheet`: the workbook's sheet to read (default: the first visible one; ignored for CSV).
     `while_parsing` runs in this process while the child parses (e.g. loading the dedup index).
     """
     kind = file_kind(path)
@@ -150,13 +177,16 @@ def parse_file(path: Path, *, row_limit: int, while_parsing: Callable[[], None] 
         if while_parsing:
             while_parsing()
         return _parse_csv(path, row_limit=row_limit)
-    check_xlsx(path, row_limit=row_limit)
+    if kind == "xlsx":
+        check_xlsx(path, row_limit=row_limit, sheet=sheet)
+    elif kind == "ods":
+        check_ods(path)
     fd, temp_name = tempfile.mkstemp(prefix="crm-import-", suffix=".rows")
     os.close(fd)
     temp = Path(temp_name)
     try:
         proc = subprocess.Popen(  # noqa: S603 - fixed interpreter and script, file names as arguments
-            [sys.executable, "-I", str(CHILD), str(path), str(temp)],
+            [sys.executable, "-I", str(CHILD), str(path), str(temp), *([sheet] if sheet is not None else [])],
             preexec_fn=_limit_child, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )
         try:
@@ -169,17 +199,20 @@ def parse_file(path: Path, *, row_limit: int, while_parsing: Callable[[], None] 
                 proc.wait()
         if proc.returncode == 3:
             raise UserError("import.file.no_visible_sheet")
+        if proc.returncode == 4:
+            raise UserError("import.file.sheet_not_found", sheet=sheet or "")
         if proc.returncode != 0:
             raise UserError("import.file.corrupt")
-        total = int(out.decode().strip())
+        count, names = out.decode().splitlines()[:2]
+        total, sheets = int(count), [str(n) for n in json.loads(names)]
         with temp.open("rb") as fh:
             tag, header_values, header_row = _read_record(fh)
         if header_row != 1 or tag != "H":
             raise UserError("import.file.empty_header")
         headers = _headers(header_values)
         _check_total(total, row_limit)
-        return ParsedFile(kind="xlsx", headers=headers, header_row=header_row, total=total,
-                          _source=path, _temp=temp)
+        return ParsedFile(kind=kind, headers=headers, header_row=header_row, total=total,
+                          _source=path, _temp=temp, sheets=sheets, sheet=sheet if sheet is not None else sheets[0])
     except UserError:
         temp.unlink(missing_ok=True)
         raise
@@ -196,27 +229,106 @@ def _check_total(total: int, row_limit: int) -> None:
 
 
 def _parse_csv(path: Path, *, row_limit: int) -> ParsedFile:
+    encoding = detect_encoding(path)
     try:
-        with path.open("r", encoding="utf-8-sig", newline="") as fh:
+        with path.open("r", encoding=encoding, newline="") as fh:
             sample = fh.read(64 * 1024)
-            try:
-                dialect: type[csv.Dialect] = csv.Sniffer().sniff(sample, delimiters=",;\t")
-            except csv.Error:
-                dialect = csv.excel
+            dialect = detect_dialect(sample)
             fh.seek(0)
             reader = csv.reader(fh, dialect)
             first = next(reader, None)
             if first is None or not any(v.strip() for v in first):
                 raise UserError("import.file.empty_header")
-            headers = _headers(list(first))
+            headers = _headers(_nfc(first) if encoding == "cp1258" else list(first))
             total = sum(1 for values in reader if any(v.strip() for v in values))
-    except UnicodeDecodeError as exc:
+    except UnicodeError as exc:
         raise UserError("import.file.csv_encoding") from exc
     except csv.Error as exc:
         raise UserError("import.file.corrupt") from exc
     _check_total(total, row_limit)
     return ParsedFile(kind="csv", headers=headers, header_row=1, total=total, _source=path,
-                      _csv_dialect=dialect)
+                      _csv_encoding=encoding, _csv_dialect=dialect)
+
+
+def _nfc(values: list[str]) -> list[str]:
+    """Windows-1258 writes most Vietnamese letters as a base letter and a combining tone mark."""
+    return [v if v.isascii() else unicodedata.normalize("NFC", v) for v in values]
+
+
+# Letters only Vietnamese text has (ă đ ơ ư) and the combining tone marks Windows-1258 decodes to.
+_VIETNAMESE = set("ăđơưĂĐƠƯ\u0300\u0301\u0303\u0309\u0323")
+_DETECT_SAMPLE = 256 * 1024
+
+
+def detect_encoding(path: Path) -> str:
+    """The CSV's encoding as a Python codec: a BOM says it outright; text that decodes as UTF-8
+    is UTF-8; otherwise the Windows code page a Vietnamese (1258) or Western (1252) Excel saved
+    it in, told apart by charset-normalizer and by letters only Vietnamese has."""
+    with path.open("rb") as fh:
+        head = fh.read(4)
+        if head.startswith(b"\xef\xbb\xbf"):
+            return "utf-8-sig"
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return "utf-16"
+        if len(head) == 4 and head[1::2] == b"\x00\x00":
+            return "utf-16-le"
+        if len(head) == 4 and head[0::2] == b"\x00\x00":
+            return "utf-16-be"
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        sample = bytearray()  # lines with non-ASCII bytes: what tells the code pages apart
+        utf8 = True
+        for line in fh:
+            if line.isascii():
+                continue
+            if utf8:
+                try:
+                    decoder.decode(line)
+                except UnicodeDecodeError:
+                    utf8 = False
+            if len(sample) < _DETECT_SAMPLE:
+                sample += line
+            elif not utf8:
+                break
+    if utf8:
+        return "utf-8-sig"
+    from charset_normalizer import from_bytes  # imported here: only legacy CSVs need it
+
+    matches = from_bytes(bytes(sample), cp_isolation=["cp1258", "cp1252"])
+    found = {m.encoding for m in matches}
+    if "cp1258" in found and _VIETNAMESE & set(bytes(sample).decode("cp1258")):
+        return "cp1258"
+    best = matches.best()
+    if best is None:
+        raise UserError("import.file.csv_encoding")
+    return best.encoding
+
+
+def detect_dialect(sample: str) -> type[csv.Dialect]:
+    """Comma, semicolon or tab: the one that splits the header into the most columns and the
+    following lines into as many (csv.Sniffer guesses wrong on short files and on commas inside
+    Vietnamese addresses)."""
+    lines = sample.splitlines()[:50]
+    if sample and sample[-1] not in "\r\n" and len(lines) > 1:
+        lines = lines[:-1]  # the sample may end mid-line
+    best, best_score = ",", (-1, -1)
+    for delimiter in (",", ";", "\t"):
+        try:
+            rows = list(csv.reader(lines, delimiter=delimiter))
+        except csv.Error:
+            continue
+        if not rows:
+            continue
+        width = len(rows[0])
+        consistent = sum(1 for r in rows[1:] if len(r) == width)
+        score = (consistent if width > 1 else -1, width)
+        if score > best_score:
+            best, best_score = delimiter, score
+
+    class Dialect(csv.excel):
+        delimiter = best
+
+    return Dialect
 
 
 def preview(parsed: ParsedFile, rows: int = 3) -> list[list[str]]:

@@ -1,4 +1,4 @@
-"""Result files: the skipped and the failed rows as .xlsx, re-importable as they are.
+"""Result files: the skipped, the failed and the warned rows as .xlsx, re-importable as they are.
 
 Cells a spreadsheet would run (= + - @ tab CR LF) get a leading space: they are written as
 text and the importer strips surrounding spaces, so a round trip keeps the value.
@@ -28,6 +28,7 @@ ROW_HEADER = "Dòng trong file gốc"
 REASON_HEADER = "Lý do"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+SHEET_NAMES = {"skipped": "Bỏ qua", "failed": "Lỗi", "warning": "Cảnh báo"}
 CUT_NOTE = "(ô ở cột «{header}» dài hơn 32.767 ký tự nên đã bị cắt bớt)"
 
 
@@ -49,7 +50,7 @@ def safe_text(value: str) -> tuple[str, bool]:
 
 
 def write_issue_file(session: Session, job_id: int, kind: str, headers: list[str]) -> str | None:
-    """Write the job's `kind` rows (skipped | failed) to a new file; None when there are none."""
+    """Write the job's `kind` rows (skipped | failed | warning) to a new file; None when there are none."""
     issues = ImportRowIssue.__table__  # type: ignore[attr-defined]
     where = (issues.c.job_id == job_id, issues.c.kind == kind)
     conn = session.connection()
@@ -59,7 +60,7 @@ def write_issue_file(session: Session, job_id: int, kind: str, headers: list[str
     letters = [get_column_letter(i) for i in range(1, len(headers) + 3)]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         for name, body in _PARTS.items():
-            zf.writestr(name, body.replace("{sheet}", "Bỏ qua" if kind == "skipped" else "Lỗi"))
+            zf.writestr(name, body.replace("{sheet}", SHEET_NAMES[kind]))
         with zf.open("xl/worksheets/sheet1.xml", "w") as fh:
             fh.write(_SHEET_HEAD)
             fh.write(_row(1, letters, [*headers, ROW_HEADER, REASON_HEADER]))

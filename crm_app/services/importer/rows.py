@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session
 
-from crm_app.fields import UNKNOWN, FieldDef, raw_lead_fields
+from crm_app.fields import SECTION_CONTACT, UNKNOWN, FieldDef, raw_lead_fields
 from crm_app.i18n import t
 from crm_app.models import RawLead
 from crm_app.services import field_values
+from crm_app.services.field_synonyms import FULL_NAME, split_full_name
 from crm_app.services.importer.reader import cell_text
 
 # How a value that does not parse is handled: a date or a website is left out with a warning
@@ -19,8 +21,32 @@ WARN_ONLY = frozenset({"date", "partial_date", "url"})
 _MESSAGES = {"date": "import.row.bad_date", "partial_date": "import.row.partial_date"}
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_PHONE_PUNCTUATION = str.maketrans("", "", " .-()/")
+
+
+def _repaired_phone(text: str, value: str) -> bool:
+    """Whether the number needed more than separators dropped: e.g. 912345678, a mobile whose
+    leading 0 Excel removed when the column was stored as numbers."""
+    digits = text.translate(_PHONE_PUNCTUATION)
+    if digits in (value, value[1:]):
+        return False
+    return not (value.startswith("+84") and digits == "0" + value[3:])
+
+
 def importable_fields(session: Session) -> list[FieldDef]:
     return [f for f in raw_lead_fields(session) if f.importable]
+
+
+# One column holding the whole name ("Họ và tên"), split into Họ + Tên the Vietnamese way: a
+# mapping choice of its own, standing for both fields.
+FULL_NAME_FIELD = FieldDef(FULL_NAME, "Họ và tên", "Full name", "full_name", SECTION_CONTACT, required=True)
+NAME_PARTS = ("last_name", "first_name")
+
+
+def mapping_fields(session: Session) -> list[FieldDef]:
+    """What a column can be mapped to: the importable fields and the full name."""
+    return [*importable_fields(session), FULL_NAME_FIELD]
 
 
 def column_lengths() -> dict[str, int]:
@@ -41,13 +67,14 @@ class RowContext:
         lengths = column_lengths()
         # Per mapped column: (index, field, parser or None for text, VARCHAR limit or 0), so the
         # row loop does no lookups.
-        self.plan = [(i, f, field_values.parser_for(f), 0 if f.custom else lengths.get(f.key, 0))
-                     for i, f in self.columns]
+        self.plan = [(i, f, None if f.key == FULL_NAME else field_values.parser_for(f),
+                      0 if f.custom else lengths.get(f.key, 0)) for i, f in self.columns]
+        self.name_limits = (lengths.get("last_name", 0), lengths.get("first_name", 0))
 
     @classmethod
     def load(cls, session: Session, mapping: dict[int, str], *, reject_unknown_picklist: bool
              ) -> RowContext:
-        fields = {f.key: f for f in importable_fields(session)}
+        fields = {f.key: f for f in mapping_fields(session)}
         columns = [(index, fields[key]) for index, key in sorted(mapping.items()) if key in fields]
         lookups = field_values.Lookups(session)
         for f in fields.values():  # loaded now: the rows are converted without the session
@@ -77,16 +104,28 @@ def convert(ctx: RowContext, values: list[object]) -> ConvertedRow:
     for index, fd, parser, limit in ctx.plan:
         raw = values[index] if index < width else ""
         text = raw.strip() if type(raw) is str else cell_text(raw)
+        if not text.isprintable() and _CONTROL.search(text):
+            # NUL and other control characters (Excel's _x0000_): PostgreSQL refuses NUL in text,
+            # so they are dropped on every database alike (tabs and line breaks stay).
+            text = _CONTROL.sub("", text).strip()
         if not text:
             if fd.required and fd.type != "user":
                 errors.append(t("import.row.required", field=fd.label_vi))
             continue
         value: Any = text
+        if fd.key == FULL_NAME:
+            for key, part, most in zip(NAME_PARTS, split_full_name(text), ctx.name_limits, strict=True):
+                if most and len(part) > most:
+                    errors.append(t("import.row.too_long", field=fd.label_vi, limit=most))
+                elif part:
+                    out[key] = part
+            continue
         if parser is not None:
             try:
                 value = parser(text, raw, fd, lookups)
             except field_values.BadValue as bad:
                 if bad.code == "picklist" and not ctx.reject_unknown_picklist:
+                    warnings.append(t("import.row.picklist_unknown", field=fd.label_vi, value=text, unknown=UNKNOWN))
                     value = UNKNOWN
                 elif bad.code in WARN_ONLY:
                     warnings.append(t(_MESSAGES.get(bad.code, f"import.row.{bad.code}"),
@@ -98,6 +137,9 @@ def convert(ctx: RowContext, values: list[object]) -> ConvertedRow:
             if fd.type == "user":
                 out["assigned_to_id"] = value
                 continue
+            if fd.type == "phone" and type(value) is str and _repaired_phone(text, value):
+                warnings.append(t("import.row.phone_repaired", field=fd.label_vi, value=text,
+                                  fixed="0" + value[3:] if value.startswith("+84") else value))
         if fd.custom:
             custom[fd.key.removeprefix("cf_")] = value
             continue

@@ -1,8 +1,8 @@
 """Receiving an uploaded import file: streamed to a private directory under a generated name.
 
 Personal data never lands in a public upload directory, a file over the size limit is not kept
-(its remaining chunks are drained, so the request completes, but not stored) and only .xlsx and
-.csv files are accepted. The caller (the wizard) hands over the chunks as they arrive.
+(its remaining chunks are drained, so the request completes, but not stored) and only spreadsheet
+and CSV files are accepted. The caller (the wizard) hands over the chunks as they arrive.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from typing import Protocol
 from crm_app.i18n import UserError
 from crm_app.settings import get_settings
 
-ACCEPTED_SUFFIXES = (".xlsx", ".csv")
+# Excel (.xlsx, 97-2003 .xls), OpenDocument, and CSV text (Excel's "Unicode text" saves .txt).
+ACCEPTED_SUFFIXES = (".xlsx", ".xls", ".ods", ".csv", ".txt", ".tsv")
 
 
 class Chunk(Protocol):

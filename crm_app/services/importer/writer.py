@@ -18,13 +18,14 @@ from datetime import date, datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import JSON, Connection, bindparam, cast, func, insert, literal, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from crm_app.fields import INPUT_IMPORT, STATUS_NEW
-from crm_app.i18n import UserError
-from crm_app.models import ImportChange, ImportJob, utcnow
-from crm_app.services.importer.planner import Batch, Pending, T, apply_values
+from crm_app.i18n import UserError, t
+from crm_app.models import AuditEntry, ImportChange, ImportJob, utcnow
+from crm_app.services.importer.planner import Batch, Pending, T, apply_values, issue
 from crm_app.services.text import derived_keys
 
 Progress = Callable[[int, int], None]
@@ -34,6 +35,19 @@ DATA_COLUMNS = ("salutation", "last_name", "first_name", "mobile", "phone", "ema
                 "province", "country", "description", "assigned_to_id", "status")
 DERIVED = ("email_key", "search_text", "custom", "modified_at", "modified_by_id")
 ISSUE_COLUMNS = ("job_id", "kind", "row_number", "values", "reason")
+AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
+# Seconds this process spent writing timeline entries (the benchmark prints it).
+timeline_seconds = 0.0
+# What a database refusing a row raises: SQLAlchemy's wrapper, or the driver's own error from the
+# raw cursors COPY and the multi-row INSERTs use.
+try:
+    from psycopg2 import Error as _PgError
+    from psycopg2 import OperationalError as _PgOperational
+except ImportError:  # pragma: no cover - psycopg2 is a dependency
+    _PgError, _PgOperational = sqlite3.Error, sqlite3.OperationalError  # type: ignore[misc,assignment]
+DB_REFUSED = (DBAPIError, sqlite3.Error, _PgError)
+# ...but not a lost connection, a lock or a cancelled query: those stop the run, which resumes.
+_TRANSIENT = (sqlite3.OperationalError, _PgOperational)
 # Bound parameters per SQLite statement (the library's compile-time maximum, 32,766 by default).
 _SQLITE_VARIABLES = sqlite3.connect(":memory:").getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
 
@@ -51,6 +65,7 @@ def _write_batch(conn: Connection, job: ImportJob, batch: Batch, user_id: int, i
                  issue_rows: _Rows | None) -> None:
     assert job.id is not None
     now = utcnow()
+    timeline: list[dict[str, Any]] = []
     if batch.updates:
         ids = sorted({rid for rid, _v, _n in batch.updates})
         current = {r["id"]: dict(r) for r in conn.execute(
@@ -60,11 +75,12 @@ def _write_batch(conn: Connection, job: ImportJob, batch: Batch, user_id: int, i
             record = current.get(rid)
             if record is None:  # deleted by someone meanwhile: nothing to update
                 continue
-            old = apply_values(record, values, overwrite=job.options.get("on_duplicate") == "overwrite")
+            action = "overwritten" if job.options.get("on_duplicate") == "overwrite" else "merged"
+            old = apply_values(record, values, overwrite=action == "overwritten")
             if old:
-                changes.append({"job_id": job.id, "record_id": rid, "old_values": _jsonable(old),
-                                "action": "overwritten" if job.options.get("on_duplicate") == "overwrite"
-                                else "merged"})
+                changes.append({"job_id": job.id, "record_id": rid, "old_values": _jsonable(old), "action": action})
+            timeline.append({"entity": "raw_lead", "entity_id": rid, "action": action, "source": f"import:{job.id}",
+                             "user_id": user_id, "changes": _old_new(old, record), "created_at": now})
         for record in current.values():
             derive(record)
             record.update(_id=record.pop("id"), modified_at=now, modified_by_id=user_id)
@@ -73,11 +89,50 @@ def _write_batch(conn: Connection, job: ImportJob, batch: Batch, user_id: int, i
                      [{c: r[c] for c in (*cols, "_id")} for r in current.values()])
         if changes:
             conn.execute(insert(ImportChange.__table__), changes)  # type: ignore[attr-defined]
+    ids: list[int] = []
     if inserts:
-        for pending, rid in zip(batch.creates, _insert_ids(conn, inserts, job.id), strict=True):
+        ids = _insert_ids(conn, inserts, job.id)
+        for pending, rid in zip(batch.creates, ids, strict=True):
             pending.record_id = rid
+    _write_timeline(conn, job.id, user_id, ids, timeline, now)
     if issue_rows:
         issue_rows.insert(conn, "import_row_issues")
+
+
+def _old_new(old: dict[str, Any], record: dict[str, Any]) -> dict[str, list[Any]]:
+    """The timeline's "field: old → new" pairs of what an import changed (custom fields one by one)."""
+    out: dict[str, list[Any]] = {}
+    for key, before in old.items():
+        if key == "custom":
+            after = record.get("custom") or {}
+            for name, value in after.items():
+                if (before or {}).get(name) != value:
+                    out[f"cf_{name}"] = [(before or {}).get(name), value]
+            continue
+        out[key] = [before, record.get(key)]
+    return {k: [v.isoformat() if isinstance(v, date | datetime) else v for v in pair] for k, pair in out.items()}
+
+
+def _write_timeline(conn: Connection, job_id: int, user_id: int, created: list[int],
+                    updated: list[dict[str, Any]], now: datetime) -> None:
+    """One timeline entry per record the batch created, overwrote or merged, naming the import
+    (source "import:<id>", which the timeline links to its result), in two statements: the created
+    records' entries by INSERT … SELECT over the ids just inserted (the database makes them, no
+    row crosses the driver), the updated records' with their old → new values as one executemany."""
+    global timeline_seconds
+    started = time.perf_counter()
+    source = f"import:{job_id}"
+    if created:
+        # No changes: the JSON text "{}" (PostgreSQL wants it cast, SQLite would turn a cast into 0).
+        empty = literal("{}") if conn.dialect.name == "sqlite" else cast(literal("{}"), JSON)
+        rows = select(literal("raw_lead"), T.c.id, literal("created"), literal(source), literal(user_id),
+                      empty, literal(now, AUDIT.c.created_at.type)).where(
+            T.c.id.between(min(created), max(created)), T.c.import_job_id == job_id)
+        conn.execute(insert(AUDIT).from_select(
+            ["entity", "entity_id", "action", "source", "user_id", "changes", "created_at"], rows))
+    if updated:
+        conn.execute(insert(AUDIT), updated)
+    timeline_seconds += time.perf_counter() - started
 
 
 def _insert_params(creates: list[Pending], job_id: int, user_id: int, dialect: str) -> _Rows:
@@ -135,6 +190,14 @@ class _Rows:
             start += size
         return cls(cols, chunks, len(rows))
 
+    def split(self) -> list[_Rows]:
+        """One _Rows per row, for the row-by-row retry of a batch the database refused."""
+        if self.chunks and isinstance(self.chunks[0], str):
+            return [_Rows(self.cols, [line], 1) for line in self.chunks]  # type: ignore[list-item]
+        n = len(self.cols)
+        return [_Rows(self.cols, [chunk[i:i + n]], 1)  # type: ignore[list-item]
+                for chunk in self.chunks for i in range(0, len(chunk), n)]
+
     def insert(self, conn: Connection, table: str, ids: list[int] | None = None) -> None:
         """Insert every row; on PostgreSQL `ids`, if given, become the rows' id column."""
         if conn.dialect.name == "sqlite":
@@ -150,7 +213,7 @@ class _Rows:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         # COPY, not INSERT: the server neither parses nor plans statements, and the driver does no
         # per-parameter work (SQLAlchemy's cost as much as the server's insert).
-        data = io.StringIO("".join(f"{line}\n" for line in lines))  # type: ignore[union-attr]
+        data = io.StringIO("".join(f"{line}\n" for line in lines))
         cursor.copy_expert(f"COPY {table} ({_names(cols)}) FROM STDIN", data, size=1 << 20)
         cursor.close()
 
@@ -187,6 +250,16 @@ def _copy_line(values: tuple[Any, ...]) -> str:
     return "\t".join([
         "\\N" if v is None else (v if v.isprintable() and "\\" not in v else v.translate(_COPY_ESCAPES))
         if type(v) is str else str(v) for v in values])
+
+
+def _transient(exc: BaseException) -> bool:
+    return isinstance(getattr(exc, "orig", None) or exc, _TRANSIENT)
+
+
+def _reason(exc: BaseException) -> str:
+    """The database's own words for refusing a row: its first line, without SQLAlchemy's wrapping."""
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0][:500]
 
 
 def add_counts(target: Any, counts: dict[str, int]) -> None:
@@ -250,19 +323,77 @@ class Writer:
                     self.queue.task_done()
 
     def _commit(self, conn: Connection, batch: Batch, inserts: _Rows | None, issue_rows: _Rows | None) -> None:
+        try:
+            with conn.begin():
+                self._claim(conn)
+                _write_batch(conn, self.job, batch, self.job.user_id, inserts, issue_rows)
+                self._advance(conn, batch)
+        except DB_REFUSED as exc:
+            if _transient(exc):
+                raise
+            # One row the database refuses never takes its batch with it: again, row by row.
+            self._retry_rows(conn, batch, inserts)
+        self._done()
+
+    def _claim(self, conn: Connection) -> None:
+        """Stop unless this worker still holds the job: released (an admin freed the lock) or
+        taken over (this worker was presumed dead)."""
+        jobs = ImportJob.__table__  # type: ignore[attr-defined]
+        holder = conn.execute(select(jobs.c.status, jobs.c.worker).where(jobs.c.id == self.job.id)
+                              .with_for_update()).one()
+        if tuple(holder) != ("running", self.job.worker):
+            raise UserError("import.job.stopped")
+
+    def _advance(self, conn: Connection, batch: Batch) -> None:
         job, jobs = self.job, ImportJob.__table__  # type: ignore[attr-defined]
+        add_counts(job, batch.counts)
+        job.checkpoint, job.processed = batch.last_row, job.processed + batch.rows
+        conn.execute(update(jobs).where(jobs.c.id == job.id).values(
+            checkpoint=job.checkpoint, processed=job.processed, heartbeat_at=utcnow(),
+            **{k: getattr(job, k) for k in batch.counts}))
+
+    def _retry_rows(self, conn: Connection, batch: Batch, inserts: _Rows | None) -> None:
+        """Write the batch a row at a time, each in a savepoint: the rows the database refuses
+        fail with its reason, in the failed-rows file; the others are written as usual."""
+        job, dialect = self.job, self.engine.dialect.name
+        assert job.id is not None
+        refused: dict[int, str] = {}
+        action = "overwritten" if job.options.get("on_duplicate") == "overwrite" else "merged"
         with conn.begin():
-            # Released (an admin freed the lock) or taken over (this worker was presumed dead).
-            holder = conn.execute(select(jobs.c.status, jobs.c.worker).where(jobs.c.id == job.id)
-                                  .with_for_update()).one()
-            if tuple(holder) != ("running", job.worker):
-                raise UserError("import.job.stopped")
-            _write_batch(conn, job, batch, job.user_id, inserts, issue_rows)
-            add_counts(job, batch.counts)
-            job.checkpoint, job.processed = batch.last_row, job.processed + batch.rows
-            conn.execute(update(jobs).where(jobs.c.id == job.id).values(
-                checkpoint=job.checkpoint, processed=job.processed, heartbeat_at=utcnow(),
-                **{k: getattr(job, k) for k in batch.counts}))
+            self._claim(conn)
+            for pending, single in zip(batch.creates, inserts.split() if inserts else [], strict=True):
+                try:
+                    with conn.begin_nested():
+                        (pending.record_id,) = _insert_ids(conn, single, job.id)
+                        _write_timeline(conn, job.id, job.user_id, [pending.record_id], [], utcnow())
+                except DB_REFUSED as exc:
+                    if _transient(exc):
+                        raise
+                    pending.record_id = None
+                    refused[pending.row_number] = _reason(exc)
+                    batch.counts["created"] -= 1
+            for one in batch.updates:
+                try:
+                    with conn.begin_nested():
+                        _write_batch(conn, job, Batch(updates=[one]), job.user_id, None, None)
+                except DB_REFUSED as exc:
+                    if _transient(exc):
+                        raise
+                    refused[one[2]] = _reason(exc)
+                    batch.counts[action] -= 1
+            issues = [i for i in batch.issues if not (i["kind"] == "warning" and i["row_number"] in refused)]
+            batch.counts["warned"] -= len(batch.issues) - len(issues)
+            raw = dict(batch.raw)
+            width = max((len(i["values"]) for i in batch.issues), default=max(map(len, raw.values()), default=0))
+            issues += [issue("failed", number, raw.get(number, []), t("import.row.refused", reason=reason), width)
+                       for number, reason in sorted(refused.items())]
+            batch.counts["failed"] += len(refused)
+            if issues:
+                _issue_params(issues, job.id, dialect).insert(conn, "import_row_issues")
+            self._advance(conn, batch)
+
+    def _done(self) -> None:
+        job = self.job
         if self.progress:
             self.progress(job.processed, job.total)
         if self.pause:

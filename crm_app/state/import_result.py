@@ -1,0 +1,43 @@
+"""State of an import's result page (/imports/<id>), linked from the timeline of every record the
+import created, overwrote or merged."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from crm_app import routes
+from crm_app.services import importer
+from crm_app.services.auth import Actor
+from crm_app.state.auth import AuthState, logged_in, read
+
+
+class ImportResultState(AuthState):
+    job_id: int = 0
+    found: bool = False
+    file_name: str = ""
+    user: str = ""
+    started: str = ""
+    status: str = ""
+    counts: dict[str, int] = {}
+    files: dict[str, bool] = {}
+
+    @rx.var
+    def records_href(self) -> str:
+        return f"{routes.RAW_LEADS}?import={self.job_id}"
+
+    @rx.var
+    def files_href(self) -> str:
+        return routes.import_file(self.job_id)
+
+    @rx.event
+    @logged_in
+    async def load(self, actor: Actor) -> None:
+        self.job_id = routes.record_id_from_path(self.router.url.path, routes.IMPORT_RESULT)
+        summary = await read(importer.job_summary, actor, self.job_id)
+        self.found = summary is not None
+        if summary is None:
+            return
+        self.file_name, self.user, self.status = summary["file"], summary["user"], summary["status"]
+        self.started = summary["started"].astimezone().strftime("%H:%M %d/%m/%Y")
+        self.counts = {k: int(summary[k]) for k in importer.COUNTS}
+        self.files = dict(summary["files"])

@@ -1,0 +1,79 @@
+"""Tìm trùng in Chromium: the same person three times (imported with a pre-2018 mobile, arrived
+with +84, a Lead) is one group; the admin merges it into the Lead picking a field from another
+record, confirms, then undoes the merge and every record is back."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import text
+from sqlmodel import select
+
+from crm_app.db import get_engine, write_session
+from crm_app.models import User
+from crm_app.services import conversion, raw_leads
+from crm_app.services.auth import Actor
+from tests.apprunner import RunningApp
+from tests.e2e.conftest import AppPage
+
+pytestmark = pytest.mark.e2e
+
+
+def test_find_merge_and_undo_a_group_of_three(app_page_factory, running_app: RunningApp) -> None:
+    engine = get_engine(running_app.database_url)
+    with write_session(engine) as s:
+        owner = Actor.of(s.exec(select(User).where(User.username == "thuhuong")).one())
+        a = raw_leads.create(s, owner, {"first_name": "Hợp Nhất A", "mobile": "0169 765 4321",
+                                        "company": "Công ty Hợp Nhất"}).id
+        b = raw_leads.create(s, owner, {"first_name": "Hợp Nhất B", "mobile": "+84 39 765 4321"}).id
+        c = raw_leads.create(s, owner, {"first_name": "Hợp Nhất C", "phone": "84397654321",
+                                        "email": "hop.nhat@e2e.vn"})
+        lead_id = conversion.convert_by_user(s, owner, c.id or 0).id
+    app_page: AppPage = app_page_factory()
+    page = app_page.login("admin", landing="/duplicates")
+    group = page.locator(".dup-group").filter(has_text="0397654321")
+    expect(group).to_have_count(1)
+    expect(group).to_contain_text("Hợp Nhất A")
+    expect(group).to_contain_text("Hợp Nhất B")
+    expect(group).to_contain_text("Hợp Nhất C")
+    app_page.screenshot("duplicates-1366")
+
+    narrow: AppPage = app_page_factory((390, 844))
+    small = narrow.login("admin", landing="/duplicates")
+    expect(small.locator(".dup-group").filter(has_text="0397654321")).to_have_count(1)
+    narrow.screenshot("duplicates-390")
+
+    group.locator(".dup-merge").click()
+    form = page.locator("#merge-form")
+    expect(form).to_be_visible()
+    expect(form.locator(".dup-chosen").filter(has_text="Công ty Hợp Nhất")).to_have_count(1)  # the non-empty one
+    form.locator(".dup-cell").filter(has_text="Hợp Nhất A").click()
+    expect(form.locator(".dup-chosen").filter(has_text="Hợp Nhất A")).to_have_count(1)
+    app_page.screenshot("merge-form-1366")
+    small.locator(".dup-group").filter(has_text="0397654321").locator(".dup-merge").click()
+    expect(small.locator("#merge-form")).to_be_visible()
+    narrow.screenshot("merge-form-390")
+
+    page.locator("#dup-do-merge").click()
+    expect(page.get_by_role("alertdialog")).to_contain_text(f"Gộp 3 bản ghi vào #{lead_id}?")
+    page.locator("#dup-confirm").click()
+    expect(page.get_by_text(f"Đã gộp 2 bản ghi vào #{lead_id}.")).to_be_visible()
+    expect(page.locator(".dup-group").filter(has_text="0397654321")).to_have_count(0)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT first_name, company FROM leads WHERE id = :i"), {"i": lead_id}).one() == (
+            "Hợp Nhất A", "Công ty Hợp Nhất")
+        merged = conn.execute(text("SELECT merged_into FROM raw_leads WHERE id IN (:a, :b)"), {"a": a, "b": b})
+        assert {r[0] for r in merged} == {f"lead:{lead_id}"}
+    app_page.screenshot("merged-1366")
+    small.goto(running_app.base_url + f"/raw-leads/{a}")
+    expect(small.locator("#merged-link")).to_have_text(f"Đã gộp vào #{lead_id}")
+    narrow.screenshot("merged-record-390")
+
+    page.locator("#recent-merges .dup-undo").first.click()
+    expect(page.get_by_text("Đã hoàn tác lần gộp")).to_be_visible()
+    expect(page.locator(".dup-group").filter(has_text="0397654321")).to_have_count(1)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT first_name, company FROM leads WHERE id = :i"), {"i": lead_id}).one() == (
+            "Hợp Nhất C", None)
+        restored = conn.execute(text("SELECT merged_into FROM raw_leads WHERE id IN (:a, :b)"), {"a": a, "b": b})
+        assert {r[0] for r in restored} == {None}
