@@ -163,4 +163,5 @@ def page_header(title: rx.Var | str, *actions: rx.Component) -> rx.Component:
         align="center",
         width="100%",
         padding_bottom="1rem",
+        wrap="wrap",  # on a phone the actions go below the title, never off the screen
     )

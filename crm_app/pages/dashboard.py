@@ -65,12 +65,23 @@ def _controls() -> rx.Component:
 
 
 def _per_day_chart() -> rx.Component:
-    return rx.recharts.bar_chart(
-        *[rx.recharts.bar(data_key=ch, stack_id="a", fill=COLORS[i % len(COLORS)], cursor="pointer",
-                          on_click=S.open_channel(ch)) for i, ch in enumerate(CHANNELS)],
-        rx.recharts.x_axis(data_key="day"), rx.recharts.y_axis(allow_decimals=False),
-        rx.recharts.tooltip(), rx.recharts.legend(),
-        data=S.per_day, height=300, width="100%",
+    tr = AuthState.tr
+    return rx.vstack(
+        rx.recharts.bar_chart(
+            *[rx.recharts.bar(data_key=ch, stack_id="a", fill=COLORS[i % len(COLORS)], cursor="pointer",
+                              on_click=S.open_channel(ch)) for i, ch in enumerate(CHANNELS)],
+            rx.recharts.x_axis(data_key="day"), rx.recharts.y_axis(allow_decimals=False, width=40),
+            rx.recharts.tooltip(), rx.recharts.legend(),
+            data=S.chart_days, height=300, width="100%",
+        ),
+        # Imports are their own series the user shows or hides (hidden when they would flatten the rest).
+        rx.hstack(
+            rx.switch(checked=~S.imports_hidden, on_change=S.set_show_imports, id="show-imports"),
+            rx.el.label(tr["dash.show_imports"], html_for="show-imports", style={"fontSize": "14px"}),
+            rx.cond(S.imports_hidden_label != "", rx.text(S.imports_hidden_label, size="1", color_scheme="gray",
+                                                          id="imports-hidden-note")),
+            align="center", wrap="wrap", spacing="2"),
+        width="100%", spacing="2",
     )
 
 
@@ -78,10 +89,11 @@ def _funnel() -> rx.Component:
     tr = AuthState.tr
     return rx.vstack(
         rx.foreach(S.funnel, lambda f: rx.link(rx.hstack(
-            rx.text(f["channel"], size="2", width="150px"),
+            rx.text(f["channel"], size="2", width=rx.breakpoints(initial="90px", md="150px"), flex_shrink="0"),
             rx.box(rx.box(width=f["width"], height="10px", background=rx.color("green", 9), border_radius="4px"),
                    flex="1", background=rx.color("gray", 4), border_radius="4px"),
-            rx.text(f["converted"], "/", f["raw_leads"], " · ", f["rate"], size="2", width="130px", text_align="right"),
+            rx.text(f["converted"], "/", f["raw_leads"], " · ", f["rate"], size="2", white_space="nowrap",
+                    text_align="right"),
             width="100%", align="center"), href=f["link"], underline="none", width="100%")),
         rx.cond(S.funnel.length() == 0, rx.text(tr["common.empty"], size="2", color_scheme="gray")),
         width="100%", spacing="2")

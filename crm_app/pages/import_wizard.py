@@ -7,6 +7,7 @@ from reflex.vars import StringVar
 from crm_app import routes
 from crm_app.components.shell import crm_page, page_header
 from crm_app.components.stepper import stepper
+from crm_app.components.ticker import ticker
 from crm_app.state.auth import AuthState
 from crm_app.state.import_wizard import SKIP_COLUMN
 from crm_app.state.import_wizard import ImportWizardState as S
@@ -324,6 +325,9 @@ def import_wizard() -> rx.Component:
     labels = [tr[f"wizard.step.{s}"] for s in ("file", "dedup", "mapping", "review", "progress", "result")]
     return rx.vstack(
         page_header(tr["wizard.title"]),
+        # While the browser shows a job that may be running (review: its start may be on the way),
+        # it asks for the job's state every second until it has seen the result.
+        ticker(on_tick=S.tick, active=(S.step == "review") | (S.step == "progress"), interval_ms=1000),
         rx.cond(S.step != "locked", stepper(labels, S.step_index)),
         rx.card(rx.match(
             S.step,

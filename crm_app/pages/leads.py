@@ -54,12 +54,10 @@ def leads() -> rx.Component:
                 rx.box(rx.hstack(rx.foreach(S.board, _stage), align="start", spacing="3"),
                        width="100%", overflow_x="auto", id="lead-board", padding_bottom="0.5rem"),
                 rx.cond(S.rows.length() > 0,
-                        rx.box(data_table(rows=S.rows, columns=S.columns, labels=S.labels, sort=S.sort,
-                                          descending=S.descending, on_sort=S.sort_by, selected=S.selected,
-                                          all_selected=False, on_toggle_row=S.toggle_row,
-                                          on_toggle_all=S.toggle_all,
-                                          link_for=routes.lead), width="100%",
-                               overflow_x="auto"),
+                        data_table(rows=S.rows, columns=S.columns, labels=S.labels, sort=S.sort,
+                                   descending=S.descending, on_sort=S.sort_by, selected=S.selected,
+                                   all_selected=False, on_toggle_row=S.toggle_row, on_toggle_all=S.toggle_all,
+                                   link_for=routes.lead, name_label=tr["list.name"], table_id="leads-table"),
                         rx.center(rx.text(tr["list.empty"], color_scheme="gray"), padding="3rem", width="100%"))),
         rx.text(S.total.to_string() + " Lead", size="2", color_scheme="gray"),
         width="100%", spacing="3",
@@ -87,8 +85,9 @@ def lead_detail() -> rx.Component:
             rx.vstack(
                 rx.card(rx.grid(rx.foreach(D.items, lambda it: rx.vstack(
                     rx.text(it["label"], size="1", color_scheme="gray"),
-                    rx.text(rx.cond(it["value"] != "", it["value"], "—"), size="2"), spacing="0")),
-                    columns=rx.breakpoints(initial="1", md="3"), spacing="3", width="100%"), width="100%"),
+                    rx.text(rx.cond(it["value"] != "", it["value"], "—"), size="2", overflow_wrap="anywhere"),
+                    spacing="0")),
+                    columns=rx.breakpoints(initial="2", md="3"), spacing="3", width="100%"), width="100%"),
                 rx.card(rx.vstack(
                     rx.heading(tr["form.section.description"], size="3"),
                     rx.text(rx.cond(D.description != "", D.description, "—"), size="2", white_space="pre-wrap",

@@ -13,12 +13,12 @@ from crm_app.state.raw_lead_detail import RawLeadDetailState as S
 def _section(title: rx.Var, items: rx.Var) -> rx.Component:
     def item(it: rx.Var) -> rx.Component:
         return rx.vstack(rx.text(it["label"], size="1", color_scheme="gray"),
-                         rx.text(rx.cond(it["value"] != "", it["value"], "—"), size="2"),
+                         rx.text(rx.cond(it["value"] != "", it["value"], "—"), size="2", overflow_wrap="anywhere"),
                          spacing="0")
 
     return rx.cond(items.length() > 0, rx.card(rx.vstack(
         rx.heading(title, size="3"),
-        rx.grid(rx.foreach(items, item), columns=rx.breakpoints(initial="1", md="3"), spacing="3", width="100%"),
+        rx.grid(rx.foreach(items, item), columns=rx.breakpoints(initial="2", md="3"), spacing="3", width="100%"),
         width="100%"), width="100%"))
 
 

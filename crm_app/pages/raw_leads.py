@@ -41,7 +41,7 @@ def _condition_row(row: rx.Var, index: rx.Var) -> rx.Component:
         ),
         rx.icon_button(rx.icon("x", size=14), variant="ghost", color_scheme="gray",
                        on_click=S.remove_condition(index), aria_label="Xoá điều kiện"),
-        align="center",
+        align="center", wrap="wrap",
     )
 
 
@@ -76,7 +76,54 @@ def _filter_popover() -> rx.Component:
                 ),
                 spacing="3",
             ),
-            min_width="560px",
+            min_width=rx.breakpoints(initial="0", md="560px"), max_width="calc(100vw - 1.5rem)",
+        ),
+    )
+
+
+def _filters_dialog() -> rx.Component:
+    """Rename or delete the saved filters the user may change (own ones; shared ones for an admin)."""
+    tr = AuthState.tr
+
+    def row(f: rx.Var) -> rx.Component:
+        return rx.hstack(
+            rx.cond(f["shared"] != "", rx.text("★", color_scheme="amber")),
+            rx.input(default_value=f["name"], size="2", flex="1", min_width="0", aria_label=tr["filter.name"],
+                     class_name="filter-name", on_change=lambda v: S.set_filter_draft(f["id"], v)),
+            rx.button(tr["filter.rename"], size="2", variant="soft", class_name="filter-rename",
+                      on_click=S.rename_filter(f["id"])),
+            rx.alert_dialog.root(
+                rx.alert_dialog.trigger(rx.icon_button(rx.icon("trash-2", size=14), size="2", variant="soft",
+                                                       color_scheme="red", aria_label=tr["filter.delete"],
+                                                       class_name="filter-delete")),
+                rx.alert_dialog.content(
+                    rx.alert_dialog.title(tr["filter.delete"], " «", f["name"], "»"),
+                    rx.alert_dialog.description(tr["filter.delete_confirm"]),
+                    rx.hstack(
+                        rx.alert_dialog.cancel(rx.button(tr["common.cancel"], variant="soft", color_scheme="gray")),
+                        rx.alert_dialog.action(rx.button(tr["filter.delete"], color_scheme="red",
+                                                         on_click=S.delete_filter(f["id"]),
+                                                         id="filter-delete-confirm")),
+                        justify="end", spacing="3", margin_top="1rem"),
+                    max_width="420px"),
+            ),
+            width="100%", align="center", class_name="saved-filter-row",
+        )
+
+    return rx.dialog.root(
+        rx.dialog.trigger(rx.icon_button(rx.icon("settings-2", size=14), variant="soft",
+                                         aria_label=tr["filter.manage"], title=tr["filter.manage"],
+                                         id="manage-filters")),
+        rx.dialog.content(
+            rx.dialog.title(tr["filter.manage"]),
+            rx.vstack(
+                rx.foreach(S.editable_filters, row),
+                rx.cond(S.editable_filters.length() == 0,
+                        rx.text(tr["filter.none_editable"], size="2", color_scheme="gray")),
+                spacing="2", width="100%", id="saved-filters-list"),
+            rx.hstack(rx.dialog.close(rx.button(tr["common.close"], variant="soft", color_scheme="gray")),
+                      justify="end", width="100%", margin_top="1rem"),
+            max_width="520px",
         ),
     )
 
@@ -155,23 +202,45 @@ def _bulk_bar() -> rx.Component:
                 ),
             )),
             padding="0.5rem 0.75rem", background=rx.color("accent", 3), border_radius="6px",
-            align="center", width="100%", id="bulk-bar",
+            align="center", width="100%", id="bulk-bar", wrap="wrap",
         ),
     )
 
 
 def _pagination() -> rx.Component:
     tr = AuthState.tr
-    return rx.hstack(
+
+    def number(n: rx.Var) -> rx.Component:
+        return rx.cond(
+            n == "…", rx.text("…", size="2", color_scheme="gray"),
+            rx.button(n, size="1", min_width="2rem", class_name="page-number",
+                      variant=rx.cond(n == S.page.to_string(), "solid", "soft"),
+                      on_click=S.go_to_page(n.to(int)), aria_label=tr["list.go_to_page"] + " " + n,
+                      aria_current=rx.cond(n == S.page.to_string(), "page", "false")))
+
+    return rx.flex(
         rx.text(S.range_label, size="2", color_scheme="gray", id="range-label"),
         rx.spacer(),
-        rx.text(tr["list.page_size"], size="2", color_scheme="gray"),
-        rx.select(["25", "50", "100"], value=S.page_size.to_string(), on_change=S.set_page_size, size="1"),
-        rx.button(rx.icon("chevron-left", size=14), tr["list.prev"], size="1", variant="soft",
-                  disabled=~S.has_prev, on_click=S.go_to_page(S.page - 1)),
-        rx.button(tr["list.next"], rx.icon("chevron-right", size=14), size="1", variant="soft",
-                  disabled=~S.has_next, on_click=S.go_to_page(S.page + 1)),
-        align="center", width="100%",
+        rx.hstack(
+            rx.text(tr["list.page_size"], size="2", color_scheme="gray"),
+            rx.select(["25", "50", "100"], value=S.page_size.to_string(), on_change=S.set_page_size, size="1"),
+            align="center", spacing="2"),
+        rx.hstack(
+            rx.button(rx.icon("chevron-left", size=14), tr["list.prev"], size="1", variant="soft",
+                      disabled=~S.has_prev, on_click=S.go_to_page(S.page - 1), id="page-prev"),
+            rx.foreach(S.page_numbers, number),
+            rx.button(tr["list.next"], rx.icon("chevron-right", size=14), size="1", variant="soft",
+                      disabled=~S.has_next, on_click=S.go_to_page(S.page + 1), id="page-next"),
+            align="center", spacing="1", wrap="wrap", id="page-numbers"),
+        rx.form(
+            rx.hstack(
+                rx.input(name="page", type="number", min="1", size="1", width="4.5rem", id="go-to-page",
+                         placeholder=S.page.to_string(), aria_label=tr["list.go_to_page"]),
+                rx.button(tr["list.go_to_page"], size="1", variant="outline", type="submit", id="go-to-page-button"),
+                align="center", spacing="1"),
+            on_submit=S.go_to_typed_page, reset_on_submit=True,
+        ),
+        align="center", width="100%", wrap="wrap", gap="0.5rem 1rem",
     )
 
 
@@ -190,7 +259,8 @@ def raw_leads() -> rx.Component:
         ),
         rx.hstack(
             rx.input(rx.input.slot(rx.icon("search", size=14)), placeholder=tr["list.search"],
-                     value=S.search, on_change=S.set_search.debounce(300), width="340px", id="search"),
+                     value=S.search, on_change=S.set_search.debounce(300), width="100%", max_width="340px",
+                     id="search"),
             rx.select.root(
                 rx.select.trigger(placeholder=tr["list.saved_filters"], id="saved-filter"),
                 rx.select.content(
@@ -200,6 +270,7 @@ def raw_leads() -> rx.Component:
                 ),
                 value=S.active_filter, on_change=S.choose_filter,
             ),
+            _filters_dialog(),
             _filter_popover(),
             rx.cond(S.import_job != "", rx.badge(
                 AuthState.tr["list.import_filter"], " #", S.import_job,
@@ -212,11 +283,11 @@ def raw_leads() -> rx.Component:
         _bulk_bar(),
         rx.cond(
             S.rows.length() > 0,
-            rx.box(data_table(rows=S.rows, columns=S.columns, labels=S.column_labels, sort=S.sort,
-                              descending=S.descending, on_sort=S.sort_by, selected=S.selected,
-                              all_selected=S.all_selected, on_toggle_row=S.toggle_row,
-                              on_toggle_all=S.toggle_all, link_for=routes.raw_lead),
-                   width="100%", overflow_x="auto"),
+            data_table(rows=S.rows, columns=S.table_columns, labels=S.column_labels, sort=S.sort,
+                       descending=S.descending, on_sort=S.sort_by, selected=S.selected,
+                       all_selected=S.all_selected, on_toggle_row=S.toggle_row,
+                       on_toggle_all=S.toggle_all, link_for=routes.raw_lead,
+                       name_label=tr["list.name"], table_id="raw-leads-table"),
             rx.center(rx.vstack(rx.icon("inbox", size=32, color=rx.color("gray", 8)),
                                 rx.text(tr["list.empty"], weight="medium"),
                                 rx.text(tr["list.empty_hint"], size="2", color_scheme="gray"),

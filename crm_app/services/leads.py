@@ -38,7 +38,8 @@ def list_page(session: Session, actor: Actor, *, search: str = "", sort: str = "
                            .offset((max(1, page) - 1) * page_size).limit(page_size)).all()
     users = user_names(session, {r.assigned_to_id for r in records})
     tz = clock.zone(session)
-    rows = [{"id": str(r.id), **{c: _display(r, c, users, tz) for c in LEAD_COLUMNS}} for r in records]
+    rows = [{"id": str(r.id), raw_leads.NAME_KEY: raw_leads.full_name(r),
+             **{c: _display(r, c, users, tz) for c in LEAD_COLUMNS}} for r in records]
     return ListPage(rows=rows, total=min(total, COUNT_CAP), page=max(1, page), page_size=page_size,
                     more=total > COUNT_CAP)
 

@@ -93,3 +93,16 @@ def delete_filter(session: Session, actor: Actor, filter_id: int) -> None:
     if found.owner_id is None:
         require_admin(actor)
     session.delete(found)
+
+
+def rename_filter(session: Session, actor: Actor, filter_id: int, name: str) -> SavedFilter:
+    """Same rights as deleting: the owner renames their own; only an admin a shared one."""
+    found = get_filter(session, actor, filter_id)
+    if found.owner_id is None:
+        require_admin(actor)
+    name = name.strip()
+    if not name:
+        raise UserError("filter.name_required")
+    found.name = name[:128]
+    session.add(found)
+    return found

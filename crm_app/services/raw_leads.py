@@ -481,6 +481,14 @@ def _display(record: RawLead | Lead, key: str, users: dict[int, str], tz: tzinfo
     return str(value)
 
 
+NAME_KEY = "_name"  # a list row's full name, the link to its record whatever columns are shown
+
+
+def full_name(record: RawLead | Any) -> str:
+    """Họ + Tên, as a Vietnamese name is written; a record with only one of them shows that one."""
+    return f"{record.last_name or ''} {record.first_name or ''}".strip()
+
+
 def user_names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
@@ -517,7 +525,8 @@ def list_page(session: Session, actor: Actor, query: ListQuery, columns: list[st
     users = user_names(session, {r.assigned_to_id for r in records})
     fields = {f.key: f for f in raw_lead_fields(session) if f.custom}
     tz = clock.zone(session)
-    rows = [{"id": str(r.id), **{c: _display(r, c, users, tz, fields) for c in columns}} for r in records]
+    rows = [{"id": str(r.id), NAME_KEY: full_name(r), **{c: _display(r, c, users, tz, fields) for c in columns}}
+            for r in records]
     return ListPage(rows=rows, total=total, page=page, page_size=page_size, more=more)
 
 

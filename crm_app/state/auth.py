@@ -133,12 +133,19 @@ def _safe_next(target: str) -> str:
     return routes.RAW_LEADS
 
 
+# Where a login may land when no `next` says otherwise: the sections of the navigation.
+LANDING_SECTIONS = (routes.HOME, routes.RAW_LEADS, routes.LEADS, routes.TICKETS)
+
+
 class AuthState(rx.State):
     session_token: str = rx.Cookie(
         "", name=SESSION_COOKIE, same_site="strict",
         max_age=get_settings().session_days * 86400,
     )
     locale: str = rx.Cookie(DEFAULT_LOCALE, name=LOCALE_COOKIE, same_site="lax")
+    # The section the user was last in: after logging in they land there, not on the dashboard and a
+    # second click away from the list they use all day.
+    last_section: str = rx.Cookie("", name="crm_last_section", same_site="strict", max_age=365 * 86400)
     username: str = ""
     full_name: str = ""
     is_admin: bool = False
@@ -173,10 +180,17 @@ class AuthState(rx.State):
     def _to_login(self) -> EventSpec:
         return rx.redirect(routes.login_with_next(self.router.url.path))
 
+    def _remember_section(self) -> None:
+        parts = [p for p in self.router.url.path.split("/") if p]
+        section = "/" + parts[0] if parts else routes.HOME
+        if section in LANDING_SECTIONS and section != self.last_section:
+            self.last_section = section
+
     @rx.event
     async def require_login(self) -> EventSpec | None:
         if await self._load_actor() is None:
             return self._to_login()
+        self._remember_section()
         return None
 
     @rx.event
@@ -212,7 +226,8 @@ class AuthState(rx.State):
         self.session_token = token
         self._show_actor(actor)
         self.login_error, self.login_notice = "", ""
-        target = self.router.url.query_parameters.get("next", routes.HOME)
+        landing = self.last_section if self.last_section in LANDING_SECTIONS else routes.HOME
+        target = self.router.url.query_parameters.get("next", landing)
         return rx.redirect(_safe_next(target))
 
     @rx.event

@@ -9,6 +9,7 @@ from reflex.event import EventSpec
 from sqlmodel import Session
 
 from crm_app import routes
+from crm_app.fields import INPUT_IMPORT
 from crm_app.models import User
 from crm_app.services import auth, clock, dashboard
 from crm_app.services.auth import Actor
@@ -46,6 +47,7 @@ class DashboardState(AuthState):
     conversion_rate: str = "0%"
     failing_events: int = -1
     imports: list[dict[str, str]] = []
+    show_imports: str = ""  # the user's choice for the chart's import series: "1", "0", "" (automatic)
     ads: list[dict[str, str]] = []
 
     def _list_link(self, **params: str) -> str:
@@ -65,6 +67,33 @@ class DashboardState(AuthState):
     @rx.var
     def converted_link(self) -> str:
         return self._list_link(converted="1")
+
+    @rx.var
+    def imports_hidden(self) -> bool:
+        """One big import day flattened every other bar (6 of 112 taller than 3 px): unless the user
+        chose, records imported from files are left out of the chart when their busiest day is more
+        than three times the busiest day of every other channel together."""
+        if self.show_imports:
+            return self.show_imports == "0"
+        imported = max((int(r.get(INPUT_IMPORT, 0) or 0) for r in self.per_day), default=0)
+        others = max((sum(int(v or 0) for k, v in r.items() if k not in ("day", INPUT_IMPORT))
+                      for r in self.per_day), default=0)
+        return imported > 3 * max(others, 1)
+
+    @rx.var
+    def chart_days(self) -> list[dict[str, int | str]]:
+        if not self.imports_hidden:
+            return self.per_day
+        return [{k: v for k, v in r.items() if k != INPUT_IMPORT} for r in self.per_day]
+
+    @rx.var
+    def imports_hidden_label(self) -> str:
+        count = sum(int(r.get(INPUT_IMPORT, 0) or 0) for r in self.per_day)
+        return self._t("dash.imports_hidden", count=count) if self.imports_hidden and count else ""
+
+    @rx.event
+    def set_show_imports(self, checked: bool) -> None:
+        self.show_imports = "1" if checked else "0"
 
     @rx.event
     @logged_in

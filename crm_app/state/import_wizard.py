@@ -192,10 +192,8 @@ class ImportWizardState(AuthState):
         # The holder who comes back lands on the progress or result screen of their job.
         self.job_id = job.id or 0
         self._show_job(job)
-        if job.status in ("pending", "running"):
-            self.step = "progress"
-            return ImportWizardState.watch_job
-        self.step = "result"
+        # The page's ticker follows a running job (tick); an ended one shows its result.
+        self.step = "progress" if job.status in ("pending", "running") else "result"
         return None
 
     def _restart(self) -> None:
@@ -380,26 +378,27 @@ class ImportWizardState(AuthState):
             self._started = time.monotonic()
         path.unlink(missing_ok=True)
         await asyncio.to_thread(tasks.enqueue_import, job_id)  # queue down: the sweep enqueues it later
-        yield ImportWizardState.watch_job
 
-    @rx.event(background=True)
-    async def watch_job(self):
-        """Poll the job row (the source of truth across workers) until it ends."""
-        started = time.monotonic()
-        while True:
-            async with self:
-                job_id = self.job_id
-            job = await read(_job, job_id)
-            if job is None:
-                return
-            async with self:
-                self._show_job(job)
-                elapsed = max(0.001, time.monotonic() - started)
-                self.rate = int(job.processed / elapsed) if job.processed else 0
-                if job.status not in ("pending", "running"):
-                    self.step = "result"
-                    return
-            await asyncio.sleep(0.5)
+    @rx.event
+    @logged_in
+    async def tick(self, actor: Actor) -> None:
+        """The wizard's ticker (every second while the browser shows review or progress): read the
+        job row, the source of truth across workers, and show it. A background task used to push
+        updates instead: one push lost while the socket was between connections left the screen on
+        "importing" for a job long ended (60 s once, for a 3-row import), since nothing pushed again.
+        A tick comes from the browser, so the next one always arrives, answered on its connection."""
+        # Also on the result screen: the browser ticks until it has seen the result, so a result
+        # whose push was lost is sent again on the next tick.
+        if self.step not in ("progress", "result") or not self.job_id:
+            return
+        job = await read(_job, self.job_id)
+        if job is None:
+            return
+        self._show_job(job)
+        if self._started:
+            self.rate = int(job.processed / max(0.001, time.monotonic() - self._started)) if job.processed else 0
+        if job.status not in ("pending", "running"):
+            self.step = "result"
 
     def _show_job(self, job: ImportJob) -> None:
         # Until the engine has parsed the file, the job's total is unknown: show the file's count.

@@ -37,7 +37,8 @@ class LeadListState(AuthState):
 
     @rx.var
     def columns(self) -> list[str]:
-        return list(leads.LEAD_COLUMNS)
+        """Beside the name column, which shows Họ and Tên together."""
+        return [c for c in leads.LEAD_COLUMNS if c not in ("last_name", "first_name")]
 
     @rx.var
     def labels(self) -> dict[str, str]:

@@ -19,6 +19,7 @@ from crm_app.services.raw_leads import ListQuery
 from crm_app.state.auth import AuthState, logged_in, read, write
 
 NO_FILTER = "__all__"
+NAME_COLUMNS = ("last_name", "first_name")  # shown together in the table's name column
 
 
 def conditions_for_service(rows: list[dict[str, str]]) -> list[dict[str, Any]]:
@@ -108,6 +109,7 @@ class RawLeadListState(AuthState):
     conditions: list[dict[str, str]] = []
     saved_filters: list[dict[str, str]] = []
     active_filter: str = NO_FILTER
+    filter_drafts: dict[str, str] = {}  # saved filter id → the new name typed in «Quản lý bộ lọc»
     import_job: str = ""  # "12": only the records import #12 created (?import=12)
     filter_fields: list[dict[str, str]] = []
     selected: list[str] = []
@@ -124,6 +126,35 @@ class RawLeadListState(AuthState):
         total = f"{self.total:,}".replace(",", ".") + ("+" if self.more else "")
         return self._t("list.range", start=f"{start:,}".replace(",", "."), end=f"{end:,}".replace(",", "."),
                        total=total)
+
+    @rx.var
+    def table_columns(self) -> list[str]:
+        """The chosen columns beside the name column (which shows Họ and Tên together)."""
+        return [c for c in self.columns if c not in NAME_COLUMNS]
+
+    @rx.var
+    def last_page(self) -> int:
+        """0 when unknown: past the count cap there is no last page to offer."""
+        return 0 if self.more else max(1, -(-self.total // self.page_size))
+
+    @rx.var
+    def page_numbers(self) -> list[str]:
+        """The page buttons: the first, the last and two either side of the current one; "…" between."""
+        last = self.last_page or self.page + 2
+        wanted = sorted({1, last, *range(max(1, self.page - 2), min(last, self.page + 2) + 1)})
+        out: list[str] = []
+        previous = 0
+        for n in wanted:
+            if previous and n - previous > 1:
+                out.append("…")
+            out.append(str(n))
+            previous = n
+        return out
+
+    @rx.var
+    def editable_filters(self) -> list[dict[str, str]]:
+        """The saved filters this user may rename or delete: their own, and shared ones for an admin."""
+        return [f for f in self.saved_filters if self.is_admin or not f["shared"]]
 
     @rx.var
     def has_prev(self) -> bool:
@@ -209,6 +240,18 @@ class RawLeadListState(AuthState):
 
     @rx.event
     @logged_in
+    async def go_to_typed_page(self, actor: Actor, form: dict[str, Any]) -> EventSpec | None:
+        """«Đến trang»: a number typed by the user, kept within the pages there are."""
+        typed = str(form.get("page", "")).strip()
+        if not typed.isdigit():
+            return rx.toast.error(self._t("list.page_invalid"))
+        page = max(1, int(typed[:9]))
+        self.page = min(page, self.last_page) if self.last_page else page
+        await self._refresh(actor)
+        return None
+
+    @rx.event
+    @logged_in
     async def set_page_size(self, actor: Actor, size: str) -> None:
         if size.isdigit() and int(size) in raw_leads.PAGE_SIZES:
             self.page_size, self.page = int(size), 1
@@ -282,6 +325,31 @@ class RawLeadListState(AuthState):
         await self._refresh(actor)
         self.active_filter = str(saved.id)
         return rx.toast.success(self._t("filter.saved"))
+
+    @rx.event
+    def set_filter_draft(self, filter_id: str, name: str) -> None:
+        self.filter_drafts = {**self.filter_drafts, filter_id: name[:128]}
+
+    @rx.event
+    @logged_in
+    async def rename_filter(self, actor: Actor, filter_id: str) -> EventSpec | None:
+        if not filter_id.isdigit() or filter_id not in self.filter_drafts:
+            return None
+        await write(list_settings.rename_filter, actor, int(filter_id), self.filter_drafts[filter_id])
+        self.filter_drafts = {k: v for k, v in self.filter_drafts.items() if k != filter_id}
+        await self._load(actor)
+        return rx.toast.success(self._t("filter.renamed"))
+
+    @rx.event
+    @logged_in
+    async def delete_filter(self, actor: Actor, filter_id: str) -> EventSpec | None:
+        if not filter_id.isdigit():
+            return None
+        await write(list_settings.delete_filter, actor, int(filter_id))
+        await self._load(actor)
+        if self.active_filter == filter_id:
+            self.active_filter = NO_FILTER
+        return rx.toast.success(self._t("filter.deleted"))
 
     # ------------------------------------------------------------ columns
 

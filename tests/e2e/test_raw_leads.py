@@ -74,7 +74,7 @@ def test_create_search_and_convert(app_page: AppPage, running_app: RunningApp) -
     page.locator("#f-company").fill("Công ty Đã Thành Lead")
     page.locator("#save").click()
     expect(page.locator("#lead-title")).to_have_text("Phạm Thị Ánh Tuyết")
-    expect(page.get_by_text("Công ty Đã Thành Lead")).to_be_visible()
+    expect(page.get_by_text("Công ty Đã Thành Lead", exact=True)).to_be_visible()  # not the timeline line
     assert db_scalar(running_app, "select company from leads where id = :i", i=lead_id) == "Công ty Đã Thành Lead"
     assert db_scalar(running_app, "select company from raw_leads where id = :i", i=record_id) == "Công ty Ánh Dương"
 

@@ -181,6 +181,31 @@ def test_saved_filters_personal_and_shared(engine, people) -> None:
     assert theirs == ["Chưa liên hệ", "Có việc quá hạn", "Từ Chatbot", "Từ Zalo OA"]
 
 
+def test_saved_filter_renamed_and_deleted_by_whom_may(engine, people) -> None:
+    cond = [{"field": "lead_source", "op": "eq", "value": "Facebook"}]
+    with write_session(engine) as s:
+        mine = list_settings.save_filter(s, people["thuhuong"], "FB", cond, shared=False).id or 0
+        shared = list_settings.save_filter(s, people["admin"], "FB chung", cond, shared=True).id or 0
+    with pytest.raises(UserError), write_session(engine) as s:
+        list_settings.rename_filter(s, people["dung.vu"], mine, "Của người khác")  # not theirs: not found
+    with pytest.raises(PermissionDenied), write_session(engine) as s:
+        list_settings.rename_filter(s, people["thuhuong"], shared, "Đổi tên chung")
+    with pytest.raises(UserError), write_session(engine) as s:
+        list_settings.rename_filter(s, people["thuhuong"], mine, "   ")
+    with write_session(engine) as s:
+        list_settings.rename_filter(s, people["thuhuong"], mine, "  Khách Facebook  ")
+        list_settings.rename_filter(s, people["admin"], shared, "Facebook (chung)")
+    with Session(engine) as s:
+        names = [f.name for f in list_settings.list_filters(s, people["thuhuong"])]
+    assert "Khách Facebook" in names and "Facebook (chung)" in names and "FB" not in names
+    with pytest.raises(PermissionDenied), write_session(engine) as s:
+        list_settings.delete_filter(s, people["thuhuong"], shared)
+    with write_session(engine) as s:
+        list_settings.delete_filter(s, people["thuhuong"], mine)
+    with Session(engine) as s:
+        assert "Khách Facebook" not in [f.name for f in list_settings.list_filters(s, people["thuhuong"])]
+
+
 def test_columns_user_own_then_admin_default(engine, people) -> None:
     with write_session(engine) as s:
         list_settings.save_columns(s, people["thuhuong"], ["first_name", "zalo_user_id"], as_default=False)
