@@ -71,7 +71,7 @@ def least_open_next(session: Session, users: list[int]) -> int:
         select(RawLead.assigned_to_id, func.count())
         .where(col(RawLead.assigned_to_id).in_(active),
                statuses.open_clause(session))
-        .group_by(RawLead.assigned_to_id)).all()
+        .group_by(col(RawLead.assigned_to_id))).all()
     open_counts = dict(rows)
     return min((uid for uid in users if uid in active), key=lambda uid: open_counts.get(uid, 0))
 

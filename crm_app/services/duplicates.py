@@ -29,7 +29,7 @@ from crm_app.db import is_sqlite
 from crm_app.fields import STATUS_CONVERTED
 from crm_app.i18n import UserError
 from crm_app.models import Activity, AuditEntry, ChannelEvent, Lead, MergeRecord, RawLead, Ticket, utcnow
-from crm_app.services import activities, audit, raw_leads
+from crm_app.services import activities, audit, clock, raw_leads
 from crm_app.services.auth import Actor, PermissionDenied
 from crm_app.services.phones import display_phone
 
@@ -174,12 +174,13 @@ def _members(session: Session, refs: set[str]) -> dict[str, Member]:
             continue
         records = session.exec(select(model).where(col(model.id).in_(ids))).all()
         users = raw_leads.user_names(session, {r.assigned_to_id for r in records})
+        tz = clock.zone(session)
         for r in records:
             out[f"{entity}:{r.id}"] = Member(
                 entity=entity, id=r.id, name=f"{r.last_name or ''} {r.first_name}".strip(),
                 mobile=display_phone(r.mobile), phone=display_phone(r.phone), email=r.email or "",
                 owner=users.get(r.assigned_to_id, ""), status=r.status,
-                created=r.created_at.astimezone().strftime("%d/%m/%Y"))
+                created=clock.fmt_datetime(r.created_at, tz, clock.DATE_FORMAT))
     return out
 
 
@@ -209,9 +210,10 @@ def field_choices(session: Session, actor: Actor, refs: list[str], kept: str) ->
     records = _load(session, actor, refs)
     order = sorted(range(len(records)), key=lambda i: f"{records[i][0]}:{records[i][1].id}" != kept)
     users = raw_leads.user_names(session, {r.assigned_to_id for _, r in records})
+    tz = clock.zone(session)
     out = []
     for key in MERGE_FIELDS:
-        shown = [raw_leads._display(r, key, users) for _, r in records]
+        shown = [raw_leads._display(r, key, users, tz) for _, r in records]
         chosen = next((i for i in order if shown[i] != ""), order[0])
         out.append(FieldChoice(key=key, values=shown, chosen=chosen))
     return out

@@ -130,9 +130,10 @@ def board(session: Session, actor: Actor, *, search: str = "", per_stage: int = 
         records = session.exec(select(Lead).where(*where, stage_where)
                                .order_by(col(Lead.modified_at).desc(), col(Lead.id).desc()).limit(per_stage)).all()
         users = user_names(session, {r.assigned_to_id for r in records})
+        tz = clock.zone(session)
         cards = [{"id": str(r.id), "name": f"{r.last_name or ''} {r.first_name}".strip(),
                   "company": r.company or "", "owner": users.get(r.assigned_to_id, ""),
-                  "phone": _display(r, "mobile", users) or _display(r, "phone", users)} for r in records]
+                  "phone": _display(r, "mobile", users, tz) or _display(r, "phone", users, tz)} for r in records]
         count = counts.get(stage, 0) if stage != UNKNOWN else sum(v for k, v in counts.items() if k not in names)
         out.append(StageColumn(stage=stage, meaning=meaning, count=count, cards=cards))
     return out

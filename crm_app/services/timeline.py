@@ -64,7 +64,7 @@ def lines(session: Session, entity: str, entity_id: int, locale: str = "vi") -> 
                                     changes=[f"«{(e.changes or {}).get('message', '')}»"]))
             continue
         if e.action in CARE_ACTIONS:  # a care activity: what was said or planned, not old → new
-            out.append(TimelineLine(when=e.created_at.astimezone().strftime("%d/%m/%Y %H:%M"),
+            out.append(TimelineLine(when=clock.fmt_datetime(e.created_at, tz),
                                     who=users.get(e.user_id or 0, t("timeline.system", locale)),
                                     action=t(f"timeline.{e.action}", locale), source="",
                                     changes=_care_details(e.changes or {}, locale, tz)))

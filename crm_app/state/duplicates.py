@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Any
 
 import reflex as rx
 from reflex.event import EventSpec
 from sqlmodel import Session
 
+from crm_app import routes
 from crm_app.fields import BUILTIN_BY_KEY
 from crm_app.models import MergeRecord
-from crm_app.services import duplicates
+from crm_app.services import clock, duplicates
 from crm_app.services.auth import Actor
 from crm_app.state.auth import AuthState, logged_in, read, write
 
 PAGE_SIZE = 20
 
 
-def _screen(session: Session, actor: Actor, page: int) -> tuple[duplicates.GroupPage, list[MergeRecord]]:
+def _screen(session: Session, actor: Actor, page: int
+            ) -> tuple[duplicates.GroupPage, list[MergeRecord], tzinfo]:
     groups = duplicates.find_groups(session, actor, page=page, page_size=PAGE_SIZE)
-    return groups, duplicates.last_merges(session, actor)
+    return groups, duplicates.last_merges(session, actor), clock.zone(session)
 
 
 def _form(session: Session, actor: Actor, refs: list[str], kept: str
@@ -68,20 +71,20 @@ class DuplicatesState(AuthState):
         await self._load(actor)
 
     async def _load(self, actor: Actor) -> None:
-        result, recent = await read(_screen, actor, self.page)
+        result, recent, tz = await read(_screen, actor, self.page)
         self.total = result.total
         self.groups = [{"key": g.key, "size": str(g.size), "refs": ",".join(g.refs),
                         "members": [{"ref": m.ref, "kind": self._kind(m.entity), "id": str(m.id), "name": m.name,
                                      "mobile": m.mobile, "phone": m.phone, "email": m.email, "owner": m.owner,
                                      "status": m.status, "created": m.created,
-                                     "link": (f"/raw-leads/{m.id}" if m.entity == "raw_lead" else f"/leads/{m.id}")}
+                                     "link": routes.raw_lead(m.id) if m.entity == "raw_lead" else routes.lead(m.id)}
                                     for m in g.members]} for g in result.groups]
         self.merges = [{"id": str(m.id), "undone": "1" if m.undone_at else "",
                         "label": self._t("dup.merge_label", id=m.id,
                                          kept=self._ref_label(f"{m.kept_entity}:{m.kept_id}"),
                                          merged=", ".join(self._ref_label(r) for r in m.snapshot.get("records", {})
                                                           if r != f"{m.kept_entity}:{m.kept_id}"),
-                                         when=m.created_at.astimezone().strftime("%d/%m/%Y %H:%M"))}
+                                         when=clock.fmt_datetime(m.created_at, tz))}
                        for m in recent]
 
     @rx.event

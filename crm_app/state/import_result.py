@@ -6,7 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from crm_app import routes
-from crm_app.services import importer
+from crm_app.services import clock, importer
 from crm_app.services.auth import Actor
 from crm_app.state.auth import AuthState, logged_in, read
 
@@ -38,6 +38,6 @@ class ImportResultState(AuthState):
         if summary is None:
             return
         self.file_name, self.user, self.status = summary["file"], summary["user"], summary["status"]
-        self.started = summary["started"].astimezone().strftime("%H:%M %d/%m/%Y")
+        self.started = clock.fmt_datetime(summary["started"], await read(clock.zone), "%H:%M %d/%m/%Y")
         self.counts = {k: int(summary[k]) for k in importer.COUNTS}
         self.files = dict(summary["files"])

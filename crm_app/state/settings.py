@@ -61,14 +61,14 @@ class SettingsState(AuthState):
 
     @rx.event
     @logged_in
-    async def save_time_zone(self, actor: Actor, value: str) -> rx.event.EventSpec | None:
+    async def save_time_zone(self, actor: Actor, value: str) -> EventSpec | None:
         await write(clock.set_zone, actor, value)
         self.time_zone = value
         return rx.toast.success(self._t("settings.saved"))
 
     @rx.event
     @logged_in
-    async def add_user(self, actor: Actor, form: dict[str, str]) -> rx.event.EventSpec | None:
+    async def add_user(self, actor: Actor, form: dict[str, str]) -> EventSpec | None:
         try:
             await write(lambda s: org.add_user(
                 session=s, actor=actor, username=form.get("username", ""), full_name=form.get("full_name", ""),

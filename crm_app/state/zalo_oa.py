@@ -64,7 +64,7 @@ class ZaloOAState(AuthState):
     @rx.event
     @admin_only
     async def load(self, actor: Actor) -> None:
-        self._show(await read(zalo_oa.status, actor))
+        self._show(*await read(_status, actor))
         outcome = self.router.url.query_parameters.get("zalo", "")
         key = _RESULTS.get(outcome, "")
         self.result_ok = outcome == "ok"
@@ -104,7 +104,7 @@ class ZaloOAState(AuthState):
     async def disconnect(self, actor: Actor) -> Reply:
         await asyncio.to_thread(zalo_oa.disconnect, get_engine(), actor)
         self.result = ""
-        self._show(await read(zalo_oa.status, actor))
+        self._show(*await read(_status, actor))
         return rx.toast.success(self._t("zalo.disconnected_toast"))
 
 
