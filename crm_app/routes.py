@@ -93,6 +93,14 @@ def record_id_from_path(path: str, section: str, *, edit: bool = False) -> int:
     return int(m[2])
 
 
+def merged_record(ref: str) -> str:
+    """The page of a record named as Tìm trùng names it ("raw_lead:12", "lead:7"); "" for none."""
+    entity, _, ident = ref.partition(":")
+    if not ident:
+        return ""
+    return raw_lead(ident) if entity == "raw_lead" else lead(ident)
+
+
 def section_of(path: str) -> str:
     """The first segment of a path: "/leads/3/edit" → "leads"."""
     return path.strip("/").split("/", 1)[0]

@@ -14,7 +14,7 @@ from crm_app.state.leads import LeadListState as S
 
 def _card(card: rx.Var) -> rx.Component:
     return rx.card(rx.vstack(
-        rx.link(rx.cond(card["name"] != "", card["name"], "(—)"), href=routes.LEADS + "/" + card["id"],
+        rx.link(rx.cond(card["name"] != "", card["name"], "(—)"), href=routes.lead(card["id"]),
                 weight="medium", size="2"),
         rx.cond(card["company"] != "", rx.text(card["company"], size="1", color_scheme="gray")),
         rx.text(card["phone"] + " · " + card["owner"], size="1", color_scheme="gray"),
@@ -73,7 +73,7 @@ def lead_detail() -> rx.Component:
         rx.hstack(rx.heading(D.title, size="6", id="lead-title"), rx.badge(D.status, size="2"),
                   rx.cond(D.merged_into != "", rx.link(rx.badge(rx.icon("merge", size=12), D.merged_label,
                                                                 color_scheme="orange", size="2"),
-                                                       href=routes.LEADS + "/" + D.merged_into.split(":")[1])),
+                                                       href=D.merged_link)),
                   rx.cond(D.raw_lead_id > 0, rx.link(tr["lead.from_raw"] + " #" + D.raw_lead_id.to_string(),
                                                      href=routes.raw_lead(D.raw_lead_id),
                                                      id="lead-raw-link")),

@@ -330,10 +330,10 @@ def merge(session: Session, actor: Actor, refs: list[str], *, kept: str, choices
     session.add(row)
     session.flush()
     merged_refs = [f"{e}:{r.id}" for e, r in others]
-    audit.record(session=session, entity=kept_entity, entity_id=kept_id, action="merged", user_id=actor.id,
+    audit.record(session=session, entity=kept_entity, entity_id=kept_id, action="duplicates_merged", user_id=actor.id,
                  changes={**changes, "merged": [None, ", ".join(merged_refs)]})
     for entity, r in others:
-        audit.record(session=session, entity=entity, entity_id=r.id, action="merged", user_id=actor.id,
+        audit.record(session=session, entity=entity, entity_id=r.id, action="duplicates_merged", user_id=actor.id,
                      changes={"merged_into": [None, kept]})
     audit.record(session=session, entity="merge", entity_id=row.id or 0, action="created", user_id=actor.id,
                  changes={"kept": kept, "merged": merged_refs})

@@ -181,8 +181,8 @@ class AuthState(rx.State):
         return rx.redirect(routes.login_with_next(self.router.url.path))
 
     def _remember_section(self) -> None:
-        parts = [p for p in self.router.url.path.split("/") if p]
-        section = "/" + parts[0] if parts else routes.HOME
+        first = routes.section_of(self.router.url.path)
+        section = "/" + first if first else routes.HOME
         if section in LANDING_SECTIONS and section != self.last_section:
             self.last_section = section
 

@@ -9,6 +9,7 @@ import reflex as rx
 from reflex.event import EventSpec
 from sqlmodel import Session, select
 
+from crm_app import routes
 from crm_app.fields import picklist_values
 from crm_app.models import User
 from crm_app.services import activities, clock, raw_leads
@@ -65,9 +66,10 @@ class CareState(AuthState):
 
     def _target(self) -> tuple[str, int]:
         """The page's record (raw-leads/N or leads/N), whatever was loaded before."""
-        parts = [p for p in self.router.url.path.split("/") if p]
-        entity = {"raw-leads": "raw_lead", "leads": "lead"}.get(parts[0] if parts else "", "")
-        return entity, int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 0
+        path = self.router.url.path
+        entity = {"raw-leads": "raw_lead", "leads": "lead"}.get(routes.section_of(path), "")
+        section = routes.RAW_LEADS if entity == "raw_lead" else routes.LEADS
+        return entity, routes.record_id_from_path(path, section) if entity else 0
 
     @rx.event
     @logged_in

@@ -23,7 +23,7 @@ class ImportResultState(AuthState):
 
     @rx.var
     def records_href(self) -> str:
-        return f"{routes.RAW_LEADS}?import={self.job_id}"
+        return routes.raw_lead_list(**{"import": self.job_id})
 
     @rx.var
     def files_href(self) -> str:

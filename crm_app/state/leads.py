@@ -115,6 +115,10 @@ class LeadDetailState(AuthState):
     def merged_label(self) -> str:
         return self._t("detail.merged_into", id=self.merged_into.partition(":")[2]) if self.merged_into else ""
 
+    @rx.var
+    def merged_link(self) -> str:
+        return routes.merged_record(self.merged_into)
+
     @rx.event
     @logged_in
     async def load(self, actor: Actor) -> EventSpec | list[EventSpec] | None:

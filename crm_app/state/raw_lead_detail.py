@@ -45,8 +45,7 @@ class RawLeadDetailState(AuthState):
 
     @rx.var
     def merged_link(self) -> str:
-        entity, _, ident = self.merged_into.partition(":")
-        return (f"{routes.RAW_LEADS}/{ident}" if entity == "raw_lead" else f"{routes.LEADS}/{ident}") if ident else ""
+        return routes.merged_record(self.merged_into)
 
     @rx.var
     def edit_href(self) -> str:

@@ -41,7 +41,7 @@ def snapshot(engine) -> dict[str, Any]:
         for table in ("raw_leads", "leads", "activities", "tickets", "channel_events"):
             out[table] = [tuple(r) for r in conn.execute(text(f"SELECT * FROM {table} ORDER BY id"))]
         out["audit"] = sorted(tuple(r) for r in conn.execute(text(
-            "SELECT id, entity, entity_id, action FROM audit_entries WHERE action NOT IN ('merged', 'merge_undone') "
+            "SELECT id, entity, entity_id, action FROM audit_entries WHERE action NOT IN ('duplicates_merged', 'merge_undone') "
             "AND entity <> 'merge'")))
     return out
 
@@ -122,7 +122,7 @@ def test_merge_with_field_choices_moves_everything_then_undo_restores_exactly(en
         assert s.exec(select(Ticket)).one().lead_id == lead
         assert s.exec(select(ChannelEvent)).one().lead_id == lead
         moved = s.exec(select(AuditEntry).where(AuditEntry.entity == "lead", AuditEntry.entity_id == lead)).all()
-        assert {"call", "task", "merged"} <= {e.action for e in moved}
+        assert {"call", "task", "duplicates_merged"} <= {e.action for e in moved}
         assert duplicates.find_groups(s, admin).total == 1  # only the email pair is left
         listed = raw_leads.list_page(s, admin, raw_leads.ListQuery(page_size=100), ["first_name"]).rows
         assert str(a) not in {r["id"] for r in listed}
