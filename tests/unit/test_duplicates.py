@@ -41,8 +41,8 @@ def snapshot(engine) -> dict[str, Any]:
         for table in ("raw_leads", "leads", "activities", "tickets", "channel_events"):
             out[table] = [tuple(r) for r in conn.execute(text(f"SELECT * FROM {table} ORDER BY id"))]
         out["audit"] = sorted(tuple(r) for r in conn.execute(text(
-            "SELECT id, entity, entity_id, action FROM audit_entries WHERE action NOT IN ('duplicates_merged', 'merge_undone') "
-            "AND entity <> 'merge'")))
+            "SELECT id, entity, entity_id, action FROM audit_entries "
+            "WHERE action NOT IN ('duplicates_merged', 'merge_undone') AND entity <> 'merge'")))
     return out
 
 
