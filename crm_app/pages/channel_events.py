@@ -6,7 +6,7 @@ from crm_app import routes
 from crm_app.components.settings_nav import settings_nav
 from crm_app.components.shell import crm_page, page_header
 from crm_app.components.zalo_notice import zalo_broken_notice
-from crm_app.services.channel_events import STATUSES
+from crm_app.services.channel_events import FILTERS
 from crm_app.state.auth import AuthState
 from crm_app.state.channel_events import ChannelEventsState as S
 
@@ -22,7 +22,10 @@ def _row(e: rx.Var) -> rx.Component:
         rx.table.cell(rx.hstack(
             rx.cond(e["raw_lead_id"] != "", rx.link("KH thô #" + e["raw_lead_id"],
                                                     href=routes.raw_lead(e["raw_lead_id"]))),
-            rx.cond(e["lead_id"] != "", rx.link("Lead #" + e["lead_id"], href=routes.lead(e["lead_id"]))))),
+            rx.cond(e["lead_id"] != "", rx.link("Lead #" + e["lead_id"], href=routes.lead(e["lead_id"]))),
+            rx.cond(e["no_contact"] != "", rx.badge(AuthState.tr["channel_ui.no_contact"], color_scheme="orange",
+                                                    title=AuthState.tr["channel_ui.no_contact_hint"])),
+            flex_wrap="wrap")),
         rx.table.cell(rx.text(e["error"], size="1", color_scheme="red"), max_width="360px"),
         rx.table.cell(rx.cond((e["status"] == "failed") | (e["status"] == "received"),
                               rx.button(rx.icon("rotate-cw", size=12), tr["channel_ui.retry"], size="1",
@@ -40,7 +43,7 @@ def channel_events() -> rx.Component:
         rx.hstack(rx.heading(tr["channel_ui.title"], size="5"), rx.spacer(),
                   rx.select.root(rx.select.trigger(), rx.select.content(
                       rx.select.item(tr["ticket.all"], value="all"),
-                      *[rx.select.item(tr[f"channel_ui.status.{s}"], value=s) for s in STATUSES]),
+                      *[rx.select.item(tr[f"channel_ui.status.{s}"], value=s) for s in FILTERS]),
                       value=S.status_filter, on_change=S.filter_status),
                   rx.button(rx.icon("refresh-cw", size=14), variant="soft", on_click=S.load, aria_label="Tải lại"),
                   width="100%", align="center"),

@@ -30,7 +30,8 @@ class ChannelEventsState(AuthState):
         self.rows = [{"id": str(e.id), "channel": e.channel_label, "status": e.status,
                       "status_label": self._t(f"channel_ui.status.{e.status}"), "received_at": e.received_at,
                       "attempts": str(e.attempts), "error": e.error, "raw_lead_id": str(e.raw_lead_id or ""),
-                      "lead_id": str(e.lead_id or "")} for e in found]
+                      "lead_id": str(e.lead_id or ""),
+                      "no_contact": "1" if e.no_contact else ""} for e in found]
 
     @rx.event
     @admin_only
