@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -21,6 +22,7 @@ from crm_app.models import User
 from crm_app.services import auth
 
 S = TypeVar("S", bound=rx.State)
+T = TypeVar("T")
 
 
 @contextmanager
@@ -50,15 +52,22 @@ def state_as(state_cls: type[S], token: str) -> S:
     return state  # type: ignore[return-value]
 
 
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run in a thread of its own: the browser suite's Playwright (sync API) keeps an event
+    loop running in the main thread for the rest of the session, where asyncio.run refuses to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def run_handler(fn: Any, state: rx.State, *args: Any) -> Any:
     """Run a handler function to the end, as Reflex does: awaited if async, drained if a generator."""
     result = fn(state, *args)
     if inspect.iscoroutine(result):
-        result = asyncio.run(result)
+        result = run_async(result)
     if inspect.isasyncgen(result):
         async def drain(gen: Any) -> list[Any]:
             return [item async for item in gen]
-        return asyncio.run(drain(result))
+        return run_async(drain(result))
     if inspect.isgenerator(result):
         return list(result)
     return result

@@ -113,6 +113,8 @@ def test_link_is_the_full_name_and_pages_can_be_chosen(app_page: AppPage, runnin
     page.locator("#f-website").fill("hoasen.vn")  # the browser no longer refuses a bare domain
     page.locator("#save").click()
     expect(page.locator("#detail-title")).to_have_text("Chỉ Có Tên")
+    website = db_scalar(running_app, "select website from raw_leads where first_name = 'Chỉ Có Tên'")
+    assert website == "https://hoasen.vn"  # stored with its scheme (field_values)
     app_page.goto("/raw-leads")
     page.locator("#search").fill("chi co ten")
     expect(page.locator("#range-label")).to_have_text("1–1 / 1")
@@ -127,11 +129,17 @@ def test_link_is_the_full_name_and_pages_can_be_chosen(app_page: AppPage, runnin
                        i=int((second_row.get_attribute("href") or "0").rstrip("/").rsplit("/", 1)[1]))
     expect(second_row).to_have_text(str(record))  # Họ + Tên
 
-    expect(page.locator("#range-label")).to_have_text(re.compile(r"^1–\d+ / [\d.]+$"))
-    total = int(page.locator("#range-label").inner_text().rsplit("/ ", 1)[1].replace(".", ""))
+    expect(page.locator("#range-label")).to_have_text(re.compile(r"^1–\d+ / [\d.]+\+?$"))
+    label = page.locator("#range-label").inner_text()
+    total = int(label.rsplit("/ ", 1)[1].rstrip("+").replace(".", ""))
     assert total > 100, "the demo data gives this user more than two pages"
     page.get_by_role("button", name="Đến trang 2", exact=True).click()
     expect(page.locator("#range-label")).to_have_text(re.compile(r"^51–100 / "))
+    if label.endswith("+"):  # other e2e tests filled the shared table past the count cap: no last page
+        page.locator("#go-to-page").fill("3")
+        page.locator("#go-to-page-button").click()
+        expect(page.locator("#range-label")).to_have_text(re.compile(r"^101–150 / "))
+        return
     last = -(-total // 50)
     total_text = f"{total:,}".replace(",", ".")
     start_text = f"{(last - 1) * 50 + 1:,}".replace(",", ".")
@@ -144,8 +152,6 @@ def test_link_is_the_full_name_and_pages_can_be_chosen(app_page: AppPage, runnin
     page.locator("#go-to-page-button").click()  # past the end: the last page
     expect(page.locator("#range-label")).to_have_text(re.compile(rf"^{start_text}–{total_text} / "))
     app_page.screenshot("fit-raw-leads-pages-1366")
-    website = db_scalar(running_app, "select website from raw_leads where first_name = 'Chỉ Có Tên'")
-    assert website in ("hoasen.vn", "https://hoasen.vn")
 
 
 def test_saved_filter_is_renamed_then_deleted(app_page: AppPage, running_app: RunningApp) -> None:
@@ -212,6 +218,19 @@ def test_form_detail_and_dashboard_fit(app_page_factory, running_app: RunningApp
 
 def test_a_big_import_day_does_not_flatten_the_chart(app_page: AppPage, running_app: RunningApp,
                                                      tmp_path: Path) -> None:
+    page = app_page.login("admin", landing="")
+    bars = page.locator(".recharts-bar-rectangle path, .recharts-bar-rectangle rect")
+
+    def tall_share() -> float:
+        expect(bars.first).to_be_visible(timeout=15_000)
+        page.wait_for_timeout(1500)  # the bars' animation
+        heights = [b["height"] for b in bars.evaluate_all(
+            "els => els.map(e => e.getBoundingClientRect()).map(r => ({height: r.height}))")]
+        return sum(h > 3 for h in heights) / max(1, len(heights))
+
+    # The app's database is shared with the other e2e tests, whose records all arrive today: the
+    # chart before this test's import is the reference, not a fixed share.
+    before = tall_share()
     wb = Workbook(write_only=True)
     sheet = wb.create_sheet()
     sheet.append(["Họ", "Tên", "Di động"])
@@ -221,22 +240,14 @@ def test_a_big_import_day_does_not_flatten_the_chart(app_page: AppPage, running_
     out = running_app.crm("import", str(tmp_path / "ngay-lon.xlsx"), "--user", "admin", "--json").stdout
     assert '"created": 400' in out
 
-    page = app_page.login("admin", landing="")
-    bars = page.locator(".recharts-bar-rectangle path, .recharts-bar-rectangle rect")
-    expect(bars.first).to_be_visible(timeout=15_000)
+    page.reload()
     expect(page.locator("#imports-hidden-note")).to_contain_text("Ẩn")
-
-    def tall_share() -> float:
-        heights = [b["height"] for b in bars.evaluate_all(
-            "els => els.map(e => e.getBoundingClientRect()).map(r => ({height: r.height}))")]
-        return sum(h > 3 for h in heights) / max(1, len(heights))
-
     hidden = tall_share()
     app_page.screenshot("chart-imports-hidden-1366")
     page.locator("#show-imports").click()
     expect(page.locator("#imports-hidden-note")).to_have_count(0)
-    page.wait_for_timeout(1500)  # the bars' animation
     shown = tall_share()
     app_page.screenshot("chart-imports-shown-1366")
-    print(f"bars taller than 3 px: {hidden:.0%} with imports hidden, {shown:.0%} with them shown")
-    assert hidden >= 0.8 and shown < hidden
+    print(f"bars taller than 3 px: {before:.0%} before the import, {hidden:.0%} after it with imports hidden, "
+          f"{shown:.0%} with them shown")
+    assert hidden >= before and shown < hidden

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 from crm_app.i18n import UserError
 from crm_app.services.importer import upload
 from tests.fixtures.importer import data_dir
+from tests.statekit import run_async
 
 __all__ = ["data_dir"]
 
@@ -32,7 +32,7 @@ def stored(directory: Path) -> list[Path]:
 
 
 def test_a_csv_is_stored_privately_under_a_generated_name(data_dir: Path) -> None:
-    received = asyncio.run(upload.receive(chunks("../../Khách tháng 5.CSV", b"Ho,Ten\n", b"Le,An\n")))
+    received = run_async(upload.receive(chunks("../../Khách tháng 5.CSV", b"Ho,Ten\n", b"Le,An\n")))
     assert received.name == "Khách tháng 5.CSV"
     assert received.path.parent == data_dir / "private" / "imports" / "incoming"
     assert received.path.suffix == ".csv" and "Khách" not in received.path.name
@@ -48,13 +48,13 @@ def test_a_file_over_the_limit_is_drained_and_not_kept(data_dir: Path) -> None:
             yield Chunk("big.xlsx", b"x" * 1000)
 
     with pytest.raises(UserError) as caught:
-        asyncio.run(upload.receive(tracked(), limit_bytes=2500))
+        run_async(upload.receive(tracked(), limit_bytes=2500))
     assert caught.value.key == "wizard.too_big" and consumed == [0, 1, 2, 3, 4]  # the request completes
     assert stored(data_dir / "private" / "imports" / "incoming") == []
 
 
 def test_another_file_type_is_refused_and_not_kept(data_dir: Path) -> None:
     with pytest.raises(UserError) as caught:
-        asyncio.run(upload.receive(chunks("virus.exe", b"MZ")))
+        run_async(upload.receive(chunks("virus.exe", b"MZ")))
     assert caught.value.key == "wizard.file_type"
     assert stored(data_dir / "private" / "imports" / "incoming") == []
