@@ -3,6 +3,8 @@ assignee finds in the Ticket module and moves on."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from playwright.sync_api import expect
@@ -37,6 +39,9 @@ def test_form_submission_opens_a_ticket_for_the_assignee(app_page: AppPage, runn
     link = page.get_by_role("link", name="Khách Cần Hỗ Trợ")
     expect(link.first).to_be_visible(timeout=15_000)
     link.first.click()
+    # The detail's own data shows once its load event has answered: only then does the select act.
+    expect(page.get_by_role("heading", name=re.compile("Khách Cần Hỗ Trợ"))).to_be_visible(timeout=15_000)
+    expect(page.get_by_role("combobox")).to_have_text("Mới")
     page.get_by_role("combobox").click()
     page.get_by_role("option", name="Đang xử lý").click()
     expect(page.get_by_text("Đã lưu cấu hình.")).to_be_visible()
