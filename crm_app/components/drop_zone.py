@@ -16,12 +16,12 @@ from reflex_base.vars.base import Var
 
 MIME = "application/x-crm-item"
 # The item's value rides in the drag's data; the zone under the pointer is marked while it hovers.
-_DRAG_START = Var(f"((e) => {{ e.dataTransfer.setData('{MIME}', e.currentTarget.dataset.dragValue); "
+_DRAG_START: Var = Var(f"((e) => {{ e.dataTransfer.setData('{MIME}', e.currentTarget.dataset.dragValue); "
                   "e.dataTransfer.effectAllowed = 'move'; })")
-_DRAG_ENTER = Var("((e) => { if (e.dataTransfer.types.includes('" + MIME + "')) "
+_DRAG_ENTER: Var = Var("((e) => { if (e.dataTransfer.types.includes('" + MIME + "')) "
                   "{ e.currentTarget.dataset.dragOver = 'true'; } })")
-_DRAG_OVER = Var("((e) => { if (e.dataTransfer.types.includes('" + MIME + "')) { e.preventDefault(); } })")
-_DRAG_LEAVE = Var("((e) => { if (!e.currentTarget.contains(e.relatedTarget)) "
+_DRAG_OVER: Var = Var("((e) => { if (e.dataTransfer.types.includes('" + MIME + "')) { e.preventDefault(); } })")
+_DRAG_LEAVE: Var = Var("((e) => { if (!e.currentTarget.contains(e.relatedTarget)) "
                   "{ delete e.currentTarget.dataset.dragOver; } })")
 
 
