@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, DateTime, String, and_, case, func, literal, or_, union_all
+from sqlalchemy import Date, DateTime, and_, case, func, or_, text, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlalchemy.dialects.postgresql import array as pg_array
@@ -104,36 +104,65 @@ def _key_columns(model: Any) -> list[tuple[Any, Any]]:
             (col(model.email_key), None)]
 
 
-def _edges(session: Session, actor: Actor) -> list[tuple[str, str, int]]:
-    """The edge list, in SQL: (key, entity code, record id) for every key that more than one live
-    record holds. Two passes: the keys held more than once (one scan, one aggregate), then their
-    records through the mobile/phone/email_key indexes. Only these rows leave the database."""
+def _ref_code(entity: str, model: Any) -> Any:
+    """A record as one integer (id·2, +1 for a Lead): what the aggregate keeps of each key's holders."""
+    return col(model.id) * 2 + (1 if entity == "lead" else 0)
+
+
+def _ref_of(code: int) -> str:
+    return f"{'lead' if code % 2 else 'raw_lead'}:{code // 2}"
+
+
+def _edges(session: Session, actor: Actor) -> list[tuple[str, int]]:
+    """The edge list, in SQL: (key, record code) for every key that more than one live record holds.
+
+    One scan of each table yields its keys with their record (PostgreSQL: unnest of the three keys of a
+    row; SQLite: a scan per key column), one hash aggregate keeps the keys held more than once with
+    their count and their first and last holder. A key held twice (nearly all) is then fully known;
+    only the keys held three times or more look their records up again, through the key indexes."""
     scans = []
-    for model in MODELS.values():
+    for entity, model in MODELS.items():
         live = _live(session, actor, model)
-        if is_sqlite(session):  # one scan per key column
+        ref = _ref_code(entity, model)
+        if is_sqlite(session):
             for key, extra in _key_columns(model):
-                scans.append(sa_select(key.label("k")).where(key.is_not(None), *live,
-                                                             *([extra] if extra is not None else [])))
-        else:  # PostgreSQL: one scan of the table yields its three keys (unnest), not three scans
+                scans.append(sa_select(key.label("k"), ref.label("r")).where(
+                    key.is_not(None), *live, *([extra] if extra is not None else [])))
+        else:
             keys = [case((extra, key), else_=None) if extra is not None else key
                     for key, extra in _key_columns(model)]
-            per_row = sa_select(func.unnest(pg_array(keys)).label("k")).where(*live).subquery()
-            scans.append(sa_select(per_row.c.k).where(per_row.c.k.is_not(None)))
+            per_row = sa_select(func.unnest(pg_array(keys)).label("k"), ref.label("r")).where(*live).subquery()
+            scans.append(sa_select(per_row.c.k, per_row.c.r).where(per_row.c.k.is_not(None)))
     all_keys = union_all(*scans).subquery("all_keys")
-    dupkeys = (sa_select(all_keys.c.k).group_by(all_keys.c.k).having(func.count() > 1).cte("dupkeys"))
-    members = []
+    agg = (sa_select(all_keys.c.k, func.count().label("n"), func.min(all_keys.c.r).label("lo"),
+                     func.max(all_keys.c.r).label("hi"))
+           .group_by(all_keys.c.k).having(func.count() > 1).cte("dupkeys"))
+    if not is_sqlite(session):
+        agg = agg.prefix_with("MATERIALIZED")
+    many = sa_select(agg.c.k).where(agg.c.n > 2)
+    parts = [sa_select(agg.c.k, agg.c.lo.label("r")).where(agg.c.n == 2),
+             sa_select(agg.c.k, agg.c.hi.label("r")).where(agg.c.n == 2)]
     for entity, model in MODELS.items():
         live = _live(session, actor, model)
         for key, extra in _key_columns(model):
-            members.append(sa_select(key.label("k"), literal(CODES[entity], String).label("e"),
-                                     col(model.id).label("rid"))
-                           .where(key.in_(sa_select(dupkeys.c.k)), *live,
-                                  *([extra] if extra is not None else [])))
-    return [(k, e, int(rid)) for k, e, rid in session.execute(union_all(*members)).all()]
+            parts.append(sa_select(key.label("k"), _ref_code(entity, model).label("r"))
+                         .where(key.in_(many), *live, *([extra] if extra is not None else [])))
+    if is_sqlite(session):
+        return [(k, int(r)) for k, r in session.execute(union_all(*parts)).all()]
+    # The aggregate holds every key of the two tables (about 1.5 of them per record) in memory: it is
+    # given the room for that instead of spilling to disk; on two shared cores, parallel workers only
+    # add a merge of their partial aggregates, and compiling the plan (JIT) costs more than it saves.
+    session.execute(text("SET LOCAL work_mem = '160MB'"))
+    session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    session.execute(text("SET LOCAL jit = off"))
+    try:
+        return [(k, int(r)) for k, r in session.execute(union_all(*parts)).all()]
+    finally:
+        for setting in ("work_mem", "max_parallel_workers_per_gather", "jit"):
+            session.execute(text(f"SET LOCAL {setting} TO DEFAULT"))
 
 
-def _components(edges: list[tuple[str, str, int]]) -> list[tuple[str, list[str], list[str]]]:
+def _components(edges: list[tuple[str, int]]) -> list[tuple[str, list[str], list[str]]]:
     """Connected components of records linked by a shared key, transitively (A shares a phone with B,
     B an email with C: one group of three): union-find over the edge list. Each component as
     (its main key — the one most of its records share, phones first —, its keys, its refs)."""
@@ -149,8 +178,8 @@ def _components(edges: list[tuple[str, str, int]]) -> list[tuple[str, list[str],
 
     first_of_key: dict[str, str] = {}
     holders: dict[str, int] = {}
-    for k, e, rid in edges:
-        ref = f"{ENTITY_OF_CODE[e]}:{rid}"
+    for k, code in edges:
+        ref = _ref_of(code)
         parent.setdefault(ref, ref)
         holders[k] = holders.get(k, 0) + 1
         if (other := first_of_key.setdefault(k, ref)) != ref:
