@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 from reflex.event import EventSpec
 from sqlmodel import Session
 
+from crm_app import routes
 from crm_app.services import activities
 from crm_app.services.auth import Actor
 from crm_app.state.auth import AuthState, logged_in, read, write
@@ -32,7 +35,7 @@ class NavState(AuthState):
             self.task_badge, self.notifications = await read(_figures, actor)
 
     @rx.event
-    async def poll(self) -> EventSpec | None:
+    async def poll(self) -> EventSpec | list[Any] | None:
         """The shell's ticker, every POLL_MS while someone is logged in: a reminder raised by the scheduled
         job since the page loaded appears (sidebar list, and a toast on any screen width) without a reload.
         Two indexed reads; nothing is sent back when nothing changed."""
@@ -48,8 +51,13 @@ class NavState(AuthState):
         new = [n for n in notifications if n["id"] not in seen]
         if not new:
             return None
-        return rx.toast.info(new[0]["message"] + (f" (+{len(new) - 1})" if len(new) > 1 else ""),
-                             duration=15000, close_button=True, id="reminder-toast")
+        toast = rx.toast.info(new[0]["message"] + (f" (+{len(new) - 1})" if len(new) > 1 else ""),
+                              duration=15000, close_button=True, id="reminder-toast")
+        if self.router.url.path.startswith(routes.MY_TASKS):  # the list under the eyes follows its badge
+            from crm_app.state.my_tasks import MyTasksState  # noqa: PLC0415 - it derives from this state
+
+            return [toast, MyTasksState.load]
+        return toast
 
     @rx.event
     @logged_in
