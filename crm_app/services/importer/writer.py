@@ -12,6 +12,7 @@ import queue
 import sqlite3
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -234,7 +235,16 @@ def _insert_ids(conn: Connection, rows: _Rows, job_id: int) -> list[int]:
         rows.insert(conn, "raw_leads", ids)
         return ids
     before = conn.execute(select(func.coalesce(func.max(T.c.id), 0))).scalar_one()
-    rows.insert(conn, "raw_leads")
+    # Through a staging table (temporary: no index, no trigger, no affinity, so values reach
+    # raw_leads exactly as bound): one INSERT ... SELECT then maintains the 25 indexes and the
+    # search index the way the bench's write floor does, a third faster than a multi-row
+    # VALUES insert straight into raw_leads. Rolled back with the batch or its savepoint.
+    names = _names(rows.cols)
+    stage = f"import_stage_{zlib.crc32(names.encode()):08x}"  # one per column list
+    conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({names})")
+    rows.insert(conn, f"temp.{stage}")
+    conn.exec_driver_sql(f"INSERT INTO raw_leads ({names}) SELECT {names} FROM temp.{stage} ORDER BY rowid")  # noqa: S608
+    conn.exec_driver_sql(f"DELETE FROM temp.{stage}")  # noqa: S608 - our own names
     ids = list(conn.execute(select(T.c.id).where(T.c.id > before, T.c.import_job_id == job_id)
                             .order_by(T.c.id)).scalars())
     assert len(ids) == rows.count
