@@ -8,7 +8,7 @@
    count(*) > 1` on raw leads alone. Target: under 5 s on PostgreSQL.
 2. Merging a group of 5 raw leads carrying 200 timeline entries (and 10 activities), then undoing
    it, 20 times: p50/p95 of the merge; baseline, same run: an ordinary one-field edit
-   (raw_leads.update_record). Target: merge p95 under 300 ms.
+   (update_record). Target: merge p95 under 300 ms.
 
     .venv/bin/python bench/duplicates.py [--db sqlite|postgresql|both] [--pg-rows N] [--pg-leads N]
                                          [--sqlite-rows N] [--sqlite-leads N] [--rebuild]
@@ -40,9 +40,10 @@ from sqlmodel import Session  # noqa: E402
 
 from crm_app.db import get_engine, read_session, write_session  # noqa: E402
 from crm_app.models import AuditEntry, Lead, RawLead, User  # noqa: E402
-from crm_app.services import activities, duplicates, migrations, raw_leads  # noqa: E402
+from crm_app.services import activities, duplicates, migrations  # noqa: E402
 from crm_app.services.auth import Actor  # noqa: E402
 from crm_app.services.demo import demo_raw_lead_rows, ensure_demo_users  # noqa: E402
+from crm_app.services.raw_leads.records import create, update_record  # noqa: E402
 
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 PG_DB = "crm_bench_duplicates"  # its own database: tests reset theirs
@@ -177,7 +178,7 @@ def bench_merge(kind: str) -> None:
     with write_session(engine) as s:
         refs = []
         for i in range(5):
-            record = raw_leads.create(s, admin, {"first_name": f"Gộp {i}", "mobile": "0977 555 0" + f"{i:02d}"[-2:],
+            record = create(s, admin, {"first_name": f"Gộp {i}", "mobile": "0977 555 0" + f"{i:02d}"[-2:],
                                                  "email": "bench.merge@example.vn"})
             refs.append(f"raw_lead:{record.id}")
             for n in range(38):
@@ -201,7 +202,7 @@ def bench_merge(kind: str) -> None:
         undo_ms.append((time.perf_counter() - start) * 1000)
         start = time.perf_counter()
         with write_session(engine) as s:
-            raw_leads.update_record(s, admin, int(refs[0].split(":")[1]), {"company": f"Công ty {i}"})
+            update_record(s, admin, int(refs[0].split(":")[1]), {"company": f"Công ty {i}"})
         edit_ms.append((time.perf_counter() - start) * 1000)
 
     def p95(values: list[float]) -> float:

@@ -14,7 +14,7 @@ from crm_app.i18n import UserError
 from crm_app.models import Lead
 from crm_app.services import leads, timeline
 from crm_app.services.auth import Actor
-from crm_app.services.raw_leads import META_COLUMNS
+from crm_app.services.raw_leads.filters import META_COLUMNS
 from crm_app.state.auth import AuthState, logged_in, read, write
 
 

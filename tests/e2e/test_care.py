@@ -12,8 +12,8 @@ from sqlmodel import select
 
 from crm_app.db import get_engine, write_session
 from crm_app.models import User
-from crm_app.services import raw_leads
 from crm_app.services.auth import Actor
+from crm_app.services.raw_leads.records import create
 from tests.apprunner import RunningApp
 from tests.e2e.conftest import AppPage
 
@@ -24,7 +24,7 @@ def test_log_a_call_plan_a_task_and_complete_it_under_my_tasks(app_page_factory,
     engine = get_engine(running_app.database_url)
     with write_session(engine) as s:
         owner = Actor.of(s.exec(select(User).where(User.username == "thuhuong")).one())
-        record = raw_leads.create(s, owner, {"last_name": "Đỗ Minh", "first_name": "Chăm Sóc",
+        record = create(s, owner, {"last_name": "Đỗ Minh", "first_name": "Chăm Sóc",
                                              "mobile": "0915 246 802"})
         record_id = record.id
     app_page: AppPage = app_page_factory()

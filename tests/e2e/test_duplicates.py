@@ -11,8 +11,9 @@ from sqlmodel import select
 
 from crm_app.db import get_engine, write_session
 from crm_app.models import User
-from crm_app.services import conversion, raw_leads
+from crm_app.services import conversion
 from crm_app.services.auth import Actor
+from crm_app.services.raw_leads.records import create
 from tests.apprunner import RunningApp
 from tests.e2e.conftest import AppPage
 
@@ -23,10 +24,10 @@ def test_find_merge_and_undo_a_group_of_three(app_page_factory, running_app: Run
     engine = get_engine(running_app.database_url)
     with write_session(engine) as s:
         owner = Actor.of(s.exec(select(User).where(User.username == "thuhuong")).one())
-        a = raw_leads.create(s, owner, {"first_name": "Hợp Nhất A", "mobile": "0169 765 4321",
+        a = create(s, owner, {"first_name": "Hợp Nhất A", "mobile": "0169 765 4321",
                                         "company": "Công ty Hợp Nhất"}).id
-        b = raw_leads.create(s, owner, {"first_name": "Hợp Nhất B", "mobile": "+84 39 765 4321"}).id
-        c = raw_leads.create(s, owner, {"first_name": "Hợp Nhất C", "phone": "84397654321",
+        b = create(s, owner, {"first_name": "Hợp Nhất B", "mobile": "+84 39 765 4321"}).id
+        c = create(s, owner, {"first_name": "Hợp Nhất C", "phone": "84397654321",
                                         "email": "hop.nhat@e2e.vn"})
         lead_id = conversion.convert_by_user(s, owner, c.id or 0).id
     app_page: AppPage = app_page_factory()

@@ -10,8 +10,9 @@ from sqlmodel import select
 
 from crm_app.db import get_engine, write_session
 from crm_app.models import User
-from crm_app.services import conversion, raw_leads
+from crm_app.services import conversion
 from crm_app.services.auth import Actor
+from crm_app.services.raw_leads.records import create
 from tests.apprunner import RunningApp
 from tests.e2e.conftest import AppPage
 
@@ -22,7 +23,7 @@ def test_board_moves_a_lead_to_another_stage(app_page_factory, running_app: Runn
     engine = get_engine(running_app.database_url)
     with write_session(engine) as s:
         owner = Actor.of(s.exec(select(User).where(User.username == "thuhuong")).one())
-        record = raw_leads.create(s, owner, {"first_name": "Giai Đoạn", "last_name": "Bảng",
+        record = create(s, owner, {"first_name": "Giai Đoạn", "last_name": "Bảng",
                                              "mobile": "0916 135 799"})
         lead_id = conversion.convert_by_user(s, owner, record.id or 0).id
     app_page: AppPage = app_page_factory()

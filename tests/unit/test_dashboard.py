@@ -20,10 +20,11 @@ from crm_app.db import write_session
 from crm_app.fields import STATUS_CONVERTED
 from crm_app.i18n import UserError
 from crm_app.models import ChannelEvent, ImportJob, Lead, RawLead, User
-from crm_app.services import assignment, clock, dashboard, field_settings, migrations, raw_leads, statuses
+from crm_app.services import assignment, clock, dashboard, field_settings, migrations, statuses
 from crm_app.services.auth import Actor, PermissionDenied
 from crm_app.services.dashboard import DashboardQuery, range_for
-from crm_app.services.raw_leads import ListQuery
+from crm_app.services.raw_leads.filters import link_conditions
+from crm_app.services.raw_leads.query import ListQuery, list_page
 
 VN = timezone(timedelta(hours=7))
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=VN).astimezone(UTC)
@@ -198,8 +199,8 @@ def _today_and_its_list(engine: Engine, actor: Actor) -> tuple[dashboard.Dashboa
     """The dashboard's "new today" and the list its card opens (the link's own parameters)."""
     with Session(engine) as s:
         dash = dashboard.compute(s, actor, DashboardQuery(date(2026, 11, 20), date(2026, 11, 20)), now=NOW)
-        query = ListQuery(conditions=raw_leads.link_conditions({"from": dash.today, "to": dash.today}))
-        page = raw_leads.list_page(s, actor, query, ["first_name", "created_at"])
+        query = ListQuery(conditions=link_conditions({"from": dash.today, "to": dash.today}))
+        page = list_page(s, actor, query, ["first_name", "created_at"])
     return dash, page.total, sorted(r["first_name"] for r in page.rows)
 
 
@@ -220,7 +221,7 @@ def test_new_today_equals_its_drill_down_whatever_the_server_zone(engine: Engine
     assert dash.per_day[0]["Zalo OA"] == 2
     # Times on screen are Vietnam time too, dd/mm/yyyy.
     with Session(engine) as s:
-        rows = raw_leads.list_page(s, admin, ListQuery(conditions=raw_leads.link_conditions(
+        rows = list_page(s, admin, ListQuery(conditions=link_conditions(
             {"from": dash.today, "to": dash.today}), sort="created_at", descending=False), ["created_at"]).rows
     assert [r["created_at"] for r in rows] == ["20/11/2026 00:01", "20/11/2026 12:00"]
 
@@ -267,7 +268,7 @@ def _open_bar_and_its_list(engine: Engine, actor: Actor, start: date, end: date)
         listed = {}
         for username in ids:
             link = {"from": dash.start, "to": dash.end, "assigned_to": ids[username], "open": "1"}
-            total = raw_leads.list_page(s, actor, ListQuery(conditions=raw_leads.link_conditions(link)),
+            total = list_page(s, actor, ListQuery(conditions=link_conditions(link)),
                                         ["first_name"]).total
             if total:
                 listed[username] = total
