@@ -3,8 +3,8 @@
 import reflex as rx
 
 from crm_app import routes
-from crm_app.components.settings_nav import settings_nav
-from crm_app.components.shell import crm_page, page_header
+from crm_app.components.settings_nav import settings_header
+from crm_app.components.shell import crm_page
 from crm_app.state.api_tokens import ApiTokensState as S
 from crm_app.state.auth import AuthState
 
@@ -100,13 +100,9 @@ def _new_token() -> rx.Component:
 def api_tokens_page() -> rx.Component:
     tr = AuthState.tr
     return rx.vstack(
-        page_header(tr["page.settings.title"]),
-        settings_nav(),
-        rx.hstack(rx.heading(tr["api_tokens.heading"], size="5"), rx.spacer(),
-                  rx.link(rx.hstack(rx.icon("book-open", size=14), tr["api_tokens.docs"], align="center",
-                                    spacing="1"), href=routes.API_DOCS, is_external=True, size="2"),
-                  width="100%", align="center", wrap="wrap"),
-        rx.text(tr["api_tokens.hint"], size="2", color_scheme="gray"),
+        settings_header("api_tokens.heading", "api_tokens.hint", rx.spacer(),
+                        rx.link(rx.hstack(rx.icon("book-open", size=14), tr["api_tokens.docs"], align="center",
+                                          spacing="1"), href=routes.API_DOCS, is_external=True, size="2")),
         rx.card(rx.form(
             rx.flex(
                 _field("api_tokens.name_label", rx.input(name="name", placeholder=tr["api_tokens.name"],

@@ -3,8 +3,8 @@
 import reflex as rx
 
 from crm_app import routes
-from crm_app.components.settings_nav import settings_nav
-from crm_app.components.shell import crm_page, page_header
+from crm_app.components.settings_nav import settings_header
+from crm_app.components.shell import crm_page
 from crm_app.state.auth import AuthState
 from crm_app.state.zalo_oa import ZaloOAState as S
 
@@ -106,10 +106,7 @@ def _disconnected() -> rx.Component:
 def zalo_oa_page() -> rx.Component:
     tr = AuthState.tr
     return rx.vstack(
-        page_header(tr["page.settings.title"]),
-        settings_nav(),
-        rx.flex(rx.heading(tr["zalo.heading"], size="5"), _badge(), align="center", spacing="3", wrap="wrap"),
-        rx.text(tr["zalo.hint"], size="2", color_scheme="gray"),
+        settings_header("zalo.heading", "zalo.hint", _badge()),
         rx.cond(S.result != "", rx.callout.root(
             rx.callout.icon(rx.cond(S.result_ok, rx.icon("circle-check"), rx.icon("circle-alert"))),
             rx.callout.text(S.result), color_scheme=rx.cond(S.result_ok, "green", "red"), width="100%",

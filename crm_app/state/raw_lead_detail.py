@@ -14,6 +14,7 @@ from crm_app.services import conversion, timeline
 from crm_app.services.auth import Actor
 from crm_app.services.raw_leads import access, display, records
 from crm_app.state.auth import AuthState, logged_in, read, write
+from crm_app.state.merged import MergedIntoMixin
 
 
 def _detail(session: Session, actor: Actor, record_id: int, locale: str
@@ -27,7 +28,7 @@ def _detail(session: Session, actor: Actor, record_id: int, locale: str
     return record, sections, timeline.lines(session, "raw_lead", record.id or 0, locale)
 
 
-class RawLeadDetailState(AuthState):
+class RawLeadDetailState(MergedIntoMixin, AuthState):
     record_id: int = 0
     title: str = ""
     status: str = ""
@@ -38,15 +39,6 @@ class RawLeadDetailState(AuthState):
     management: list[dict[str, str]] = []
     custom: list[dict[str, str]] = []
     events: list[dict[str, str]] = []
-    merged_into: str = ""  # "lead:12": this record was merged into that one (Tìm trùng)
-
-    @rx.var
-    def merged_label(self) -> str:
-        return self._t("detail.merged_into", id=self.merged_into.partition(":")[2]) if self.merged_into else ""
-
-    @rx.var
-    def merged_link(self) -> str:
-        return routes.merged_record(self.merged_into)
 
     @rx.var
     def edit_href(self) -> str:

@@ -190,8 +190,8 @@ def test_list_columns_sort_and_filters_not_contacted_and_overdue(engine, people)
     assert names(sort="last_contacted_at", descending=True)[0] in ("Gọi rồi", "Chưa gì", "Có hẹn")
     with Session(engine) as s:
         row = list_page(s, h, ListQuery(conditions=[{"field": "first_name", "op": "eq",
-                                                               "value": "Gọi rồi"}]),
-                                  ["first_name", "last_contacted_at", "next_task_at"]).rows[0]
+                                                     "value": "Gọi rồi"}]),
+                                                     ["first_name", "last_contacted_at", "next_task_at"]).rows[0]
     assert row["last_contacted_at"] != "" and row["next_task_at"] != ""
     with pytest.raises(UserError), Session(engine) as s:  # "past" only on the time columns
         list_page(s, h, ListQuery(conditions=[{"field": "first_name", "op": "past"}]), ["first_name"])

@@ -269,7 +269,7 @@ def _open_bar_and_its_list(engine: Engine, actor: Actor, start: date, end: date)
         for username in ids:
             link = {"from": dash.start, "to": dash.end, "assigned_to": ids[username], "open": "1"}
             total = list_page(s, actor, ListQuery(conditions=link_conditions(link)),
-                                        ["first_name"]).total
+                              ["first_name"]).total
             if total:
                 listed[username] = total
     return bars, listed

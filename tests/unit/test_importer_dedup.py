@@ -214,7 +214,7 @@ def test_quick_search_follows_created_overwritten_and_undone_records(
     def found(text: str) -> list[str]:
         with Session(engine) as session:
             page = list_page(session, actor(engine, "admin"), ListQuery(search=text),
-                                       ["first_name"])
+                             ["first_name"])
         return sorted(r["first_name"] for r in page.rows)
 
     existing(engine, demo_users["dung.vu"], first_name="Cũ", mobile="+84912345678", company="Công ty Cũ",
@@ -246,7 +246,7 @@ def test_the_list_shows_the_records_one_import_created(engine: Engine, demo_user
     with Session(engine) as session:
         def names(job_id: int | None) -> list[str]:
             page = list_page(session, actor(engine, "admin"),
-                                       ListQuery(import_job_id=job_id), ["first_name"])
+                             ListQuery(import_job_id=job_id), ["first_name"])
             return sorted(r["first_name"] for r in page.rows)
 
         assert names(first.job_id) == ["An"]

@@ -88,3 +88,15 @@ def test_list_total_is_capped_instead_of_counting_the_whole_table(sqlite_engine,
     with Session(sqlite_engine) as s:
         page = list_page(s, admin, ListQuery(page_size=25), ["first_name"])
     assert (page.total, page.more, len(page.rows)) == (2, True, 4)
+
+
+def test_both_detail_pages_name_and_link_the_record_they_were_merged_into() -> None:
+    from crm_app.state.leads import LeadDetailState
+
+    for cls in (RawLeadDetailState, LeadDetailState):
+        detail = state_as(cls, "no-token")
+        assert (detail.merged_label, detail.merged_link) == ("", "")
+        detail.merged_into = "lead:12"
+        assert (detail.merged_label, detail.merged_link) == ("Đã gộp vào #12", "/leads/12")
+        detail.merged_into = "raw_lead:7"
+        assert detail.merged_link == "/raw-leads/7"

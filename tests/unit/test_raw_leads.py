@@ -37,12 +37,12 @@ def people(engine, demo_users) -> dict[str, Actor]:
         who = {u: actor(s, u) for u in ("admin", "thuhuong", "dung.vu")}
         h, d = who["thuhuong"], who["dung.vu"]
         create(s, h, {"last_name": "Nguyễn Văn", "first_name": "A",
-                                "mobile": "0912 345 678", "email": "A.Nguyen@Example.com",
-                                "lead_source": "Website", "company": "Công ty Minh Phát"})
+                      "mobile": "0912 345 678", "email": "A.Nguyen@Example.com",
+                      "lead_source": "Website", "company": "Công ty Minh Phát"})
         create(s, h, {"last_name": "Trần Thị", "first_name": "Bình",
-                                "mobile": "+84987654321", "lead_source": "Facebook"})
+                      "mobile": "+84987654321", "lead_source": "Facebook"})
         create(s, d, {"last_name": "Lê", "first_name": "Cường", "phone": "024 3823 4567",
-                                "lead_source": "Facebook"})
+                      "lead_source": "Facebook"})
     return who
 
 
@@ -55,8 +55,8 @@ def search(engine, who: Actor, **kw) -> list[str]:
 def test_required_and_invalid_fields_are_each_reported(engine, people) -> None:
     with pytest.raises(ValidationFailed) as err, write_session(engine) as s:
         create(s, people["thuhuong"], {"first_name": " ", "mobile": "12345",
-                                                 "email": "not-an-email", "birthday": "31/02/1990",
-                                                 "salutation": "Ngài"})
+                                       "email": "not-an-email", "birthday": "31/02/1990",
+                                       "salutation": "Ngài"})
     assert err.value.errors == {
         "first_name": "«Tên» là bắt buộc.",
         "mobile": "«Di động» không phải số điện thoại Việt Nam hợp lệ.",
