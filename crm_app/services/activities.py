@@ -23,6 +23,7 @@ from crm_app.i18n import UserError, t
 from crm_app.models import Activity, Lead, Notification, RawLead, User, utcnow
 from crm_app.services import audit, clock
 from crm_app.services.auth import Actor, PermissionDenied
+from crm_app.services.field_values import parse_date
 from crm_app.services.raw_leads import access, display
 
 ENTITIES: dict[str, Any] = {"raw_lead": RawLead, "lead": Lead}
@@ -101,8 +102,6 @@ def add_note(session: Session, actor: Actor, entity: str, entity_id: int, *, not
 
 def parse_due(day: str, hour_minute: str, tz: tzinfo) -> datetime:
     """A date (yyyy-mm-dd from the date input, or dd/mm/yyyy) and hh:mm in the org's zone → UTC."""
-    from crm_app.services.values import parse_date
-
     parsed = parse_date(day.strip()) if day and day.strip() else None
     if parsed is None:
         raise UserError("care.due_required")

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -240,6 +240,30 @@ def test_setting_the_time_zone_is_for_admins_and_checked(engine: Engine, demo_us
             clock.set_zone(s, who(demo_users, "admin"), "Mars/Olympus")
     with Session(engine) as s:
         assert clock.zone_name(s) == "Asia/Ho_Chi_Minh"
+
+
+def test_the_zone_is_read_once_per_transaction_and_a_change_is_seen_at_once(
+        engine: Engine, demo_users: dict[str, int]) -> None:
+    reads: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if "org_settings" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with Session(engine) as watcher:
+            for _ in range(5):  # a list page asks for the zone several times: one read
+                assert clock.zone_name(watcher) == "Asia/Ho_Chi_Minh"
+            assert len(reads) == 1
+            with write_session(engine) as s:  # another session (an admin's save) changes it
+                clock.set_zone(s, who(demo_users, "admin"), "UTC")
+                assert clock.zone_name(s) == "UTC"  # its own session sees the change before commit
+            watcher.commit()  # the watcher's next transaction (its next request) sees it
+            assert clock.zone_name(watcher) == "UTC"
+            assert len(reads) >= 2
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
 
 
 def test_days_follow_daylight_saving_on_both_databases(engine: Engine, demo_users: dict[str, int]) -> None:
