@@ -3,6 +3,7 @@
 import reflex as rx
 
 from crm_app import routes
+from crm_app.components.confirm import confirm_dialog
 from crm_app.components.settings_nav import settings_header
 from crm_app.components.shell import crm_page
 from crm_app.state.api_tokens import ApiTokensState as S
@@ -11,19 +12,10 @@ from crm_app.state.auth import AuthState
 
 def _revoke_button(row: rx.Var) -> rx.Component:
     tr = AuthState.tr
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(rx.button(rx.icon("ban", size=12), tr["api_tokens.revoke"], size="1",
-                                          variant="soft", color_scheme="red")),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(tr["api_tokens.revoke"]),
-            rx.alert_dialog.description(tr["api_tokens.revoke_confirm"].replace("{name}", row["name"])),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button(tr["common.cancel"], variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button(tr["api_tokens.revoke"], color_scheme="red",
-                                                 on_click=S.revoke(row["id"]))),
-                spacing="3", justify="end", padding_top="1rem"),
-        ),
-    )
+    return confirm_dialog(
+        rx.button(rx.icon("ban", size=12), tr["api_tokens.revoke"], size="1", variant="soft", color_scheme="red"),
+        tr["api_tokens.revoke"], tr["api_tokens.revoke_confirm"].replace("{name}", row["name"]),
+        tr["api_tokens.revoke"], S.revoke(row["id"]))
 
 
 def _access(row: rx.Var) -> rx.Component:
