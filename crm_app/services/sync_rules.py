@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, case, or_, text
 from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, col, select
 
@@ -145,8 +145,9 @@ def _lock_person(session: Session, incoming: _Incoming) -> None:
         return
     keys = sorted({f"sync:{k}:{incoming.values[k]}" for k in ("zalo_user_id", "facebook_psid", "mobile")
                    if k in incoming.values} | ({f"sync:email:{incoming.email_key}"} if incoming.email_key else set()))
-    for key in keys:
-        session.exec(select(func.pg_advisory_xact_lock(func.hashtext(key))))
+    if keys:  # one round trip; WITH ORDINALITY keeps the sorted order in which the locks are taken
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest(CAST(:keys AS text[])) "
+                             "WITH ORDINALITY AS t(k, n) ORDER BY n"), {"keys": keys})
 
 
 def _find_match(session: Session, incoming: _Incoming) -> _Match | None:
@@ -164,22 +165,32 @@ def _find_match(session: Session, incoming: _Incoming) -> _Match | None:
     def by_email(m: Any) -> ColumnElement[bool]:
         return col(m.email_key) == incoming.email_key
 
-    keys = (("zalo_user_id" in incoming.values, True, by_zalo),
-            ("facebook_psid" in incoming.values, True, by_psid),
-            (incoming.phone is not None, False, by_phone),
-            (incoming.email_key is not None, False, by_email))
-    for present, identity, clause in keys:
-        if not present:
-            continue
-        lead = session.exec(select(Lead).where(clause(Lead)).order_by(col(Lead.id))).first()
-        if lead is not None:
-            return _Match(duplicates.resolve(session, lead), identity)  # a merged record: the one kept
-        raw = session.exec(select(RawLead).where(clause(RawLead)).order_by(col(RawLead.id))).first()
-        if raw is not None:
-            raw = duplicates.resolve(session, raw)
-            linked = session.get(Lead, raw.converted_lead_id) if getattr(raw, "converted_lead_id", None) else None
-            return _Match(linked or raw, identity)
-    return None
+    keys = [(identity, clause) for present, identity, clause in (
+        ("zalo_user_id" in incoming.values, True, by_zalo),
+        ("facebook_psid" in incoming.values, True, by_psid),
+        (incoming.phone is not None, False, by_phone),
+        (incoming.email_key is not None, False, by_email)) if present]
+    if not keys:
+        return None
+    # One query per table (not one per key and table): each table's best record by key rank, then
+    # the lower rank wins and, on a tie, the Lead.
+    best: tuple[int, int, RawLead | Lead] | None = None
+    models: tuple[Any, ...] = (Lead, RawLead)
+    for order, model in enumerate(models):
+        rank = case(*[(clause(model), n) for n, (_, clause) in enumerate(keys)], else_=len(keys))
+        found: Any = session.exec(select(model, rank).where(or_(*[clause(model) for _, clause in keys]))
+                             .order_by(rank, col(model.id)).limit(1)).first()
+        if found is not None and (best is None or (found[1], order) < best[:2]):
+            best = (found[1], order, found[0])
+    if best is None:
+        return None
+    rank_found, _, record = best
+    identity = keys[rank_found][0]
+    if isinstance(record, Lead):
+        return _Match(duplicates.resolve(session, record), identity)  # a merged record: the one kept
+    raw = duplicates.resolve(session, record)
+    linked = session.get(Lead, raw.converted_lead_id) if getattr(raw, "converted_lead_id", None) else None
+    return _Match(linked or raw, identity)
 
 
 def _entity(record: RawLead | Lead) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from crm_app.i18n import UserError
-from crm_app.services.importer.preflight import check_ods, check_xlsx, file_kind
+from crm_app.services.importer.preflight import MAX_COLUMNS, check_ods, check_xls, check_xlsx, file_kind
 from crm_app.services.text import fold
 
 CHILD = Path(__file__).with_name("parse_child.py")
@@ -180,7 +180,9 @@ def parse_file(path: Path, *, row_limit: int, sheet: str | None = None,
     if kind == "xlsx":
         check_xlsx(path, row_limit=row_limit, sheet=sheet)
     elif kind == "ods":
-        check_ods(path)
+        check_ods(path, row_limit=row_limit, sheet=sheet)
+    else:
+        check_xls(path, row_limit=row_limit, sheet=sheet)
     fd, temp_name = tempfile.mkstemp(prefix="crm-import-", suffix=".rows")
     os.close(fd)
     temp = Path(temp_name)
@@ -239,8 +241,16 @@ def _parse_csv(path: Path, *, row_limit: int) -> ParsedFile:
             first = next(reader, None)
             if first is None or not any(v.strip() for v in first):
                 raise UserError("import.file.empty_header")
+            if len(first) > MAX_COLUMNS:
+                raise UserError("import.file.too_many_columns", limit=MAX_COLUMNS)
             headers = _headers(_nfc(first) if encoding == "cp1258" else list(first))
-            total = sum(1 for values in reader if any(v.strip() for v in values))
+            total = width = 0
+            for values in reader:
+                if any(v.strip() for v in values):
+                    total += 1
+                    width = max(width, len(values))
+            if width > MAX_COLUMNS:  # a data row wider than any sheet: the rows would be held whole
+                raise UserError("import.file.too_many_columns", limit=MAX_COLUMNS)
     except UnicodeError as exc:
         raise UserError("import.file.csv_encoding") from exc
     except csv.Error as exc:
