@@ -3,7 +3,7 @@
 Every activity is also written to the record's timeline (audit entries), so the timeline stays the
 one history of a record and a merge moves it in one statement. The record's `last_contacted_at`
 and `next_task_at` are kept here, in the same transaction, so the list sorts and filters on them
-in SQL. Rights: whoever may edit the record (services/access.can_see: "users can edit what they
+in SQL. Rights: whoever may edit the record (services/raw_leads/access.can_see: "users can edit what they
 see") may log on it; a task's assignee may always complete it.
 """
 

@@ -50,7 +50,7 @@ def display_values(session: Session, lead: Lead, locale: str = "vi") -> list[dic
     tz = clock.zone(session)
     shown = [{"label": fd.label(locale), "value": display_value(lead, fd.key, users, tz, by_key)}
              for fd in fields if fd.key not in ("converted_lead_id", "description")]
-    # An ad lead's attribution only on ad leads (see raw_leads.display_values).
+    # An ad lead's attribution only on ad leads (see raw_leads.display.display_values).
     hidden = {BUILTIN_BY_KEY[k].label(locale) for k in ATTRIBUTION}
     return [row for row in shown if row["value"] or row["label"] not in hidden]
 
