@@ -37,7 +37,7 @@ from sqlmodel import Session  # noqa: E402
 from bench.benchdb import BenchDb, count, load  # noqa: E402
 from crm_app.db import get_engine, read_session, write_session  # noqa: E402
 from crm_app.models import AuditEntry, Lead, RawLead, User  # noqa: E402
-from crm_app.services import activities, duplicates, migrations  # noqa: E402
+from crm_app.services import activities, clock, duplicates, migrations  # noqa: E402
 from crm_app.services.auth import Actor  # noqa: E402
 from crm_app.services.demo import demo_raw_lead_rows  # noqa: E402
 from crm_app.services.raw_leads.records import create, update_record  # noqa: E402
@@ -132,7 +132,7 @@ def bench_merge(kind: str) -> None:
                                  user_id=admin.id, changes={"description": [None, f"ghi {n}"]}))
             activities.add_note(s, admin, "raw_lead", record.id or 0, note=f"ghi chú {i}")
             activities.add_task(s, admin, "raw_lead", record.id or 0, title=f"việc {i}",
-                                due_at=activities.parse_due("01/01/2030", "09:00"))
+                                due_at=activities.parse_due("01/01/2030", "09:00", clock.zone(s)))
         entries = s.execute(select(func.count()).select_from(AuditEntry).where(
             AuditEntry.entity == "raw_lead", AuditEntry.entity_id.in_([int(r.split(":")[1]) for r in refs])  # type: ignore[attr-defined]
         )).scalar()

@@ -6,7 +6,9 @@ For each consumer count, 5,000 Hana events (each a new person) from 20 senders:
   the time from acknowledgement to processed (p50/p99; target p99 < 2 s);
 - backlog: the other half sent as fast as the senders can with no consumer running (intake
   throughput), then the consumers start and drain it: events/s from the first processed to the
-  last (target: 2 consumers at least 1.6x faster than 1).
+  last (target: 2 consumers at least 1.6x faster than 1). The CPU each drained event costs (the
+  consumers, their PostgreSQL backends and Redis, read from /proc) gives the physical ceiling on
+  this machine: cores / CPU per event, and the speed-up that ceiling allows over 1 consumer.
 
     .venv/bin/python bench/queue.py [--events 5000] [--senders 20] [--rate 100]
 
@@ -116,7 +118,7 @@ def warm_up(base: str, prefix: str, consumers: int) -> None:
 
 
 def run(consumers: int, base: str, env: dict[str, str], workdir: Path, events: int, senders: int,
-        rate: float) -> float:
+        rate: float, redis_pid: int) -> tuple[float, float]:
     half = events // 2
     first = 10_000 * (consumers - 1)  # every event a new person (its own phone) across the whole run
     label = f"[{consumers} consumer{'s' if consumers > 1 else ''}]"
@@ -139,9 +141,13 @@ def run(consumers: int, base: str, env: dict[str, str], workdir: Path, events: i
     print(f"{label} backlog intake (no consumer running): {len(acks)} events in {wall:.1f} s = "
           f"{len(acks) / wall:.0f} deliveries/s; ack p50/p99 = {1000 * pct(latencies, 0.5):.0f}/"
           f"{1000 * pct(latencies, 0.99):.0f} ms", flush=True)
+    started = time.time()
     procs = [start_worker(env, workdir) for _ in range(consumers)]
     try:  # the drain rate runs from the first processed event to the last: start-up is not counted
+        meter = CpuMeter([p.pid for p in procs], redis_pid, started)
+        meter.wait_for_first(prefix)
         done = processed_times(prefix, events - half)
+        cpu = meter.read(prefix)
     finally:
         for proc in procs:
             proc.terminate()
@@ -151,7 +157,65 @@ def run(consumers: int, base: str, env: dict[str, str], workdir: Path, events: i
     print(f"{label} backlog drained at {drain:.0f} events/s ({len(times)} events, first to last processed in "
           f"{times[-1] - times[0]:.1f} s); machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
           flush=True)
-    return drain
+    per_event = sum(cpu.values())
+    # A consumer's Python runs on one core at a time (the GIL, whatever its threads); the machine's
+    # cores are shared by every consumer, PostgreSQL and Redis.
+    one_consumer = 1000 / (cpu["consumers"] / consumers)
+    machine = 1000 * (os.cpu_count() or 1) / per_event
+    print(f"{label} CPU per drained event: " + ", ".join(f"{k} {v:.1f} ms" for k, v in cpu.items())
+          + f" = {per_event:.1f} ms; ceilings at this cost: one consumer {one_consumer:.0f} events/s (one core), "
+          f"{os.cpu_count()} cores {machine:.0f} events/s", flush=True)
+    return drain, min(machine, one_consumer * 2) / min(machine, one_consumer)
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (all its threads) so far, from /proc; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime (fields 14 and 15)
+
+
+class CpuMeter:
+    """CPU spent by the consumers, the PostgreSQL backends they opened and Redis between the first
+    processed event of a drain and the last, per event processed in between (ms)."""
+
+    def __init__(self, consumer_pids: list[int], redis_pid: int, since: float) -> None:
+        self.groups = {"consumers": consumer_pids, "Redis": [redis_pid]}
+        self.since = since
+        self.start: dict[int, float] = {}
+        self.count0 = 0
+
+    def _backends(self) -> list[int]:
+        with get_engine(PG_URL).connect() as conn:
+            return [pid for (pid,) in conn.execute(text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = 'crm_queue_bench' AND pid <> pg_backend_pid() "
+                "AND backend_start >= to_timestamp(:t)"), {"t": self.since})]
+
+    def _processed(self, prefix: str) -> int:
+        with get_engine(PG_URL).connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM channel_events WHERE event_key LIKE :p "
+                                         "AND status = 'processed'"), {"p": f"hana:{prefix}-%"}).scalar() or 0)
+
+    def wait_for_first(self, prefix: str) -> None:
+        deadline = time.monotonic() + 60
+        while (count := self._processed(prefix)) == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.groups["PostgreSQL"] = self._backends()
+        self.start = {pid: cpu_seconds(pid) for pids in self.groups.values() for pid in pids}
+        self.count0 = count
+
+    def read(self, prefix: str) -> dict[str, float]:
+        backends = self._backends()  # the pool may have opened more since the first event
+        self.groups["PostgreSQL"] = sorted(set(self.groups["PostgreSQL"]) | set(backends))
+        used = {name: sum(cpu_seconds(pid) - self.start.get(pid, 0.0) for pid in pids)
+                for name, pids in self.groups.items()}
+        events = max(1, self._processed(prefix) - self.count0)
+        return {name: 1000 * seconds / events for name, seconds in used.items()}
 
 
 def main() -> int:
@@ -169,9 +233,11 @@ def main() -> int:
     api, base = start_api(url, workdir, workers=2, extra_env=extra, consumer=False)
     try:
         send(base, list(range(60_000, 60_050)), "warm", 10, None)  # the web workers' first requests
-        drains = [run(n, base, env, workdir, args.events, args.senders, args.rate) for n in (1, 2)]
-        ratio = drains[1] / drains[0]
-        print(f"drain speed-up, 2 consumers vs 1: {ratio:.2f}x (target >= 1.6x)")
+        assert redis.process is not None
+        (one, ceiling), (two, _) = [run(n, base, env, workdir, args.events, args.senders, args.rate,
+                                        redis.process.pid) for n in (1, 2)]
+        print(f"drain speed-up, 2 consumers vs 1: {two / one:.2f}x (target >= 1.6x); physical ceiling at the "
+              f"measured CPU per event on {os.cpu_count()} cores: {ceiling:.2f}x", flush=True)
         with get_engine(url).connect() as conn:
             stored = conn.execute(text("SELECT count(*) FROM channel_events")).scalar()
             records = sum(conn.execute(text(f"SELECT count(*) FROM {table} WHERE input_source = 'Hana'")).scalar()  # noqa: S608

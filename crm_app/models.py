@@ -131,6 +131,8 @@ class RawLead(ContactFields, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    # Not indexed alone: ix_raw_leads_created_id (created_at, id) serves every query on it (0012).
+    created_at: datetime = Field(default_factory=utcnow)
     status: str = Field(default="Mới", max_length=64, index=True)
     converted_lead_id: int | None = Field(default=None, foreign_key="leads.id", index=True)
     import_job_id: int | None = Field(default=None, index=True)

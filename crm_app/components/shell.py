@@ -7,8 +7,9 @@ from collections.abc import Callable
 import reflex as rx
 
 from crm_app import routes
+from crm_app.components.ticker import ticker
 from crm_app.state.auth import AuthState
-from crm_app.state.nav import NavState
+from crm_app.state.nav import POLL_MS, NavState
 
 
 def _nav_link(label: rx.Var, href: str, icon: str, badge: rx.Var | None = None) -> rx.Component:
@@ -120,6 +121,7 @@ def top_bar() -> rx.Component:
 
 def shell(content: rx.Component) -> rx.Component:
     return rx.box(
+        ticker(on_tick=NavState.poll, active=AuthState.is_authenticated, interval_ms=POLL_MS),
         top_bar(),
         rx.hstack(
             rx.box(sidebar(), display=rx.breakpoints(initial="none", md="block")),

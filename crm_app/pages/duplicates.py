@@ -22,7 +22,7 @@ def _group(g: rx.Var) -> rx.Component:
     tr = AuthState.tr
     members = g["members"].to(list[dict[str, str]])
     return rx.card(rx.vstack(
-        rx.hstack(rx.icon("copy", size=16), rx.text(g["key"], weight="bold"),
+        rx.hstack(rx.icon("copy", size=16), rx.text(g["key"], weight="bold", word_break="break-word", min_width="0"),
                   rx.badge(g["size"].to(str), color_scheme="orange"), rx.spacer(),
                   rx.button(rx.icon("merge", size=14), tr["dup.merge"], size="1", on_click=S.open_merge(g["refs"]),
                             class_name="dup-merge"),

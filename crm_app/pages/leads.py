@@ -6,6 +6,7 @@ from crm_app import routes
 from crm_app.components.care_panel import care_panel
 from crm_app.components.confirm import merged_badge
 from crm_app.components.data_table import data_table
+from crm_app.components.drop_zone import draggable_attrs, drop_zone
 from crm_app.components.shell import crm_page, page_header
 from crm_app.state.auth import AuthState
 from crm_app.state.care import CareState
@@ -23,20 +24,26 @@ def _card(card: rx.Var) -> rx.Component:
             rx.select.trigger(placeholder=AuthState.tr["pipeline.move_to"], width="100%", class_name="card-move"),
             rx.select.content(rx.foreach(S.stages, lambda st: rx.select.item(st, value=st))),
             value="", on_change=lambda stage: S.move(card["id"], stage), size="1"),
-        spacing="1", width="100%"), size="1", width="100%", class_name="board-card")
+        spacing="1", width="100%"), size="1", width="100%", class_name="board-card", cursor="grab",
+        **draggable_attrs(card["id"]))
 
 
 def _stage(column: rx.Var) -> rx.Component:
+    """A stage column; a card dropped on it moves there (the service checks the user's rights)."""
     color = rx.match(column["meaning"], ("won", "green"), ("lost", "red"), "blue")
-    return rx.vstack(
+    return drop_zone(rx.vstack(
         rx.hstack(rx.text(column["stage"].to(str), weight="bold", size="2"),
                   rx.badge(column["count"].to(str), color_scheme=color), align="center"),
         rx.foreach(column["cards"].to(list[dict[str, str]]), _card),
         rx.cond(column["more"] != "", rx.text(column["more"].to(str), size="1", color_scheme="gray")),
-        min_width="230px", width="230px", padding="0.5rem", border_radius="8px", spacing="2",
+        width="100%", spacing="2"),
+        on_drop=lambda lead_id: S.move(lead_id, column["stage"].to(str)).prevent_default,
+        min_width="230px", width="230px", min_height="120px", padding="0.5rem", border_radius="8px",
         background=rx.color("gray", 2), border_top=rx.match(column["meaning"], ("won", "3px solid var(--green-9)"),
                                                              ("lost", "3px solid var(--red-9)"),
                                                              "3px solid var(--accent-9)"),
+        style={"&[data-drag-over]": {"background": rx.color("accent", 4),
+                                     "outline": f"2px dashed {rx.color('accent', 8)}"}},
         class_name="board-column")
 
 

@@ -1,11 +1,12 @@
 """Tìm trùng: duplicate raw leads and Leads already in the CRM, their merge, and its undo.
 
-A group is every record (raw lead or Lead, across both modules) that shares one matching key: a
-phone (mobile or phone: both are stored normalised — E.164, the 0/84/+84 forms and the pre-2018
-prefixes already folded by services/phones.py — so SQL compares them as they are) or an email
-(the lower-cased `email_key`). Records sharing both a phone and an email form one group, not two.
-Raw leads converted into a Lead are represented by their Lead; merged records are out.
-Groups are computed in SQL, largest first; only the page shown is loaded.
+A group is every record (raw lead or Lead, across both modules) linked to another by a matching
+key, transitively: a phone (mobile or phone: both are stored normalised — E.164, the 0/84/+84 forms
+and the pre-2018 prefixes already folded by services/phones.py — so SQL compares them as they are)
+or an email (the lower-cased `email_key`). A shares a phone with B and B an email with C: one group
+of three. Raw leads converted into a Lead are represented by their Lead; merged records are out.
+The shared keys and their records come from SQL; a union-find over those rows alone makes the
+groups, largest first; only the page shown loads its records.
 
 A merge keeps one record, takes each field's value from any record of the group, moves the
 others' timelines, activities, tickets, channel ids and channel events to it, and marks the
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, DateTime, String, and_, case, func, literal, or_, union_all
+from sqlalchemy import Date, DateTime, and_, case, func, or_, text, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlalchemy.dialects.postgresql import array as pg_array
@@ -64,7 +65,8 @@ class Member:
 
 @dataclass(frozen=True)
 class Group:
-    key: str  # the shared phone (0…) or email, as shown
+    key: str  # the phone (0…) or email most of its records share, as shown
+    keys: list[str]  # every phone and email its records share, the main one first
     size: int
     refs: list[str]  # "raw_lead:5", "lead:2", …
     members: list[Member]
@@ -104,68 +106,126 @@ def _key_columns(model: Any) -> list[tuple[Any, Any]]:
             (col(model.email_key), None)]
 
 
+def _ref_code(entity: str, model: Any) -> Any:
+    """A record as one integer (id·2, +1 for a Lead): what the aggregate keeps of each key's holders."""
+    return col(model.id) * 2 + (1 if entity == "lead" else 0)
+
+
+def _ref_of(code: int) -> str:
+    return f"{'lead' if code % 2 else 'raw_lead'}:{code // 2}"
+
+
+def _edges(session: Session, actor: Actor) -> list[tuple[str, int]]:
+    """The edge list, in SQL: (key, record code) for every key that more than one live record holds.
+
+    One scan of each table yields its keys with their record (PostgreSQL: unnest of the three keys of a
+    row; SQLite: a scan per key column), one hash aggregate keeps the keys held more than once with
+    their count and their first and last holder. A key held twice (nearly all) is then fully known;
+    only the keys held three times or more look their records up again, through the key indexes."""
+    scans = []
+    for entity, model in MODELS.items():
+        live = _live(session, actor, model)
+        ref = _ref_code(entity, model)
+        if is_sqlite(session):
+            for key, extra in _key_columns(model):
+                scans.append(sa_select(key.label("k"), ref.label("r")).where(
+                    key.is_not(None), *live, *([extra] if extra is not None else [])))
+        else:
+            keys = [case((extra, key), else_=None) if extra is not None else key
+                    for key, extra in _key_columns(model)]
+            per_row = sa_select(func.unnest(pg_array(keys)).label("k"), ref.label("r")).where(*live).subquery()
+            scans.append(sa_select(per_row.c.k, per_row.c.r).where(per_row.c.k.is_not(None)))
+    all_keys = union_all(*scans).subquery("all_keys")
+    agg = (sa_select(all_keys.c.k, func.count().label("n"), func.min(all_keys.c.r).label("lo"),
+                     func.max(all_keys.c.r).label("hi"))
+           .group_by(all_keys.c.k).having(func.count() > 1).cte("dupkeys"))
+    if not is_sqlite(session):
+        agg = agg.prefix_with("MATERIALIZED")
+    many = sa_select(agg.c.k).where(agg.c.n > 2)
+    parts = [sa_select(agg.c.k, agg.c.lo.label("r")).where(agg.c.n == 2),
+             sa_select(agg.c.k, agg.c.hi.label("r")).where(agg.c.n == 2)]
+    for entity, model in MODELS.items():
+        live = _live(session, actor, model)
+        for key, extra in _key_columns(model):
+            parts.append(sa_select(key.label("k"), _ref_code(entity, model).label("r"))
+                         .where(key.in_(many), *live, *([extra] if extra is not None else [])))
+    if is_sqlite(session):
+        return [(k, int(r)) for k, r in session.execute(union_all(*parts)).all()]
+    # The aggregate holds every key of the two tables (about 1.5 of them per record) in memory: it is
+    # given the room for that instead of spilling to disk; on two shared cores, parallel workers only
+    # add a merge of their partial aggregates, and compiling the plan (JIT) costs more than it saves.
+    session.execute(text("SET LOCAL work_mem = '160MB'"))
+    session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    session.execute(text("SET LOCAL jit = off"))
+    try:
+        return [(k, int(r)) for k, r in session.execute(union_all(*parts)).all()]
+    finally:
+        for setting in ("work_mem", "max_parallel_workers_per_gather", "jit"):
+            session.execute(text(f"SET LOCAL {setting} TO DEFAULT"))
+
+
+def _components(edges: list[tuple[str, int]]) -> list[tuple[str, list[str], list[str]]]:
+    """Connected components of records linked by a shared key, transitively (A shares a phone with B,
+    B an email with C: one group of three): union-find over the edge list. Each component as
+    (its main key — the one most of its records share, phones first —, its keys, its refs)."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:  # path compression
+            parent[x], x = root, parent[x]
+        return root
+
+    first_of_key: dict[str, str] = {}
+    holders: dict[str, int] = {}
+    for k, code in edges:
+        ref = _ref_of(code)
+        parent.setdefault(ref, ref)
+        holders[k] = holders.get(k, 0) + 1
+        if (other := first_of_key.setdefault(k, ref)) != ref:
+            a, b = find(ref), find(other)
+            if a != b:
+                parent[a] = b
+    refs: dict[str, list[str]] = {}
+    for ref in parent:
+        refs.setdefault(find(ref), []).append(ref)
+    keys: dict[str, list[str]] = {}
+    for k, ref in first_of_key.items():
+        keys.setdefault(find(ref), []).append(k)
+    out = []
+    for root, members in refs.items():
+        if len(members) < 2:
+            continue
+        ordered = sorted(keys[root], key=lambda k: (-holders[k], "@" in k, k))
+        out.append((ordered[0], ordered, members))
+    out.sort(key=lambda c: (-len(c[2]), c[0]))
+    return out
+
+
+def _shown_key(k: str) -> str:
+    return k if "@" in k else display_phone(k)
+
+
 def find_groups(session: Session, actor: Actor, *, page: int = 1, page_size: int = 20) -> GroupPage:
     """Duplicate groups, largest first, one page of them with their members.
 
-    Two passes: the keys held more than once (one scan, one aggregate), then their records through
-    the mobile/phone/email_key indexes. A key's records form a group unless they all belong to a
-    larger group too (or an equal one under a smaller key): records sharing a phone and an email
-    show once."""
-    scans = []
-    for model in MODELS.values():
-        live = _live(session, actor, model)
-        if is_sqlite(session):  # one scan per key column
-            for key, extra in _key_columns(model):
-                scans.append(sa_select(key.label("k")).where(key.is_not(None), *live,
-                                                             *([extra] if extra is not None else [])))
-        else:  # PostgreSQL: one scan of the table yields its three keys (unnest), not three scans
-            keys = [case((extra, key), else_=None) if extra is not None else key
-                    for key, extra in _key_columns(model)]
-            per_row = sa_select(func.unnest(pg_array(keys)).label("k")).where(*live).subquery()
-            scans.append(sa_select(per_row.c.k).where(per_row.c.k.is_not(None)))
-    all_keys = union_all(*scans).subquery("all_keys")
-    dupkeys = (sa_select(all_keys.c.k, func.count().label("n")).group_by(all_keys.c.k)
-               .having(func.count() > 1).cte("dupkeys"))
-    members = []
-    for entity, model in MODELS.items():
-        live = _live(session, actor, model)
-        for key, extra in _key_columns(model):
-            members.append(sa_select(key.label("k"), literal(CODES[entity], String).label("e"),
-                                     col(model.id).label("rid"))
-                           .where(key.in_(sa_select(dupkeys.c.k)), *live,
-                                  *([extra] if extra is not None else [])))
-    dk_members = union_all(*members).subquery("dk_members")
-    dk = (sa_select(dk_members.c.k, dk_members.c.e, dk_members.c.rid, dupkeys.c.n)
-          .join(dupkeys, dupkeys.c.k == dk_members.c.k).cte("dk"))
-    a, b = dk.alias("a"), dk.alias("b")
-    contained = (sa_select(a.c.k)
-                 .join(b, and_(b.c.e == a.c.e, b.c.rid == a.c.rid, b.c.k != a.c.k,
-                               or_(b.c.n > a.c.n, and_(b.c.n == a.c.n, b.c.k < a.c.k))))
-                 .group_by(a.c.k, b.c.k).having(func.count() == func.max(a.c.n)))
-    groups = (sa_select(dk.c.k, func.max(dk.c.n).label("n"), func.count().over().label("total"))
-              .where(dk.c.k.not_in(contained))
-              .group_by(dk.c.k)
-              .order_by(func.max(dk.c.n).desc(), dk.c.k)
-              .offset((max(1, page) - 1) * page_size).limit(page_size))
-    rows = session.execute(groups).all()
-    if not rows:
+    A group is a connected component: records linked by a shared phone or email, transitively, across
+    raw leads and Leads. The edges come from SQL (only the records holding a shared key); the
+    components from a union-find over them; only the page shown loads its records."""
+    components = _components(_edges(session, actor))
+    if not components:
         return GroupPage(groups=[], total=0)
-    refs_by_key: dict[str, list[str]] = {r.k: [] for r in rows}
-    page_keys = list(refs_by_key)
-    for entity, model in MODELS.items():
-        live = _live(session, actor, model)
-        for key, extra in _key_columns(model):
-            query = (sa_select(key, col(model.id)).where(key.in_(page_keys), *live,
-                                                         *([extra] if extra is not None else []))
-                     .order_by(col(model.id)))
-            for k, rid in session.execute(query).all():
-                refs_by_key[k].append(f"{entity}:{rid}")
-    found = _members(session, {ref for refs in refs_by_key.values() for ref in refs})
-    for k, refs in refs_by_key.items():  # Leads first (the record to keep), then raw leads, oldest first
-        refs_by_key[k] = sorted(refs, key=lambda r: (not r.startswith("lead:"), int(r.partition(":")[2])))
-    out = [Group(key=r.k if "@" in r.k else display_phone(r.k), size=int(r.n), refs=refs_by_key[r.k],
-                 members=[found[ref] for ref in refs_by_key[r.k] if ref in found]) for r in rows]
-    return GroupPage(groups=out, total=int(rows[0].total))
+    start = (max(1, page) - 1) * page_size
+    shown = components[start:start + page_size]
+    found = _members(session, {ref for _, _, refs in shown for ref in refs})
+    out = []
+    for key, keys, refs in shown:  # Leads first (the record to keep), then raw leads, oldest first
+        ordered = sorted(refs, key=lambda r: (not r.startswith("lead:"), int(r.partition(":")[2])))
+        out.append(Group(key=_shown_key(key), keys=[_shown_key(k) for k in keys], size=len(refs), refs=ordered,
+                         members=[found[ref] for ref in ordered if ref in found]))
+    return GroupPage(groups=out, total=len(components))
 
 
 def _members(session: Session, refs: set[str]) -> dict[str, Member]:

@@ -73,7 +73,8 @@ class DuplicatesState(AuthState):
     async def _load(self, actor: Actor) -> None:
         result, recent, tz = await read(_screen, actor, self.page)
         self.total = result.total
-        self.groups = [{"key": g.key, "size": str(g.size), "refs": ",".join(g.refs),
+        self.groups = [{"key": " · ".join(g.keys[:4]) + (" …" if len(g.keys) > 4 else ""),
+                        "size": str(g.size), "refs": ",".join(g.refs),
                         "members": [{"ref": m.ref, "kind": self._kind(m.entity), "id": str(m.id), "name": m.name,
                                      "mobile": m.mobile, "phone": m.phone, "email": m.email, "owner": m.owner,
                                      "status": m.status, "created": m.created,

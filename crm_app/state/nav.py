@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session
 
+from crm_app import routes
 from crm_app.services import activities
 from crm_app.services.auth import Actor
 from crm_app.state.auth import AuthState, logged_in, read, write
@@ -14,6 +18,9 @@ def _figures(session: Session, actor: Actor) -> tuple[int, list[dict[str, str]]]
     return (activities.open_task_count(session, actor),
             [{"id": str(n.id), "message": n.message, "link": n.link}
              for n in activities.unread_notifications(session, actor)])
+
+
+POLL_MS = 30_000  # reminders are raised each minute, 14-15 minutes ahead: 30 s late at most is fine
 
 
 class NavState(AuthState):
@@ -26,6 +33,31 @@ class NavState(AuthState):
         actor = await self._load_actor()
         if actor is not None:
             self.task_badge, self.notifications = await read(_figures, actor)
+
+    @rx.event
+    async def poll(self) -> EventSpec | list[Any] | None:
+        """The shell's ticker, every POLL_MS while someone is logged in: a reminder raised by the scheduled
+        job since the page loaded appears (sidebar list, and a toast on any screen width) without a reload.
+        Two indexed reads; nothing is sent back when nothing changed."""
+        actor = await self._load_actor()
+        if actor is None:
+            return None
+        seen = {n["id"] for n in self.notifications}
+        badge, notifications = await read(_figures, actor)
+        if badge != self.task_badge:
+            self.task_badge = badge
+        if notifications != self.notifications:
+            self.notifications = notifications
+        new = [n for n in notifications if n["id"] not in seen]
+        if not new:
+            return None
+        toast = rx.toast.info(new[0]["message"] + (f" (+{len(new) - 1})" if len(new) > 1 else ""),
+                              duration=15000, close_button=True, id="reminder-toast")
+        if self.router.url.path.startswith(routes.MY_TASKS):  # the list under the eyes follows its badge
+            from crm_app.state.my_tasks import MyTasksState  # noqa: PLC0415 - it derives from this state
+
+            return [toast, MyTasksState.load]
+        return toast
 
     @rx.event
     @logged_in

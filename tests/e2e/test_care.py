@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from sqlalchemy import text
 
 from crm_app.db import get_engine
+from crm_app.services import activities
 from crm_app.services.raw_leads.records import create
 from tests.apprunner import RunningApp
 from tests.e2e.conftest import acting_as, open_as
@@ -69,3 +70,23 @@ def test_log_a_call_plan_a_task_and_complete_it_under_my_tasks(app_page_factory,
         assert done.scalar() in (True, 1)
     page.goto(running_app.base_url + f"/raw-leads/{record_id}")
     expect(page.locator("#timeline")).to_contain_text("đã hoàn thành việc")
+
+
+def test_a_reminder_appears_without_a_reload(app_page_factory, running_app: RunningApp) -> None:
+    """The scheduled job raises a reminder for a task due in 10 minutes while the page is open: it shows
+    in the sidebar and as a toast within the shell's poll (30 s), without a reload; the badge follows."""
+    with acting_as(running_app, "dung.vu") as (s, owner):
+        record_id = create(s, owner, {"last_name": "Hẹn", "first_name": "Nhắc Việc", "mobile": "0915 864 200"}).id or 0
+    app_page, page = open_as(app_page_factory, "dung.vu", "/tasks")
+    expect(page.locator("#tasks-today")).to_be_visible()
+    expect(page.locator("#notifications")).to_have_count(0)
+    with acting_as(running_app, "dung.vu") as (s, owner):
+        activities.add_task(s, owner, "raw_lead", record_id, title="Gọi chốt hợp đồng",
+                            due_at=datetime.now(UTC) + timedelta(minutes=10))
+        activities.remind_due_tasks(s)  # the scheduled job's work (every minute in the worker)
+    expect(page.locator("#notifications")).to_contain_text("Gọi chốt hợp đồng", timeout=45_000)
+    expect(page.locator("[data-sonner-toast]").filter(has_text="Gọi chốt hợp đồng")).to_be_visible()
+    if (datetime.now(UTC) + timedelta(hours=7, minutes=10)).date() == (datetime.now(UTC) + timedelta(hours=7)).date():
+        expect(page.locator("#task-badge")).to_have_text("1")
+        expect(page.locator("#tasks-today")).to_contain_text("Gọi chốt hợp đồng")  # the list follows
+    app_page.screenshot("reminder-live-1366")

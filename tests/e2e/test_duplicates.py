@@ -1,5 +1,6 @@
 """Tìm trùng in Chromium: the same person three times (imported with a pre-2018 mobile, arrived
-with +84, a Lead) is one group; the admin merges it into the Lead picking a field from another
+with +84 and an email, a Lead with that email in capitals: A and the Lead share nothing, B links them)
+is one group; the admin merges it into the Lead picking a field from another
 record, confirms, then undoes the merge and every record is back."""
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ def test_find_merge_and_undo_a_group_of_three(app_page_factory, running_app: Run
     with acting_as(running_app, "thuhuong") as (s, owner):
         a = create(s, owner, {"first_name": "Hợp Nhất A", "mobile": "0169 765 4321",
                               "company": "Công ty Hợp Nhất"}).id
-        b = create(s, owner, {"first_name": "Hợp Nhất B", "mobile": "+84 39 765 4321"}).id
-        c = create(s, owner, {"first_name": "Hợp Nhất C", "phone": "84397654321",
-                              "email": "hop.nhat@e2e.vn"})
+        b = create(s, owner, {"first_name": "Hợp Nhất B", "mobile": "+84 39 765 4321",
+                              "email": "hop.nhat@e2e.vn"}).id
+        c = create(s, owner, {"first_name": "Hợp Nhất C", "email": "HOP.NHAT@E2E.VN"})
         lead_id = conversion.convert_by_user(s, owner, c.id or 0).id
     app_page, page = open_as(app_page_factory, "admin", "/duplicates")
     group = page.locator(".dup-group").filter(has_text="0397654321")
     expect(group).to_have_count(1)
+    expect(group).to_contain_text("0397654321 · hop.nhat@e2e.vn")  # the keys that link the chain
     expect(group).to_contain_text("Hợp Nhất A")
     expect(group).to_contain_text("Hợp Nhất B")
     expect(group).to_contain_text("Hợp Nhất C")

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from crm_app.db import write_session
 from crm_app.i18n import UserError
 from crm_app.models import Activity, AuditEntry, ChannelEvent, Lead, RawLead, Ticket, User
-from crm_app.services import activities, conversion, duplicates, org
+from crm_app.services import activities, conversion, duplicates, leads, org
 from crm_app.services.auth import Actor
 from crm_app.services.raw_leads.query import ListQuery, list_page
 from crm_app.services.raw_leads.records import create as create_raw_lead
@@ -78,6 +78,55 @@ def test_groups_across_modules_and_phone_forms_largest_first(engine, people, tri
     assert first.key == "0381234567"  # the pre-2018 0168 prefix is today's 038
     assert second.size == 2 and second.key == "chung@example.vn"
     assert {m.name for m in second.members} == {"X", "Y"}
+
+
+def lead_from(engine, owner: Actor, **values: str) -> int:
+    """A Lead holding `values`, as typed (a raw lead converted, then edited as a user would)."""
+    raw = create(engine, owner, first_name=values.pop("first_name", "Lead"), email="tam@example.invalid")
+    with write_session(engine) as s:
+        lead = conversion.convert_by_user(s, owner, raw)
+        return leads.update_lead(s, owner, lead.id or 0, {"email": "", **values}).id or 0
+
+
+def test_a_chain_linked_by_a_phone_then_an_email_is_one_group(engine, people) -> None:
+    """A shares only a phone with B, B only an email with C (a Lead): A and C share nothing, yet the
+    three are one person — one group of three, not two pairs."""
+    h = people["thuhuong"]
+    a = create(engine, h, first_name="An", mobile="0912 345 678")
+    b = create(engine, h, first_name="An", phone="+84 912 345 678", email="an.nguyen@example.vn")
+    c = lead_from(engine, h, first_name="Nguyễn An", email="AN.NGUYEN@Example.vn", mobile="0987 654 321")
+    create(engine, h, first_name="Khác", mobile="0987 000 111")  # alone
+    with Session(engine) as s:
+        page = duplicates.find_groups(s, people["admin"])
+    assert page.total == 1
+    (group,) = page.groups
+    assert group.size == 3
+    assert sorted(group.refs) == sorted([f"raw_lead:{a}", f"raw_lead:{b}", f"lead:{c}"])
+    assert group.refs[0] == f"lead:{c}"  # the Lead first: the record to keep
+    assert sorted(group.keys) == ["0912345678", "an.nguyen@example.vn"]
+
+
+def test_every_phone_form_is_one_key_and_chains_join_groups(engine, people) -> None:
+    """0…, 84…, +84… and the pre-2018 11-digit prefix are the same number; two pairs joined by a third
+    record sharing one key with each become one group, listed before a smaller one."""
+    h = people["thuhuong"]
+    forms = [create(engine, h, first_name=f"F{i}", mobile=m)
+             for i, m in enumerate(["0123 456 7890", "083 456 7890", "84834567890", "+84 83 456 7890"])]
+    x = create(engine, h, first_name="X", mobile="0909 111 222", email="x@example.vn")
+    y = create(engine, h, first_name="Y", phone="84 909 111 222")
+    z = lead_from(engine, h, first_name="Z", email="X@EXAMPLE.VN", phone="0123 456 7890")  # joins both
+    p1 = create(engine, h, first_name="P", email="p@example.vn")
+    p2 = create(engine, h, first_name="Q", email="P@example.vn")
+    with Session(engine) as s:
+        page = duplicates.find_groups(s, people["admin"])
+    assert page.total == 2
+    big, small = page.groups
+    assert sorted(big.refs) == sorted([*(f"raw_lead:{i}" for i in (*forms, x, y)), f"lead:{z}"])
+    assert big.key == "0834567890" and big.size == 7
+    assert sorted(small.refs) == sorted([f"raw_lead:{p1}", f"raw_lead:{p2}"])
+    with Session(engine) as s:  # the second page holds the smaller group
+        second = duplicates.find_groups(s, people["admin"], page=2, page_size=1)
+    assert second.total == 2 and [g.refs for g in second.groups] == [small.refs]
 
 
 def test_a_user_sees_only_groups_of_records_they_may_edit(engine, people, trio) -> None:
