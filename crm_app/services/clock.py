@@ -6,8 +6,8 @@ Asia/Ho_Chi_Minh), never in the server's zone: a server running with TZ=UTC and 
 TZ=Asia/Ho_Chi_Minh show and count the same. Dates on screen are dd/mm/yyyy whatever the
 browser's language.
 
-Every function takes the zone as an argument (read with `zone(session)`, which queries once per
-transaction), so a list of 50 rows does not read the setting 50 times.
+Every function takes the zone as an argument (read with `zone(session)`, once per read session), so a
+list of 50 rows does not read the setting 50 times.
 """
 
 from __future__ import annotations
@@ -17,12 +17,10 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import ColumnElement, Date, case, cast, event, func, literal_column
-from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import SessionTransaction
+from sqlalchemy import ColumnElement, Date, case, cast, func, literal_column
 from sqlmodel import Session
 
-from crm_app.db import is_sqlite
+from crm_app.db import is_sqlite, once_per_read
 from crm_app.i18n import UserError
 from crm_app.models import OrgSetting, utcnow
 from crm_app.services import audit
@@ -55,26 +53,11 @@ def valid_zone(name: str) -> bool:
     return True
 
 
-_CACHE_KEY = "clock.zone"  # in Session.info: the zone read once per transaction
-
-
 def zone(session: Session) -> ZoneInfo:
-    """The organisation's time zone: one primary-key read per transaction of `session`, then kept
-    in the session until the transaction ends (so a change another session commits is seen by the
-    next transaction, and `set_zone` drops it at once)."""
-    cached = session.info.get(_CACHE_KEY)
-    if cached is not None:
-        return cached
-    name = get_org_setting(session=session, key=TZ_KEY, default=DEFAULT_TZ)
-    found = _zone(name) if isinstance(name, str) and valid_zone(name) else _zone(DEFAULT_TZ)
-    session.info[_CACHE_KEY] = found
-    return found
-
-
-@event.listens_for(OrmSession, "after_transaction_end")
-def _forget_zone(session: OrmSession, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:  # the outermost transaction: the next one may see a new setting
-        session.info.pop(_CACHE_KEY, None)
+    """The organisation's time zone: one primary-key read per read session (db.once_per_read: a
+    request asks several times), every time in a write session (so `set_zone` is seen at once)."""
+    name = once_per_read(session, TZ_KEY, lambda: get_org_setting(session=session, key=TZ_KEY, default=DEFAULT_TZ))
+    return _zone(name) if isinstance(name, str) and valid_zone(name) else _zone(DEFAULT_TZ)
 
 
 def zone_name(session: Session) -> str:
@@ -89,7 +72,6 @@ def set_zone(session: Session, actor: Actor, name: str) -> None:
     row = session.get(OrgSetting, TZ_KEY) or OrgSetting(key=TZ_KEY)
     old, row.value = row.value, name
     session.add(row)
-    session.info.pop(_CACHE_KEY, None)  # this session's next read sees the new zone
     audit.record(session=session, entity="org_setting", entity_id=0, action="updated",
                  user_id=actor.id, changes={TZ_KEY: [old, name]})
 
