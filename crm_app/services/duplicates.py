@@ -30,15 +30,17 @@ from crm_app.db import is_sqlite
 from crm_app.fields import STATUS_CONVERTED
 from crm_app.i18n import UserError
 from crm_app.models import Activity, AuditEntry, ChannelEvent, Lead, MergeRecord, RawLead, Ticket, utcnow
-from crm_app.services import activities, audit, clock, raw_leads
+from crm_app.services import activities, audit, clock
 from crm_app.services.auth import Actor, PermissionDenied
 from crm_app.services.phones import display_phone
+from crm_app.services.raw_leads import access, display, validation
+from crm_app.services.raw_leads.records import plain
 
 MODELS: dict[str, Any] = {"raw_lead": RawLead, "lead": Lead}
 CODES = {"raw_lead": "r", "lead": "l"}
 ENTITY_OF_CODE = {v: k for k, v in CODES.items()}
 # The fields a merge lets the user pick, in the form's order.
-MERGE_FIELDS = (*raw_leads.CONTACT_KEYS, "assigned_to", "zalo_user_id", "zalo_name", "facebook_psid",
+MERGE_FIELDS = (*validation.CONTACT_KEYS, "assigned_to", "zalo_user_id", "zalo_name", "facebook_psid",
                 "facebook_name")
 CHANNEL_IDS = ("zalo_user_id", "zalo_name", "facebook_psid", "facebook_name")
 MAX_GROUP = 50  # a merge handles at most this many records (a shared office number is not a person)
@@ -91,7 +93,7 @@ def _live(session: Session, actor: Actor, model: Any) -> list[Any]:
     where = [col(model.merged_into).is_(None)]
     if model is RawLead:
         where.append(col(RawLead.converted_lead_id).is_(None))
-    if (vis := raw_leads._visible_clause(session, actor, model)) is not None:
+    if (vis := access.visible_clause(session, actor, model)) is not None:
         where.append(vis)
     return where
 
@@ -237,7 +239,7 @@ def _members(session: Session, refs: set[str]) -> dict[str, Member]:
         if not ids:
             continue
         records = session.exec(select(model).where(col(model.id).in_(ids))).all()
-        users = raw_leads.user_names(session, {r.assigned_to_id for r in records})
+        users = display.user_names(session, {r.assigned_to_id for r in records})
         tz = clock.zone(session)
         for r in records:
             out[f"{entity}:{r.id}"] = Member(
@@ -273,18 +275,18 @@ def field_choices(session: Session, actor: Actor, refs: list[str], kept: str) ->
     """The merge form: each field's value in every record, the non-empty one preselected."""
     records = _load(session, actor, refs)
     order = sorted(range(len(records)), key=lambda i: f"{records[i][0]}:{records[i][1].id}" != kept)
-    users = raw_leads.user_names(session, {r.assigned_to_id for _, r in records})
+    users = display.user_names(session, {r.assigned_to_id for _, r in records})
     tz = clock.zone(session)
     out = []
     for key in MERGE_FIELDS:
-        shown = [raw_leads._display(r, key, users, tz) for _, r in records]
+        shown = [display.display_value(r, key, users, tz) for _, r in records]
         chosen = next((i for i in order if shown[i] != ""), order[0])
         out.append(FieldChoice(key=key, values=shown, chosen=chosen))
     return out
 
 
 def _plain_row(record: Any) -> dict[str, Any]:
-    return {c.name: raw_leads.plain(getattr(record, c.name)) for c in record.__table__.columns}
+    return {c.name: plain(getattr(record, c.name)) for c in record.__table__.columns}
 
 
 def _restore_row(record: Any, values: dict[str, Any]) -> None:
@@ -343,7 +345,7 @@ def merge(session: Session, actor: Actor, refs: list[str], *, kept: str, choices
         for k, v in (r.custom or {}).items():
             if custom.get(k) in (None, ""):
                 custom[k] = v
-    changes = {k: [raw_leads.plain(getattr(target, k)), raw_leads.plain(v)]
+    changes = {k: [plain(getattr(target, k)), plain(v)]
                for k, v in values.items() if getattr(target, k) != v}
     other_ids: dict[str, list[int]] = {"raw_lead": [], "lead": []}
     for entity, r in others:
@@ -383,7 +385,7 @@ def merge(session: Session, actor: Actor, refs: list[str], *, kept: str, choices
     for key, value in values.items():
         setattr(target, key, value)
     target.custom = custom
-    derived = raw_leads.with_derived_keys({}, target)
+    derived = validation.with_derived_keys({}, target)
     target.email_key, target.search_text = derived["email_key"], derived["search_text"]
     target.modified_at, target.modified_by_id = now, actor.id
     session.add(target)
