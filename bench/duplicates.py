@@ -8,7 +8,7 @@
    count(*) > 1` on raw leads alone. Target: under 5 s on PostgreSQL.
 2. Merging a group of 5 raw leads carrying 200 timeline entries (and 10 activities), then undoing
    it, 20 times: p50/p95 of the merge; baseline, same run: an ordinary one-field edit
-   (raw_leads.update_record). Target: merge p95 under 300 ms.
+   (update_record). Target: merge p95 under 300 ms.
 
     .venv/bin/python bench/duplicates.py [--db sqlite|postgresql|both] [--pg-rows N] [--pg-leads N]
                                          [--sqlite-rows N] [--sqlite-leads N] [--rebuild]
@@ -24,35 +24,27 @@ from pathlib import Path
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repo, not bench/ (bench/queue.py)
 
 import argparse  # noqa: E402
-import csv  # noqa: E402
-import io  # noqa: E402
-import json  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import statistics  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from typing import Any  # noqa: E402
 
-from sqlalchemy import func, insert, select, text  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
+from bench.benchdb import BenchDb, count, load  # noqa: E402
 from crm_app.db import get_engine, read_session, write_session  # noqa: E402
 from crm_app.models import AuditEntry, Lead, RawLead, User  # noqa: E402
-from crm_app.services import activities, clock, duplicates, migrations, raw_leads  # noqa: E402
+from crm_app.services import activities, clock, duplicates, migrations  # noqa: E402
 from crm_app.services.auth import Actor  # noqa: E402
-from crm_app.services.demo import demo_raw_lead_rows, ensure_demo_users  # noqa: E402
+from crm_app.services.demo import demo_raw_lead_rows  # noqa: E402
+from crm_app.services.raw_leads.records import create, update_record  # noqa: E402
 
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
-PG_DB = "crm_bench_duplicates"  # its own database: tests reset theirs
-SQLITE_PATH = Path(tempfile.gettempdir()) / "crm_bench_duplicates" / "bench.db"
+DB = BenchDb("crm_bench_duplicates")
 MERGES = 20
 LEAD_ONLY = ("converted_lead_id", "import_job_id")
-
-
-def _url(kind: str) -> str:
-    return f"{PG_SERVER}/{PG_DB}" if kind == "postgresql" else f"sqlite:///{SQLITE_PATH}"
 
 
 def _rows(count: int, users: list[int], seed: int, rng: random.Random, pool: list[str]) -> list[dict[str, Any]]:
@@ -71,36 +63,13 @@ def _rows(count: int, users: list[int], seed: int, rng: random.Random, pool: lis
 
 
 def build(kind: str, rows: int, leads: int, rebuild: bool) -> None:
-    url = _url(kind)
-    if kind == "postgresql":
-        server = get_engine(f"{PG_SERVER}/test").execution_options(isolation_level="AUTOCOMMIT")
-        with server.connect() as conn:
-            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": PG_DB}).scalar():
-                conn.execute(text(f'CREATE DATABASE "{PG_DB}"'))
-    else:
-        SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
-    engine = get_engine(url)
-    try:
-        with Session(engine) as s:
-            have = (s.execute(select(func.count()).select_from(RawLead)).scalar(),
-                    s.execute(select(func.count()).select_from(Lead)).scalar())
-    except Exception:  # noqa: BLE001 - no schema yet
-        have = (-1, -1)
+    engine = DB.engine(kind)
+    have = (count(engine, RawLead), count(engine, Lead))
     if have[1] == leads and rows <= have[0] < rows + 10_000 and not rebuild:  # + the merge bench's records
-        migrations.upgrade(url)  # a schema from an older checkout gains the new columns
+        migrations.upgrade(DB.url(kind))  # a schema from an older checkout gains the new columns
         print(f"[{kind}] reusing {rows:,} raw leads + {leads:,} Leads")
         return
-    if kind == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    else:
-        engine.dispose()
-        SQLITE_PATH.unlink(missing_ok=True)
-    migrations.upgrade(url)
-    with write_session(engine) as s:
-        ids = ensure_demo_users(session=s)
-    users = [v for k, v in ids.items() if k != "admin"]
+    users = DB.reset(kind, engine)
     started = time.perf_counter()
     rng = random.Random(23)
     pool: list[str] = []
@@ -113,32 +82,10 @@ def build(kind: str, rows: int, leads: int, rebuild: bool) -> None:
                         row.pop(key, None)
                     if rng.random() < 0.05 and pool:
                         row["phone"] = rng.choice(pool)
-            if kind == "postgresql":
-                _copy(engine, table, data)
-                continue
-            for i in range(0, len(data), 10_000):
-                with write_session(engine) as s:
-                    s.execute(insert(model), data[i:i + 10_000])
+            load(engine, kind, model, data)
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
     print(f"[{kind}] built {rows:,} raw leads + {leads:,} Leads in {time.perf_counter() - started:.0f} s")
-
-
-def _copy(engine: Engine, table: str, data: list[dict[str, Any]]) -> None:
-    """PostgreSQL's COPY (CSV: an unquoted empty field is NULL)."""
-    columns = list(data[0])
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in data:
-        writer.writerow([json.dumps(v) if isinstance(v, dict | list) else v for v in row.values()])
-    out.seek(0)
-    raw = engine.raw_connection()
-    try:
-        with raw.cursor() as cursor:
-            cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", out)
-        raw.commit()
-    finally:
-        raw.close()
 
 
 def _admin(engine: Engine) -> Actor:
@@ -147,7 +94,7 @@ def _admin(engine: Engine) -> Actor:
 
 
 def bench_find(kind: str) -> None:
-    engine = get_engine(_url(kind))
+    engine = get_engine(DB.url(kind))
     admin = _admin(engine)
     baseline_sql = text("SELECT count(*) FROM (SELECT mobile FROM raw_leads WHERE mobile IS NOT NULL "
                         "GROUP BY mobile HAVING count(*) > 1) d")
@@ -172,13 +119,13 @@ def bench_find(kind: str) -> None:
 
 
 def bench_merge(kind: str) -> None:
-    engine = get_engine(_url(kind))
+    engine = get_engine(DB.url(kind))
     admin = _admin(engine)
     with write_session(engine) as s:
         refs = []
         for i in range(5):
-            record = raw_leads.create(s, admin, {"first_name": f"Gộp {i}", "mobile": "0977 555 0" + f"{i:02d}"[-2:],
-                                                 "email": "bench.merge@example.vn"})
+            record = create(s, admin, {"first_name": f"Gộp {i}", "mobile": "0977 555 0" + f"{i:02d}"[-2:],
+                                       "email": "bench.merge@example.vn"})
             refs.append(f"raw_lead:{record.id}")
             for n in range(38):
                 s.add(AuditEntry(entity="raw_lead", entity_id=record.id or 0, action="updated",
@@ -201,7 +148,7 @@ def bench_merge(kind: str) -> None:
         undo_ms.append((time.perf_counter() - start) * 1000)
         start = time.perf_counter()
         with write_session(engine) as s:
-            raw_leads.update_record(s, admin, int(refs[0].split(":")[1]), {"company": f"Công ty {i}"})
+            update_record(s, admin, int(refs[0].split(":")[1]), {"company": f"Công ty {i}"})
         edit_ms.append((time.perf_counter() - start) * 1000)
 
     def p95(values: list[float]) -> float:

@@ -22,10 +22,10 @@ from sqlmodel import Session  # noqa: E402
 
 from crm_app.db import get_engine, write_session  # noqa: E402
 from crm_app.models import RawLead  # noqa: E402
-from crm_app.services import migrations, raw_leads  # noqa: E402
+from crm_app.services import migrations  # noqa: E402
 from crm_app.services.auth import Actor  # noqa: E402
 from crm_app.services.demo import demo_raw_lead_rows, ensure_demo_users  # noqa: E402
-from crm_app.services.raw_leads import ListQuery  # noqa: E402
+from crm_app.services.raw_leads.query import ListQuery, list_page  # noqa: E402
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/crm_bench"  # its own database: tests reset `test`
 COLUMNS = ["last_name", "first_name", "mobile", "email", "company", "lead_source", "status", "assigned_to",
@@ -70,7 +70,7 @@ def measure(url: str, actor: Actor, repeat: int) -> dict[str, list[float]]:
         for i in range(repeat + 3):
             start = time.perf_counter()
             with Session(engine) as s:
-                page = raw_leads.list_page(s, actor, query, COLUMNS)
+                page = list_page(s, actor, query, COLUMNS)
             elapsed = (time.perf_counter() - start) * 1000
             if i >= 3:  # warm-up
                 times.append(elapsed)

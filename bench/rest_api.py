@@ -18,9 +18,7 @@ from pathlib import Path
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repo, not bench/ (bench/queue.py)
 
 import argparse  # noqa: E402
-import csv  # noqa: E402
-import io  # noqa: E402
-import json  # noqa: E402
+import os  # noqa: E402
 import random  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
@@ -28,99 +26,46 @@ import threading  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
-from typing import Any  # noqa: E402
 
 import httpx  # noqa: E402
-from sqlalchemy import func, insert, select, text  # noqa: E402
-from sqlalchemy.engine import Engine  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
+from bench.benchdb import BenchDb, count, load  # noqa: E402
 from crm_app.api import rest  # noqa: E402
-from crm_app.db import get_engine, write_session  # noqa: E402
+from crm_app.db import get_engine, read_session  # noqa: E402
 from crm_app.models import RawLead, User  # noqa: E402
-from crm_app.services import api_tokens, migrations  # noqa: E402
+from crm_app.services import api_tokens  # noqa: E402
 from crm_app.services.api_tokens import ApiPrincipal  # noqa: E402
 from crm_app.services.auth import Actor  # noqa: E402
-from crm_app.services.demo import demo_raw_lead_rows, ensure_demo_users  # noqa: E402
+from crm_app.services.demo import demo_raw_lead_rows  # noqa: E402
 from tests.apprunner import start_api  # noqa: E402
 
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
-PG_DB = "crm_bench_rest"  # its own database: tests reset theirs
-SQLITE_PATH = Path(tempfile.gettempdir()) / "crm_bench_rest" / "bench.db"
+DB = BenchDb("crm_bench_rest")
 REQUESTS, CLIENTS = 200, 8
 SEARCH = "nguyen hoa"
 TOKEN = "bench-rest-bootstrap-token"  # noqa: S105 - a throw-away API started by this script
 
 
-def _url(kind: str) -> str:
-    return f"{PG_SERVER}/{PG_DB}" if kind == "postgresql" else f"sqlite:///{SQLITE_PATH}"
-
-
 def build(kind: str, rows: int, rebuild: bool) -> None:
     """A migrated database with `rows` demo raw leads (kept when it already has them)."""
-    url = _url(kind)
-    if kind == "postgresql":
-        server = get_engine(f"{PG_SERVER}/test").execution_options(isolation_level="AUTOCOMMIT")
-        with server.connect() as conn:
-            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": PG_DB}).scalar():
-                conn.execute(text(f'CREATE DATABASE "{PG_DB}"'))
-    else:
-        SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
-    engine = get_engine(url)
-    try:
-        with Session(engine) as s:
-            have = s.exec(select(func.count()).select_from(RawLead)).one()[0]
-    except Exception:  # noqa: BLE001 - no schema yet
-        have = -1
-    if have == rows and not rebuild:
+    engine = DB.engine(kind)
+    if count(engine, RawLead) == rows and not rebuild:
         print(f"[{kind}] reusing {rows:,} raw leads")
         return
-    if kind == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    else:
-        engine.dispose()
-        SQLITE_PATH.unlink(missing_ok=True)
-    migrations.upgrade(url)
-    with write_session(engine) as s:
-        ids = ensure_demo_users(session=s)
-    users = [v for k, v in ids.items() if k != "admin"]
+    users = DB.reset(kind, engine)
     started = time.perf_counter()
     if kind == "postgresql":  # the trigram index is built once after the load, not row by row
         with engine.begin() as conn:
             conn.execute(text("DROP INDEX ix_raw_leads_search_trgm"))
     for chunk, start in enumerate(range(0, rows, 50_000)):
-        data = demo_raw_lead_rows(min(50_000, rows - start), users, seed=chunk)
-        if kind == "postgresql":
-            _copy(engine, data)
-            continue
-        for i in range(0, len(data), 10_000):
-            with write_session(engine) as s:
-                s.execute(insert(RawLead), data[i:i + 10_000])
+        load(engine, kind, RawLead, demo_raw_lead_rows(min(50_000, rows - start), users, seed=chunk))
     with engine.begin() as conn:
         if kind == "postgresql":  # as migration 0002 creates it
             conn.execute(text("CREATE INDEX ix_raw_leads_search_trgm ON raw_leads "
                               "USING gin (search_text gin_trgm_ops)"))
         conn.execute(text("ANALYZE"))
     print(f"[{kind}] built {rows:,} raw leads in {time.perf_counter() - started:.0f} s")
-
-
-def _copy(engine: Engine, data: list[dict[str, Any]]) -> None:
-    """PostgreSQL's COPY (CSV: an unquoted empty field is NULL), 10x faster than INSERTs here."""
-    columns = list(data[0])
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in data:
-        writer.writerow([json.dumps(v) if isinstance(v, dict | list) else v for v in row.values()])
-    out.seek(0)
-    raw = engine.raw_connection()
-    try:
-        with raw.cursor() as cursor:
-            cursor.copy_expert(f"COPY raw_leads ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", out)
-        raw.commit()
-    finally:
-        raw.close()
 
 
 def spellings(mobile: str) -> list[str]:
@@ -145,9 +90,9 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run(kind: str, rows: int, rebuild: bool, workdir: Path) -> bool:
+def run(kind: str, rows: int, rebuild: bool, workdir: Path, workers: int) -> bool:
     build(kind, rows, rebuild)
-    url = _url(kind)
+    url = DB.url(kind)
     engine = get_engine(url)
     with Session(engine) as s:
         mobiles = [m for (m,) in s.exec(select(RawLead.mobile).where(RawLead.mobile.is_not(None))  # type: ignore[union-attr]
@@ -155,8 +100,8 @@ def run(kind: str, rows: int, rebuild: bool, workdir: Path) -> bool:
         admin = Actor.of(s.exec(select(User).where(User.username == "admin")).one()[0])
     rng = random.Random(17)
     lookups = [rng.choice(spellings(rng.choice(mobiles))) for _ in range(REQUESTS)]
-    process, base = start_api(url, workdir, extra_env={"CRM_API_TOKEN": TOKEN, "CRM_API_RATE": "1000000",
-                                                       "CRM_API_BURST": "1000000"})
+    process, base = start_api(url, workdir, workers=workers, consumer=False,
+                              extra_env={"CRM_API_TOKEN": TOKEN, "CRM_API_RATE": "1000000", "CRM_API_BURST": "1000000"})
     local = threading.local()
 
     def client() -> httpx.Client:
@@ -176,7 +121,7 @@ def run(kind: str, rows: int, rebuild: bool, workdir: Path) -> bool:
     def service(mobile: str = "", q: str = "") -> Callable[[], int]:
         """The route's own query and items, without HTTP, auth or JSON."""
         def call() -> int:
-            with Session(engine) as s:
+            with read_session(engine) as s:  # as the route reads
                 filters = rest.ContactFilters(mobile=mobile, phone="", email="", q=q)
                 common = rest.Common(status="", assigned_to="", updated_since=None, created_from=None,
                                      created_to=None, limit=50, after=None)
@@ -198,7 +143,8 @@ def run(kind: str, rows: int, rebuild: bool, workdir: Path) -> bool:
         process.terminate()
         process.wait(timeout=30)
         engine.dispose()
-    print(f"\n[{kind}] {rows:,} raw leads; {REQUESTS} requests from {CLIENTS} concurrent clients")
+    print(f"\n[{kind}] {rows:,} raw leads; {REQUESTS} requests from {CLIENTS} concurrent clients; "
+          f"{workers} web worker(s) on {os.cpu_count()} cores")
     print(f"{'query':<24}{'HTTP p50':>10}{'HTTP p95':>10}{'service p50':>13}{'service p95':>13}"
           f"{'HTTP/service p50':>18}")
     for name, (over_http, in_process) in results.items():
@@ -214,12 +160,15 @@ def main() -> int:
     parser.add_argument("--sqlite-rows", type=int, default=200_000)
     parser.add_argument("--pg-rows", type=int, default=1_000_000)
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="web worker processes (default: one per core, as a deployment runs them)")
     args = parser.parse_args()
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     ok = True
     with tempfile.TemporaryDirectory() as workdir:
         for kind in kinds:
-            ok &= run(kind, args.sqlite_rows if kind == "sqlite" else args.pg_rows, args.rebuild, Path(workdir))
+            ok &= run(kind, args.sqlite_rows if kind == "sqlite" else args.pg_rows, args.rebuild, Path(workdir),
+                      args.workers)
     print("\ntarget (phone lookup p95 < 50 ms over HTTP):", "met" if ok else "NOT met")
     return 0
 

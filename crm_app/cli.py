@@ -181,15 +181,15 @@ def _export(args: argparse.Namespace) -> int:
 
     from crm_app.db import read_session
     from crm_app.models import User
-    from crm_app.services import raw_leads
     from crm_app.services.auth import Actor
+    from crm_app.services.raw_leads.export import export_xlsx
 
     with read_session() as session:
         admin = session.exec(select(User).where(User.role == "admin", User.is_active == True)  # noqa: E712
                              .order_by(col(User.id))).first()
         if admin is None:
             raise UserError("auth.denied")
-        data = raw_leads.export_xlsx(session, Actor.of(admin))
+        data = export_xlsx(session, Actor.of(admin))
     Path(args.output).write_bytes(data)
     print(f"Wrote {args.output}.")
     return 0

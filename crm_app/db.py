@@ -8,10 +8,11 @@ where a row must be serialised.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -20,6 +21,7 @@ from sqlmodel import Session, create_engine
 from crm_app.settings import get_settings
 
 _SQLITE_BEGIN_OPTION = "sqlite_begin"
+T = TypeVar("T")
 
 
 def normalise_url(url: str) -> str:
@@ -64,10 +66,25 @@ def get_engine(url: str | None = None) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+_READ_ONLY = "crm_read_only"
+
+
 @contextmanager
 def read_session(engine: Engine | None = None) -> Iterator[Session]:
     with Session(engine or get_engine(), expire_on_commit=False) as session:
+        session.info[_READ_ONLY] = True
         yield session
+
+
+def once_per_read(session: Session, key: str, load: Callable[[], T]) -> T:
+    """`load()` once per read session (the settings a request consults several times); a write
+    session loads every time, so it sees its own changes."""
+    if not session.info.get(_READ_ONLY):
+        return load()
+    memo: dict[str, Any] = session.info.setdefault("crm_memo", {})
+    if key not in memo:
+        memo[key] = load()
+    return cast(T, memo[key])
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from crm_app.db import once_per_read
 from crm_app.models import CustomField, PicklistValue
 
 UNKNOWN = "Không xác định"
@@ -134,6 +135,11 @@ DEFAULT_LIST_COLUMNS: tuple[str, ...] = (
 
 def raw_lead_fields(session: Session, *, include_inactive: bool = False) -> list[FieldDef]:
     """Built-in fields followed by the admin's custom fields, in their order."""
+    return list(once_per_read(session, f"raw_lead_fields:{include_inactive}",
+                              lambda: _load_fields(session, include_inactive)))
+
+
+def _load_fields(session: Session, include_inactive: bool) -> list[FieldDef]:
     query = select(CustomField).order_by(col(CustomField.position), col(CustomField.id))
     if not include_inactive:
         query = query.where(CustomField.is_active == True)  # noqa: E712

@@ -9,9 +9,11 @@ from crm_app.api.deps import cookie_actor
 from crm_app.api.errors import responses
 from crm_app.db import read_session
 from crm_app.i18n import UserError
-from crm_app.services import clock, raw_leads
+from crm_app.services import clock
 from crm_app.services.auth import Actor
-from crm_app.services.raw_leads import ListQuery
+from crm_app.services.raw_leads import filters
+from crm_app.services.raw_leads.export import export_xlsx
+from crm_app.services.raw_leads.query import ListQuery
 
 router = APIRouter()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -35,12 +37,12 @@ def export_raw_leads(
         parsed = json.loads(conditions)
         if not isinstance(parsed, list) or not all(isinstance(c, dict) for c in parsed):
             raise ValueError
-        job_id = raw_leads.import_job_id(import_job)
+        job_id = filters.import_job_id(import_job)
         if import_job and job_id is None:
             raise ValueError
         query = ListQuery(search=search, conditions=parsed, sort=sort, descending=desc == "1", import_job_id=job_id)
         with read_session() as session:
-            data = raw_leads.export_xlsx(session, actor, query)
+            data = export_xlsx(session, actor, query)
             name = f"kh-tho-{clock.stamp(clock.zone(session))}.xlsx"
     except (ValueError, UserError) as exc:
         raise HTTPException(status_code=400, detail="Điều kiện lọc không hợp lệ.") from exc

@@ -35,11 +35,13 @@ from crm_app.db import get_engine, read_session
 from crm_app.fields import raw_lead_fields
 from crm_app.i18n import UserError, t
 from crm_app.models import Lead, RawLead, Ticket, User
-from crm_app.services import api_intake, clock, raw_leads, tickets
+from crm_app.services import api_intake, clock, tickets
 from crm_app.services.api_tokens import ApiPrincipal
 from crm_app.services.incoming import ATTRIBUTION, CREATED_LEAD, CREATED_NEW_DUPLICATE, CREATED_RAW_LEAD, Decision
 from crm_app.services.phones import phone_key
-from crm_app.services.raw_leads import ListQuery
+from crm_app.services.raw_leads import access
+from crm_app.services.raw_leads.keyset import KeysetPage, keyset_page
+from crm_app.services.raw_leads.query import ListQuery, filtered
 from crm_app.settings import get_settings
 
 router = APIRouter()
@@ -231,7 +233,7 @@ def _contact_items(session: Session, records: list[Any]) -> list[dict[str, Any]]
     return [contact_item(r, users, keys) for r in records]
 
 
-def _page(items: list[dict[str, Any]], page: raw_leads.KeysetPage) -> JSONResponse:
+def _page(items: list[dict[str, Any]], page: KeysetPage) -> JSONResponse:
     cursor = str(page.next_after) if page.next_after is not None else None
     return JSONResponse({"items": items, "total": page.total, "next_cursor": cursor})
 
@@ -239,10 +241,10 @@ def _page(items: list[dict[str, Any]], page: raw_leads.KeysetPage) -> JSONRespon
 # ---------------------------------------------------------------- raw leads and leads
 
 def contact_page(session: Session, caller: ApiPrincipal, model: type[RawLead] | type[Lead], f: ContactFilters,
-                 c: Common, input_source: str | None) -> raw_leads.KeysetPage:
+                 c: Common, input_source: str | None) -> KeysetPage:
     """The list's own query (filters, quick search, visibility) on raw leads or leads, one page."""
-    where = raw_leads.filtered(session, caller.actor, _list_query(session, f, c, input_source), model)
-    return raw_leads.keyset_page(session, model, where, after=c.after, limit=c.limit)
+    where = filtered(session, caller.actor, _list_query(session, f, c, input_source), model)
+    return keyset_page(session, model, where, after=c.after, limit=c.limit)
 
 
 def _list(caller: ApiPrincipal, model: type[RawLead] | type[Lead], f: ContactFilters, c: Common,
@@ -257,7 +259,7 @@ def _one(caller: ApiPrincipal, model: type[RawLead] | type[Lead], record_id: int
     answer: which ids exist is none of their business)."""
     with read_session() as session:
         record = session.get(model, record_id)
-        if record is None or not raw_leads.can_see(session, caller.actor, record):
+        if record is None or not access.can_see(session, caller.actor, record):
             return error(404, t("api.record_not_found"))
         return JSONResponse(_contact_items(session, [record])[0])
 
@@ -313,7 +315,7 @@ def list_tickets(caller: ApiPrincipal = Depends(principal), f: ContactFilters = 
             assigned_to_id=_user_id(session, c.assigned_to) if c.assigned_to else None,
             mobile=phone_key(f.mobile) or f.mobile, phone=phone_key(f.phone) or f.phone, email=f.email.lower(),
             modified_since=c.updated_since, created_from=c.created_from, created_to=c.created_to)
-        page = raw_leads.keyset_page(session, Ticket, tickets.filtered(session, caller.actor, query),
+        page = keyset_page(session, Ticket, tickets.filtered(session, caller.actor, query),
                                      after=c.after, limit=c.limit)
         users = _usernames(session, {t_.assigned_to_id for t_ in page.records})
         return _page([ticket_item(t_, users) for t_ in page.records], page)
@@ -370,9 +372,9 @@ def _render(session: Session, actor: Any, decision: Decision, warnings: dict[str
     """The answer to a submission; a record the caller may not see is named by id only."""
     raw = session.get(RawLead, decision.raw_lead_id) if decision.raw_lead_id else None
     lead = session.get(Lead, decision.lead_id) if decision.lead_id else None
-    if raw is not None and not raw_leads.can_see(session, actor, raw):
+    if raw is not None and not access.can_see(session, actor, raw):
         raw = None
-    if lead is not None and not raw_leads.can_see(session, actor, lead):
+    if lead is not None and not access.can_see(session, actor, lead):
         lead = None
     items = _contact_items(session, [r for r in (raw, lead) if r is not None])
     body = {"action": decision.action, "raw_lead_id": decision.raw_lead_id, "lead_id": decision.lead_id,

@@ -1,8 +1,9 @@
-"""Tabs between the admin settings screens."""
+"""Tabs between the admin settings screens, and the header each settings screen starts with."""
 
 import reflex as rx
 
 from crm_app import routes
+from crm_app.components.shell import page_header
 from crm_app.state.auth import AuthState
 
 
@@ -23,4 +24,16 @@ def settings_nav() -> rx.Component:
         tab(tr["zalo.title"], routes.SETTINGS_ZALO),
         tab(tr["api_tokens.title"], routes.SETTINGS_API),
         spacing="2", padding_bottom="0.5rem", wrap="wrap",
+    )
+
+
+def settings_header(heading: str, hint: str, *aside: rx.Component) -> rx.Component:
+    """Cấu hình hệ thống's title and tabs, then the screen's heading (with `aside` beside it: a badge,
+    a link) and its hint: the top of every settings card screen. `heading` and `hint` are catalogue keys."""
+    tr = AuthState.tr
+    return rx.fragment(
+        page_header(tr["page.settings.title"]),
+        settings_nav(),
+        rx.flex(rx.heading(tr[heading], size="5"), *aside, align="center", spacing="3", wrap="wrap", width="100%"),
+        rx.text(tr[hint], size="2", color_scheme="gray"),
     )

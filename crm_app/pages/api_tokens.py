@@ -3,27 +3,19 @@
 import reflex as rx
 
 from crm_app import routes
-from crm_app.components.settings_nav import settings_nav
-from crm_app.components.shell import crm_page, page_header
+from crm_app.components.confirm import confirm_dialog
+from crm_app.components.settings_nav import settings_header
+from crm_app.components.shell import crm_page
 from crm_app.state.api_tokens import ApiTokensState as S
 from crm_app.state.auth import AuthState
 
 
 def _revoke_button(row: rx.Var) -> rx.Component:
     tr = AuthState.tr
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(rx.button(rx.icon("ban", size=12), tr["api_tokens.revoke"], size="1",
-                                          variant="soft", color_scheme="red")),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(tr["api_tokens.revoke"]),
-            rx.alert_dialog.description(tr["api_tokens.revoke_confirm"].replace("{name}", row["name"])),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button(tr["common.cancel"], variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button(tr["api_tokens.revoke"], color_scheme="red",
-                                                 on_click=S.revoke(row["id"]))),
-                spacing="3", justify="end", padding_top="1rem"),
-        ),
-    )
+    return confirm_dialog(
+        rx.button(rx.icon("ban", size=12), tr["api_tokens.revoke"], size="1", variant="soft", color_scheme="red"),
+        tr["api_tokens.revoke"], tr["api_tokens.revoke_confirm"].replace("{name}", row["name"]),
+        tr["api_tokens.revoke"], S.revoke(row["id"]))
 
 
 def _access(row: rx.Var) -> rx.Component:
@@ -100,13 +92,9 @@ def _new_token() -> rx.Component:
 def api_tokens_page() -> rx.Component:
     tr = AuthState.tr
     return rx.vstack(
-        page_header(tr["page.settings.title"]),
-        settings_nav(),
-        rx.hstack(rx.heading(tr["api_tokens.heading"], size="5"), rx.spacer(),
-                  rx.link(rx.hstack(rx.icon("book-open", size=14), tr["api_tokens.docs"], align="center",
-                                    spacing="1"), href=routes.API_DOCS, is_external=True, size="2"),
-                  width="100%", align="center", wrap="wrap"),
-        rx.text(tr["api_tokens.hint"], size="2", color_scheme="gray"),
+        settings_header("api_tokens.heading", "api_tokens.hint", rx.spacer(),
+                        rx.link(rx.hstack(rx.icon("book-open", size=14), tr["api_tokens.docs"], align="center",
+                                          spacing="1"), href=routes.API_DOCS, is_external=True, size="2")),
         rx.card(rx.form(
             rx.flex(
                 _field("api_tokens.name_label", rx.input(name="name", placeholder=tr["api_tokens.name"],

@@ -5,6 +5,7 @@ from reflex.event import EventSpec
 from reflex.vars import StringVar
 
 from crm_app import routes
+from crm_app.components.confirm import confirm_dialog
 from crm_app.components.shell import crm_page, page_header
 from crm_app.components.stepper import stepper
 from crm_app.components.ticker import ticker
@@ -286,17 +287,9 @@ def _result_step() -> rx.Component:
                           href=routes.import_file(S.job_id, "warning")))),
             wrap="wrap", align="start"),
         rx.hstack(
-            rx.cond(S.job_status == "done", rx.alert_dialog.root(
-                rx.alert_dialog.trigger(rx.button(rx.icon("undo-2", size=14), tr["wizard.undo"], variant="soft",
-                                                  color_scheme="red", id="undo")),
-                rx.alert_dialog.content(
-                    rx.alert_dialog.title(tr["wizard.undo"]),
-                    rx.alert_dialog.description(tr["wizard.undo_confirm"]),
-                    rx.hstack(rx.alert_dialog.cancel(rx.button(tr["common.cancel"], variant="soft",
-                                                               color_scheme="gray")),
-                              rx.alert_dialog.action(rx.button(tr["wizard.undo"], color_scheme="red", on_click=S.undo,
-                                                               id="undo-confirm")),
-                              justify="end", spacing="3", margin_top="1rem")))),
+            rx.cond(S.job_status == "done", confirm_dialog(
+                rx.button(rx.icon("undo-2", size=14), tr["wizard.undo"], variant="soft", color_scheme="red", id="undo"),
+                tr["wizard.undo"], tr["wizard.undo_confirm"], tr["wizard.undo"], S.undo, action_id="undo-confirm")),
             rx.spacer(),
             rx.button(rx.icon("check", size=14), tr["wizard.finish"], on_click=S.finish, size="3", id="finish"),
             width="100%"),

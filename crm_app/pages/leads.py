@@ -4,6 +4,7 @@ import reflex as rx
 
 from crm_app import routes
 from crm_app.components.care_panel import care_panel
+from crm_app.components.confirm import merged_badge
 from crm_app.components.data_table import data_table
 from crm_app.components.drop_zone import draggable_attrs, drop_zone
 from crm_app.components.shell import crm_page, page_header
@@ -78,9 +79,7 @@ def lead_detail() -> rx.Component:
         rx.link(rx.hstack(rx.icon("arrow-left", size=14), tr["page.leads.title"], align="center"), href=routes.LEADS,
                 size="2"),
         rx.hstack(rx.heading(D.title, size="6", id="lead-title"), rx.badge(D.status, size="2"),
-                  rx.cond(D.merged_into != "", rx.link(rx.badge(rx.icon("merge", size=12), D.merged_label,
-                                                                color_scheme="orange", size="2"),
-                                                       href=D.merged_link)),
+                  merged_badge(D),
                   rx.cond(D.raw_lead_id > 0, rx.link(tr["lead.from_raw"] + " #" + D.raw_lead_id.to_string(),
                                                      href=routes.raw_lead(D.raw_lead_id),
                                                      id="lead-raw-link")),

@@ -4,6 +4,7 @@ import reflex as rx
 
 from crm_app import routes
 from crm_app.components.care_panel import care_panel
+from crm_app.components.confirm import confirm_dialog, merged_badge
 from crm_app.components.shell import crm_page
 from crm_app.state.auth import AuthState
 from crm_app.state.care import CareState
@@ -52,9 +53,7 @@ def raw_lead_detail() -> rx.Component:
         rx.hstack(
             rx.heading(S.title, size="6", id="detail-title"),
             rx.badge(S.status, size="2", id="detail-status"),
-            rx.cond(S.merged_into != "", rx.link(
-                rx.badge(rx.icon("merge", size=12), S.merged_label, color_scheme="orange", size="2"),
-                href=S.merged_link, id="merged-link")),
+            merged_badge(S),
             rx.cond(S.converted_lead_id > 0, rx.link(
                 rx.badge(rx.icon("external-link", size=12), S.converted_label, color_scheme="green", size="2"),
                 href=routes.lead(S.converted_lead_id), id="converted-link")),
@@ -64,17 +63,9 @@ def raw_lead_detail() -> rx.Component:
                               color_scheme="green", on_click=S.convert, id="convert")),
             rx.link(rx.button(rx.icon("pencil", size=14), tr["detail.edit"], variant="soft"),
                     href=routes.raw_lead_edit(S.record_id)),
-            rx.cond(AuthState.is_admin, rx.alert_dialog.root(
-                rx.alert_dialog.trigger(rx.button(rx.icon("trash-2", size=14), tr["detail.delete"], color_scheme="red",
-                                                  variant="soft")),
-                rx.alert_dialog.content(
-                    rx.alert_dialog.title(tr["detail.delete"]),
-                    rx.alert_dialog.description(tr["detail.delete_confirm"]),
-                    rx.hstack(rx.alert_dialog.cancel(rx.button(tr["common.cancel"], variant="soft",
-                                                               color_scheme="gray")),
-                              rx.alert_dialog.action(rx.button(tr["detail.delete"], color_scheme="red",
-                                                               on_click=S.delete)),
-                              justify="end", spacing="3", margin_top="1rem")))),
+            rx.cond(AuthState.is_admin, confirm_dialog(
+                rx.button(rx.icon("trash-2", size=14), tr["detail.delete"], color_scheme="red", variant="soft"),
+                tr["detail.delete"], tr["detail.delete_confirm"], tr["detail.delete"], S.delete)),
             align="center", width="100%", wrap="wrap",
         ),
         rx.grid(

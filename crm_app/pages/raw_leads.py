@@ -3,6 +3,7 @@
 import reflex as rx
 
 from crm_app import routes
+from crm_app.components.confirm import confirm_dialog
 from crm_app.components.data_table import data_table
 from crm_app.components.shell import crm_page, page_header
 from crm_app.state.auth import AuthState
@@ -187,20 +188,9 @@ def _bulk_bar() -> rx.Component:
                 rx.select.content(rx.foreach(S.statuses, lambda s: rx.select.item(s, value=s))),
                 value="", on_change=S.bulk_status, size="1",
             ),
-            rx.cond(AuthState.is_admin, rx.alert_dialog.root(
-                rx.alert_dialog.trigger(rx.button(rx.icon("trash-2", size=14), tr["list.delete"],
-                                                  color_scheme="red", variant="soft", size="1")),
-                rx.alert_dialog.content(
-                    rx.alert_dialog.title(tr["list.delete"]),
-                    rx.alert_dialog.description(S.delete_confirm_text),
-                    rx.hstack(
-                        rx.alert_dialog.cancel(rx.button(tr["common.cancel"], variant="soft", color_scheme="gray")),
-                        rx.alert_dialog.action(rx.button(tr["list.delete"], color_scheme="red",
-                                                         on_click=S.bulk_delete)),
-                        justify="end", spacing="3", margin_top="1rem",
-                    ),
-                ),
-            )),
+            rx.cond(AuthState.is_admin, confirm_dialog(
+                rx.button(rx.icon("trash-2", size=14), tr["list.delete"], color_scheme="red", variant="soft", size="1"),
+                tr["list.delete"], S.delete_confirm_text, tr["list.delete"], S.bulk_delete)),
             padding="0.5rem 0.75rem", background=rx.color("accent", 3), border_radius="6px",
             align="center", width="100%", id="bulk-bar", wrap="wrap",
         ),

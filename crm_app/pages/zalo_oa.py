@@ -3,8 +3,9 @@
 import reflex as rx
 
 from crm_app import routes
-from crm_app.components.settings_nav import settings_nav
-from crm_app.components.shell import crm_page, page_header
+from crm_app.components.confirm import confirm_dialog
+from crm_app.components.settings_nav import settings_header
+from crm_app.components.shell import crm_page
 from crm_app.state.auth import AuthState
 from crm_app.state.zalo_oa import ZaloOAState as S
 
@@ -35,18 +36,10 @@ def _connect_button(label: str) -> rx.Component:
 
 def _disconnect_button() -> rx.Component:
     tr = AuthState.tr
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(rx.button(rx.icon("unlink", size=14), tr["zalo.disconnect"], variant="soft",
-                                          color_scheme="red", id="zalo-disconnect")),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(tr["zalo.disconnect"]),
-            rx.alert_dialog.description(tr["zalo.disconnect_confirm"]),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button(tr["common.cancel"], variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button(tr["zalo.disconnect"], color_scheme="red", on_click=S.disconnect)),
-                spacing="3", justify="end", padding_top="1rem"),
-        ),
-    )
+    return confirm_dialog(
+        rx.button(rx.icon("unlink", size=14), tr["zalo.disconnect"], variant="soft", color_scheme="red",
+                  id="zalo-disconnect"),
+        tr["zalo.disconnect"], tr["zalo.disconnect_confirm"], tr["zalo.disconnect"], S.disconnect)
 
 
 def _facts(*, expiry: bool = True) -> rx.Component:
@@ -106,10 +99,7 @@ def _disconnected() -> rx.Component:
 def zalo_oa_page() -> rx.Component:
     tr = AuthState.tr
     return rx.vstack(
-        page_header(tr["page.settings.title"]),
-        settings_nav(),
-        rx.flex(rx.heading(tr["zalo.heading"], size="5"), _badge(), align="center", spacing="3", wrap="wrap"),
-        rx.text(tr["zalo.hint"], size="2", color_scheme="gray"),
+        settings_header("zalo.heading", "zalo.hint", _badge()),
         rx.cond(S.result != "", rx.callout.root(
             rx.callout.icon(rx.cond(S.result_ok, rx.icon("circle-check"), rx.icon("circle-alert"))),
             rx.callout.text(S.result), color_scheme=rx.cond(S.result_ok, "green", "red"), width="100%",

@@ -3,7 +3,7 @@
 Every activity is also written to the record's timeline (audit entries), so the timeline stays the
 one history of a record and a merge moves it in one statement. The record's `last_contacted_at`
 and `next_task_at` are kept here, in the same transaction, so the list sorts and filters on them
-in SQL. Rights: whoever may edit the record (services/raw_leads.can_see: "users can edit what they
+in SQL. Rights: whoever may edit the record (services/raw_leads/access.can_see: "users can edit what they
 see") may log on it; a task's assignee may always complete it.
 """
 
@@ -21,8 +21,10 @@ from crm_app import routes
 from crm_app.fields import STATUS_IN_CARE, STATUS_NEW, picklist_values
 from crm_app.i18n import UserError, t
 from crm_app.models import Activity, Lead, Notification, RawLead, User, utcnow
-from crm_app.services import audit, clock, raw_leads
+from crm_app.services import audit, clock
 from crm_app.services.auth import Actor, PermissionDenied
+from crm_app.services.field_values import parse_date
+from crm_app.services.raw_leads import access, display
 
 ENTITIES: dict[str, Any] = {"raw_lead": RawLead, "lead": Lead}
 KINDS = ("call", "note", "task")
@@ -41,7 +43,7 @@ def get_editable(session: Session, actor: Actor, entity: str, entity_id: int) ->
     if model is None:
         raise UserError("care.not_found")
     record = session.get(model, entity_id)
-    if record is None or not raw_leads.can_see(session, actor, record):
+    if record is None or not access.can_see(session, actor, record):
         raise UserError("raw_lead.not_found" if entity == "raw_lead" else "lead.not_found")
     if record.merged_into:
         raise UserError("care.merged")
@@ -100,8 +102,6 @@ def add_note(session: Session, actor: Actor, entity: str, entity_id: int, *, not
 
 def parse_due(day: str, hour_minute: str, tz: tzinfo) -> datetime:
     """A date (yyyy-mm-dd from the date input, or dd/mm/yyyy) and hh:mm in the org's zone → UTC."""
-    from crm_app.services.values import parse_date
-
     parsed = parse_date(day.strip()) if day and day.strip() else None
     if parsed is None:
         raise UserError("care.due_required")
@@ -210,7 +210,7 @@ def tasks_for(session: Session, actor: Actor, *, user_id: int | None = None, now
                                                col(Activity.done_at).is_(None))
                         .order_by(col(Activity.due_at), col(Activity.id)).limit(limit)).all()
     names = _record_names(session, [(a.entity, a.entity_id) for a in rows])
-    users = raw_leads.user_names(session, {target})
+    users = display.user_names(session, {target})
     out = []
     for a in rows:
         due = a.due_at or now

@@ -1,7 +1,7 @@
 """POST /api/raw-leads: a person sent by an integration goes through the channels' sync rules
 (`sync_rules.apply_incoming`: duplicate handling, conversion, assignment, Nguồn input = API).
 
-Values are checked by the field registry's validation (`raw_leads.validate`) and, like every
+Values are checked by the field registry's validation (`validate`) and, like every
 channel and the import, a bad value never loses the submission: an unknown picklist value becomes
 "Không xác định", anything else that does not parse is kept in the description, and the answer
 lists a warning per such field.
@@ -29,8 +29,9 @@ from crm_app.db import read_session, write_session
 from crm_app.fields import INPUT_API, UNKNOWN, raw_lead_fields
 from crm_app.i18n import UserError, t
 from crm_app.models import ApiIdempotencyKey, utcnow
-from crm_app.services import raw_leads, sync_rules
+from crm_app.services import sync_rules
 from crm_app.services.incoming import Decision, IncomingPerson
+from crm_app.services.raw_leads.validation import ValidationFailed, validate
 
 # Given to the sync rules as the person's own data (they normalise phone and email themselves).
 PERSON_KEYS = ("first_name", "last_name", "email", "street", "ward", "district", "province", "country",
@@ -85,9 +86,9 @@ def prepare(session: Session, values: dict[str, Any], *, locale: str = "vi") -> 
     notes: list[str] = []
     while True:
         try:
-            clean = raw_leads.validate(session, checked, locale=locale)
+            clean = validate(session, checked, locale=locale)
             break
-        except raw_leads.ValidationFailed as failed:
+        except ValidationFailed as failed:
             for key, message in failed.errors.items():
                 warnings[key] = message
                 if fields[key].type == "picklist":

@@ -6,7 +6,7 @@ Asia/Ho_Chi_Minh), never in the server's zone: a server running with TZ=UTC and 
 TZ=Asia/Ho_Chi_Minh show and count the same. Dates on screen are dd/mm/yyyy whatever the
 browser's language.
 
-Every function takes the zone as an argument (read once per request with `zone(session)`), so a
+Every function takes the zone as an argument (read with `zone(session)`, once per read session), so a
 list of 50 rows does not read the setting 50 times.
 """
 
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import ColumnElement, Date, case, cast, func, literal_column
 from sqlmodel import Session
 
-from crm_app.db import is_sqlite
+from crm_app.db import is_sqlite, once_per_read
 from crm_app.i18n import UserError
 from crm_app.models import OrgSetting, utcnow
 from crm_app.services import audit
@@ -54,8 +54,9 @@ def valid_zone(name: str) -> bool:
 
 
 def zone(session: Session) -> ZoneInfo:
-    """The organisation's time zone (one primary-key read)."""
-    name = get_org_setting(session=session, key=TZ_KEY, default=DEFAULT_TZ)
+    """The organisation's time zone: one primary-key read per read session (db.once_per_read: a
+    request asks several times), every time in a write session (so `set_zone` is seen at once)."""
+    name = once_per_read(session, TZ_KEY, lambda: get_org_setting(session=session, key=TZ_KEY, default=DEFAULT_TZ))
     return _zone(name) if isinstance(name, str) and valid_zone(name) else _zone(DEFAULT_TZ)
 
 

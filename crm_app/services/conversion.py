@@ -6,11 +6,12 @@ from sqlmodel import Session
 
 from crm_app.i18n import UserError
 from crm_app.models import Lead, RawLead
-from crm_app.services import audit, raw_leads
+from crm_app.services import audit
 from crm_app.services.auth import Actor
 from crm_app.services.incoming import ATTRIBUTION
+from crm_app.services.raw_leads import access, records, validation
 
-COPIED = (*raw_leads.CONTACT_KEYS, "email_key", "search_text", "assigned_to_id", "zalo_user_id",
+COPIED = (*validation.CONTACT_KEYS, "email_key", "search_text", "assigned_to_id", "zalo_user_id",
           "zalo_name", "facebook_psid", "facebook_name", "input_source", "custom", *ATTRIBUTION)
 
 
@@ -27,7 +28,7 @@ def convert_raw_lead(session: Session, record: RawLead, *, actor_id: int | None,
     session.add(lead)
     session.flush()
     assert lead.id is not None
-    raw_leads.mark_converted(session, record, lead.id, actor_id, source)
+    records.mark_converted(session, record, lead.id, actor_id, source)
     audit.record(session=session, entity="lead", entity_id=lead.id, action="created",
                  user_id=actor_id, source=source, changes={"raw_lead_id": [None, record.id]})
     return lead
@@ -35,7 +36,7 @@ def convert_raw_lead(session: Session, record: RawLead, *, actor_id: int | None,
 
 def convert_by_user(session: Session, actor: Actor, record_id: int) -> Lead:
     """The "Chuyển đổi thành Lead" button: the record must be visible and reachable."""
-    record = raw_leads.get_visible(session, actor, record_id)
+    record = access.get_visible(session, actor, record_id)
     if not (record.mobile or record.phone or record.email):
         raise UserError("convert.unreachable")
     return convert_raw_lead(session, record, actor_id=actor.id)

@@ -30,15 +30,17 @@ from crm_app.db import is_sqlite
 from crm_app.fields import STATUS_CONVERTED
 from crm_app.i18n import UserError
 from crm_app.models import Activity, AuditEntry, ChannelEvent, Lead, MergeRecord, RawLead, Ticket, utcnow
-from crm_app.services import activities, audit, clock, raw_leads
+from crm_app.services import activities, audit, clock
 from crm_app.services.auth import Actor, PermissionDenied
 from crm_app.services.phones import display_phone
+from crm_app.services.raw_leads import access, display, validation
+from crm_app.services.raw_leads.records import plain
 
 MODELS: dict[str, Any] = {"raw_lead": RawLead, "lead": Lead}
 CODES = {"raw_lead": "r", "lead": "l"}
 ENTITY_OF_CODE = {v: k for k, v in CODES.items()}
 # The fields a merge lets the user pick, in the form's order.
-MERGE_FIELDS = (*raw_leads.CONTACT_KEYS, "assigned_to", "zalo_user_id", "zalo_name", "facebook_psid",
+MERGE_FIELDS = (*validation.CONTACT_KEYS, "assigned_to", "zalo_user_id", "zalo_name", "facebook_psid",
                 "facebook_name")
 CHANNEL_IDS = ("zalo_user_id", "zalo_name", "facebook_psid", "facebook_name")
 MAX_GROUP = 50  # a merge handles at most this many records (a shared office number is not a person)
@@ -91,7 +93,7 @@ def _live(session: Session, actor: Actor, model: Any) -> list[Any]:
     where = [col(model.merged_into).is_(None)]
     if model is RawLead:
         where.append(col(RawLead.converted_lead_id).is_(None))
-    if (vis := raw_leads._visible_clause(session, actor, model)) is not None:
+    if (vis := access.visible_clause(session, actor, model)) is not None:
         where.append(vis)
     return where
 
@@ -113,8 +115,9 @@ def _ref_of(code: int) -> str:
     return f"{'lead' if code % 2 else 'raw_lead'}:{code // 2}"
 
 
-def _edges(session: Session, actor: Actor) -> list[tuple[str, int]]:
-    """The edge list, in SQL: (key, record code) for every key that more than one live record holds.
+def _edges(session: Session, actor: Actor) -> list[tuple[str, int, int]]:
+    """The edge list, in SQL: (key, record code, record code) for every key that more than one live
+    record holds — the key's two holders for a key held twice, else (key, holder, holder) per holder.
 
     One scan of each table yields its keys with their record (PostgreSQL: unnest of the three keys of a
     row; SQLite: a scan per key column), one hash aggregate keeps the keys held more than once with
@@ -140,15 +143,15 @@ def _edges(session: Session, actor: Actor) -> list[tuple[str, int]]:
     if not is_sqlite(session):
         agg = agg.prefix_with("MATERIALIZED")
     many = sa_select(agg.c.k).where(agg.c.n > 2)
-    parts = [sa_select(agg.c.k, agg.c.lo.label("r")).where(agg.c.n == 2),
-             sa_select(agg.c.k, agg.c.hi.label("r")).where(agg.c.n == 2)]
+    parts = [sa_select(agg.c.k, agg.c.lo.label("a"), agg.c.hi.label("b")).where(agg.c.n == 2)]
     for entity, model in MODELS.items():
         live = _live(session, actor, model)
         for key, extra in _key_columns(model):
-            parts.append(sa_select(key.label("k"), _ref_code(entity, model).label("r"))
+            code = _ref_code(entity, model)
+            parts.append(sa_select(key.label("k"), code.label("a"), code.label("b"))
                          .where(key.in_(many), *live, *([extra] if extra is not None else [])))
     if is_sqlite(session):
-        return [(k, int(r)) for k, r in session.execute(union_all(*parts)).all()]
+        return [(k, int(a), int(b)) for k, a, b in session.execute(union_all(*parts)).all()]
     # The aggregate holds every key of the two tables (about 1.5 of them per record) in memory: it is
     # given the room for that instead of spilling to disk; on two shared cores, parallel workers only
     # add a merge of their partial aggregates, and compiling the plan (JIT) costs more than it saves.
@@ -156,48 +159,51 @@ def _edges(session: Session, actor: Actor) -> list[tuple[str, int]]:
     session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     session.execute(text("SET LOCAL jit = off"))
     try:
-        return [(k, int(r)) for k, r in session.execute(union_all(*parts)).all()]
+        return [(k, int(a), int(b)) for k, a, b in session.execute(union_all(*parts)).all()]
     finally:
         for setting in ("work_mem", "max_parallel_workers_per_gather", "jit"):
             session.execute(text(f"SET LOCAL {setting} TO DEFAULT"))
 
 
-def _components(edges: list[tuple[str, int]]) -> list[tuple[str, list[str], list[str]]]:
+def _components(edges: list[tuple[str, int, int]]) -> list[tuple[str, list[str], list[int]]]:
     """Connected components of records linked by a shared key, transitively (A shares a phone with B,
-    B an email with C: one group of three): union-find over the edge list. Each component as
-    (its main key — the one most of its records share, phones first —, its keys, its refs)."""
-    parent: dict[str, str] = {}
+    B an email with C: one group of three): union-find over the edge list. Each component as (its main
+    key — the one most of its records share, phones first —, its keys, its record codes), largest first."""
+    parent: dict[int, int] = {}
 
-    def find(x: str) -> str:
+    def find(x: int) -> int:
         root = x
-        while parent[root] != root:
-            root = parent[root]
-        while parent[x] != root:  # path compression
-            parent[x], x = root, parent[x]
+        while (up := parent[root]) != root:
+            root = up
+        while (up := parent[x]) != root:  # path compression
+            parent[x] = root
+            x = up
         return root
 
-    first_of_key: dict[str, str] = {}
+    first_of_key: dict[str, int] = {}
     holders: dict[str, int] = {}
-    for k, code in edges:
-        ref = _ref_of(code)
-        parent.setdefault(ref, ref)
-        holders[k] = holders.get(k, 0) + 1
-        if (other := first_of_key.setdefault(k, ref)) != ref:
-            a, b = find(ref), find(other)
-            if a != b:
-                parent[a] = b
-    refs: dict[str, list[str]] = {}
-    for ref in parent:
-        refs.setdefault(find(ref), []).append(ref)
-    keys: dict[str, list[str]] = {}
-    for k, ref in first_of_key.items():
-        keys.setdefault(find(ref), []).append(k)
+    for k, code, other in edges:
+        parent.setdefault(code, code)
+        if code != other:  # a key held twice: its two holders, known from the aggregate
+            parent.setdefault(other, other)
+            holders[k] = 2
+        else:  # one holder of a key held three times or more
+            holders[k] = holders.get(k, 0) + 1
+            other = first_of_key.setdefault(k, code)
+        first_of_key.setdefault(k, code)
+        if other != code and (a := find(code)) != (b := find(other)):
+            parent[a] = b
+    members: dict[int, list[int]] = {}
+    for code in parent:
+        members.setdefault(find(code), []).append(code)
+    keys: dict[int, list[str]] = {}
+    for k, code in first_of_key.items():
+        keys.setdefault(find(code), []).append(k)
     out = []
-    for root, members in refs.items():
-        if len(members) < 2:
-            continue
-        ordered = sorted(keys[root], key=lambda k: (-holders[k], "@" in k, k))
-        out.append((ordered[0], ordered, members))
+    for root, codes in members.items():
+        if len(codes) > 1:
+            ordered = sorted(keys[root], key=lambda k: (-holders[k], "@" in k, k))
+            out.append((ordered[0], ordered, codes))
     out.sort(key=lambda c: (-len(c[2]), c[0]))
     return out
 
@@ -217,11 +223,11 @@ def find_groups(session: Session, actor: Actor, *, page: int = 1, page_size: int
         return GroupPage(groups=[], total=0)
     start = (max(1, page) - 1) * page_size
     shown = components[start:start + page_size]
-    found = _members(session, {ref for _, _, refs in shown for ref in refs})
+    found = _members(session, {_ref_of(c) for _, _, codes in shown for c in codes})
     out = []
-    for key, keys, refs in shown:  # Leads first (the record to keep), then raw leads, oldest first
-        ordered = sorted(refs, key=lambda r: (not r.startswith("lead:"), int(r.partition(":")[2])))
-        out.append(Group(key=_shown_key(key), keys=[_shown_key(k) for k in keys], size=len(refs), refs=ordered,
+    for key, keys, codes in shown:  # Leads first (the record to keep), then raw leads, oldest first
+        ordered = [_ref_of(c) for c in sorted(codes, key=lambda c: (c % 2 == 0, c))]
+        out.append(Group(key=_shown_key(key), keys=[_shown_key(k) for k in keys], size=len(codes), refs=ordered,
                          members=[found[ref] for ref in ordered if ref in found]))
     return GroupPage(groups=out, total=len(components))
 
@@ -233,7 +239,7 @@ def _members(session: Session, refs: set[str]) -> dict[str, Member]:
         if not ids:
             continue
         records = session.exec(select(model).where(col(model.id).in_(ids))).all()
-        users = raw_leads.user_names(session, {r.assigned_to_id for r in records})
+        users = display.user_names(session, {r.assigned_to_id for r in records})
         tz = clock.zone(session)
         for r in records:
             out[f"{entity}:{r.id}"] = Member(
@@ -269,18 +275,18 @@ def field_choices(session: Session, actor: Actor, refs: list[str], kept: str) ->
     """The merge form: each field's value in every record, the non-empty one preselected."""
     records = _load(session, actor, refs)
     order = sorted(range(len(records)), key=lambda i: f"{records[i][0]}:{records[i][1].id}" != kept)
-    users = raw_leads.user_names(session, {r.assigned_to_id for _, r in records})
+    users = display.user_names(session, {r.assigned_to_id for _, r in records})
     tz = clock.zone(session)
     out = []
     for key in MERGE_FIELDS:
-        shown = [raw_leads._display(r, key, users, tz) for _, r in records]
+        shown = [display.display_value(r, key, users, tz) for _, r in records]
         chosen = next((i for i in order if shown[i] != ""), order[0])
         out.append(FieldChoice(key=key, values=shown, chosen=chosen))
     return out
 
 
 def _plain_row(record: Any) -> dict[str, Any]:
-    return {c.name: raw_leads.plain(getattr(record, c.name)) for c in record.__table__.columns}
+    return {c.name: plain(getattr(record, c.name)) for c in record.__table__.columns}
 
 
 def _restore_row(record: Any, values: dict[str, Any]) -> None:
@@ -339,7 +345,7 @@ def merge(session: Session, actor: Actor, refs: list[str], *, kept: str, choices
         for k, v in (r.custom or {}).items():
             if custom.get(k) in (None, ""):
                 custom[k] = v
-    changes = {k: [raw_leads.plain(getattr(target, k)), raw_leads.plain(v)]
+    changes = {k: [plain(getattr(target, k)), plain(v)]
                for k, v in values.items() if getattr(target, k) != v}
     other_ids: dict[str, list[int]] = {"raw_lead": [], "lead": []}
     for entity, r in others:
@@ -379,7 +385,7 @@ def merge(session: Session, actor: Actor, refs: list[str], *, kept: str, choices
     for key, value in values.items():
         setattr(target, key, value)
     target.custom = custom
-    derived = raw_leads.with_derived_keys({}, target)
+    derived = validation.with_derived_keys({}, target)
     target.email_key, target.search_text = derived["email_key"], derived["search_text"]
     target.modified_at, target.modified_by_id = now, actor.id
     session.add(target)

@@ -1,7 +1,7 @@
 """Field values: the one parser per field type, for every way a value comes in.
 
-The form (`raw_leads.validate`), the import (`importer.rows`), the channels (`sync_rules`) and the
-REST API (`api_intake`, through `raw_leads.validate`) all call `parse`, so the same text becomes the
+The form (`raw_leads.validation.validate`), the import (`importer.rows`), the channels (`sync_rules`) and the
+REST API (`api_intake`, through `raw_leads.validation.validate`) all call `parse`, so the same text becomes the
 same stored value whichever way it arrived. Callers differ only in what they do with a value that
 does not parse (`BadValue`): the form shows the message, the import fails the row or warns, the
 channels and the API keep the text in the description.

@@ -21,6 +21,8 @@ _ALIASES = {
     "facebookleadads": "Facebook Lead Ads", "fbleadads": "Facebook Lead Ads", "zaloadsform": "Zalo Ads Form",
     "zaloads": "Zalo Ads Form", "zalooa": "Zalo OA", "zalo": "Zalo OA",
 }
+# The aliases a longer label may start with ("Landing Tết"), longest first.
+_PREFIXES = [(k, v) for k, v in sorted(_ALIASES.items(), key=lambda kv: -len(kv[0])) if len(k) >= 4]
 
 
 def resolve(session: Session, label: str | None) -> str:
@@ -34,9 +36,7 @@ def resolve(session: Session, label: str | None) -> str:
     if key in by_key:
         return by_key[key]
     # "Landing Tết", "LadiPage khuyến mãi", "Webform liên hệ": the kind of form it names first.
-    alias = _ALIASES.get(key) or next(
-        (v for k, v in sorted(_ALIASES.items(), key=lambda kv: -len(kv[0])) if len(k) >= 4 and key.startswith(k)),
-        None)
+    alias = _ALIASES.get(key) or next((v for k, v in _PREFIXES if key.startswith(k)), None)
     if alias is not None and squash(alias) in by_key:
         return by_key[squash(alias)]
     from crm_app.services.channels.registry import INPUT_SOURCES  # the registry imports services

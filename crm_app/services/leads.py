@@ -10,10 +10,14 @@ from sqlmodel import Session, col, func, select
 from crm_app.fields import BUILTIN_BY_KEY, MEANING_OPEN, UNKNOWN, picklist_values, raw_lead_fields
 from crm_app.i18n import UserError, t
 from crm_app.models import Lead, PicklistValue, utcnow
-from crm_app.services import audit, clock, raw_leads
+from crm_app.services import audit, clock
 from crm_app.services.auth import Actor
 from crm_app.services.incoming import ATTRIBUTION
-from crm_app.services.raw_leads import COUNT_CAP, ListPage, ListQuery, _display, can_see, user_names
+from crm_app.services.raw_leads import access, query
+from crm_app.services.raw_leads.display import display_value, user_names
+from crm_app.services.raw_leads.query import ListPage, ListQuery
+from crm_app.services.raw_leads.records import apply_values
+from crm_app.services.raw_leads.validation import ValidationFailed, validate
 
 LEAD_COLUMNS = ("last_name", "first_name", "mobile", "email", "company", "input_source", "status", "assigned_to",
                 "created_at", "last_contacted_at", "next_task_at")
@@ -22,32 +26,20 @@ SORTS = {"created_at": Lead.created_at, "last_name": Lead.last_name, "first_name
          "last_contacted_at": Lead.last_contacted_at, "next_task_at": Lead.next_task_at}
 
 
-def filtered(session: Session, actor: Actor, query: ListQuery) -> list:
+def filtered(session: Session, actor: Actor, list_query: ListQuery) -> list:
     """The raw-lead list's filters, quick search and visibility, on leads."""
-    return raw_leads.filtered(session, actor, query, model=Lead)
+    return query.filtered(session, actor, list_query, model=Lead)
 
 
 def list_page(session: Session, actor: Actor, *, search: str = "", sort: str = "created_at", descending: bool = True,
               page: int = 1, page_size: int = 50) -> ListPage:
-    where = filtered(session, actor, ListQuery(search=search))
-    capped = select(Lead.id).where(*where).limit(COUNT_CAP + 1).subquery()
-    total = session.exec(select(func.count()).select_from(capped)).one()
-    column = col(SORTS.get(sort, Lead.created_at))
-    records = session.exec(select(Lead).where(*where)
-                           .order_by(raw_leads.care_order(column, sort, descending), col(Lead.id).desc())
-                           .offset((max(1, page) - 1) * page_size).limit(page_size)).all()
-    users = user_names(session, {r.assigned_to_id for r in records})
-    tz = clock.zone(session)
-    rows = [{"id": str(r.id), raw_leads.NAME_KEY: raw_leads.full_name(r),
-             **{c: _display(r, c, users, tz) for c in LEAD_COLUMNS}} for r in records]
-    return ListPage(rows=rows, total=min(total, COUNT_CAP), page=max(1, page), page_size=page_size,
-                    more=total > COUNT_CAP)
+    """The raw-lead list's page (query.list_page) on leads, sorted by one of SORTS."""
+    return query.list_page(session, actor, ListQuery(search=search, sort=sort, descending=descending, page=page,
+                                                     page_size=page_size), LEAD_COLUMNS, model=Lead, sorts=SORTS)
 
 
 def get_visible(session: Session, actor: Actor, lead_id: int) -> Lead:
-    lead = session.get(Lead, lead_id)
-    if lead is None or not can_see(session, actor, lead):
-        raise UserError("lead.not_found")
+    lead: Lead = access.get_visible(session, actor, lead_id, model=Lead, not_found="lead.not_found")
     return lead
 
 
@@ -56,9 +48,9 @@ def display_values(session: Session, lead: Lead, locale: str = "vi") -> list[dic
     fields = raw_lead_fields(session)
     by_key = {fd.key: fd for fd in fields}
     tz = clock.zone(session)
-    shown = [{"label": fd.label(locale), "value": _display(lead, fd.key, users, tz, by_key)}
+    shown = [{"label": fd.label(locale), "value": display_value(lead, fd.key, users, tz, by_key)}
              for fd in fields if fd.key not in ("converted_lead_id", "description")]
-    # An ad lead's attribution only on ad leads (see raw_leads.display_values).
+    # An ad lead's attribution only on ad leads (see raw_leads.display.display_values).
     hidden = {BUILTIN_BY_KEY[k].label(locale) for k in ATTRIBUTION}
     return [row for row in shown if row["value"] or row["label"] not in hidden]
 
@@ -68,24 +60,13 @@ def update_lead(session: Session, actor: Actor, lead_id: int, values: dict[str, 
     lead = get_visible(session, actor, lead_id)
     values = dict(values)
     stage = values.pop("status", None)  # a Lead's status is its stage: the lead_status picklist
-    clean = raw_leads.validate(session, values, locale=locale)
+    clean = validate(session, values, locale=locale)
     if stage is not None and str(stage).strip():
         if str(stage).strip() not in picklist_values(session, STAGE_FIELD):
-            raise raw_leads.ValidationFailed({"status": t("validation.picklist", locale, field=t("pipeline.stage",
+            raise ValidationFailed({"status": t("validation.picklist", locale, field=t("pipeline.stage",
                                                                                               locale))})
         clean["status"] = str(stage).strip()
-    changes: dict[str, list[Any]] = {}
-    if "custom" in clean:
-        merged = {**(lead.custom or {}), **clean.pop("custom")}
-        if merged != (lead.custom or {}):
-            changes["custom"] = [lead.custom, merged]
-            lead.custom = merged
-    for key, value in raw_leads.with_derived_keys(clean, lead).items():
-        old = getattr(lead, key)
-        if old != value:
-            if key not in ("search_text", "email_key"):
-                changes[key] = [raw_leads.plain(old), raw_leads.plain(value)]
-            setattr(lead, key, value)
+    changes = apply_values(lead, clean)
     if changes:
         lead.modified_at, lead.modified_by_id = utcnow(), actor.id
         session.add(lead)
@@ -133,7 +114,8 @@ def board(session: Session, actor: Actor, *, search: str = "", per_stage: int = 
         tz = clock.zone(session)
         cards = [{"id": str(r.id), "name": f"{r.last_name or ''} {r.first_name}".strip(),
                   "company": r.company or "", "owner": users.get(r.assigned_to_id, ""),
-                  "phone": _display(r, "mobile", users, tz) or _display(r, "phone", users, tz)} for r in records]
+                  "phone": display_value(r, "mobile", users, tz) or display_value(r, "phone", users, tz)}
+                 for r in records]
         count = counts.get(stage, 0) if stage != UNKNOWN else sum(v for k, v in counts.items() if k not in names)
         out.append(StageColumn(stage=stage, meaning=meaning, count=count, cards=cards))
     return out

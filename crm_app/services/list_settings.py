@@ -10,7 +10,7 @@ from crm_app.fields import DEFAULT_LIST_COLUMNS, raw_lead_fields
 from crm_app.i18n import UserError
 from crm_app.models import ListLayout, SavedFilter
 from crm_app.services.auth import Actor, require_admin
-from crm_app.services.raw_leads import META_COLUMNS
+from crm_app.services.raw_leads.filters import META_COLUMNS
 
 MODULE = "raw_leads"
 

@@ -177,8 +177,9 @@ def _find_match(session: Session, incoming: _Incoming) -> _Match | None:
     best: tuple[int, int, RawLead | Lead] | None = None
     models: tuple[Any, ...] = (Lead, RawLead)
     for order, model in enumerate(models):
-        rank = case(*[(clause(model), n) for n, (_, clause) in enumerate(keys)], else_=len(keys))
-        found: Any = session.exec(select(model, rank).where(or_(*[clause(model) for _, clause in keys]))
+        clauses = [clause(model) for _, clause in keys]
+        rank = case(*[(c, n) for n, c in enumerate(clauses)], else_=len(keys))
+        found: Any = session.exec(select(model, rank).where(or_(*clauses))
                              .order_by(rank, col(model.id)).limit(1)).first()
         if found is not None and (best is None or (found[1], order) < best[:2]):
             best = (found[1], order, found[0])

@@ -11,10 +11,11 @@ from sqlmodel import Session, col, select
 
 from crm_app.i18n import UserError, t
 from crm_app.models import Lead, RawLead, Ticket, utcnow
-from crm_app.services import audit, raw_leads
+from crm_app.services import audit
 from crm_app.services.auth import Actor
 from crm_app.services.incoming import IncomingPerson
 from crm_app.services.phones import display_phone, phone_key
+from crm_app.services.raw_leads.query import time_bounds
 from crm_app.services.sync_settings import SyncSettings
 
 TICKET_NEW = "Mới"
@@ -96,7 +97,7 @@ def filtered(session: Session, actor: Actor, query: TicketQuery) -> list[ColumnE
     for key, value in contact:
         where.append(or_(col(Ticket.raw_lead_id).in_(select(RawLead.id).where(getattr(RawLead, key) == value)),
                          col(Ticket.lead_id).in_(select(Lead.id).where(getattr(Lead, key) == value))))
-    return where + raw_leads.time_bounds(Ticket, query)
+    return where + time_bounds(Ticket, query)
 
 
 def list_tickets(session: Session, actor: Actor, *, status: str | None = None, limit: int = 200

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from crm_app.fields import BUILTIN_BY_KEY
 from crm_app.i18n import t
 from crm_app.services import audit, clock
-from crm_app.services.raw_leads import user_names
+from crm_app.services.raw_leads.display import user_names
 
 _KEY_ALIASES = {"assigned_to_id": "assigned_to"}
 CARE_ACTIONS = ("call", "note", "task", "task_done")

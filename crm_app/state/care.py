@@ -12,8 +12,9 @@ from sqlmodel import Session, select
 from crm_app import routes
 from crm_app.fields import picklist_values
 from crm_app.models import User
-from crm_app.services import activities, clock, raw_leads
+from crm_app.services import activities, clock
 from crm_app.services.auth import Actor
+from crm_app.services.raw_leads import access
 from crm_app.state.auth import AuthState, logged_in, read, write
 from crm_app.state.leads import LeadDetailState
 from crm_app.state.nav import NavState
@@ -35,7 +36,7 @@ def _panel(session: Session, actor: Actor, entity: str, entity_id: int
            ) -> tuple[list[str], list[dict[str, str]], list[dict[str, str]]]:
     model = activities.ENTITIES.get(entity)
     record = session.get(model, entity_id) if model is not None else None
-    if record is None or not raw_leads.can_see(session, actor, record):
+    if record is None or not access.can_see(session, actor, record):
         return [], [], []  # nothing about a record the caller cannot edit (the detail sends them away)
     users = [{"id": str(u.id), "name": u.full_name} for u in session.exec(
         select(User).where(User.is_active == True).order_by(User.full_name))]  # noqa: E712

@@ -14,8 +14,9 @@ from crm_app.i18n import UserError
 from crm_app.models import Lead
 from crm_app.services import leads, timeline
 from crm_app.services.auth import Actor
-from crm_app.services.raw_leads import META_COLUMNS
+from crm_app.services.raw_leads.filters import META_COLUMNS
 from crm_app.state.auth import AuthState, logged_in, read, write
+from crm_app.state.merged import MergedIntoMixin
 
 
 def _detail(session: Session, actor: Actor, lead_id: int, locale: str
@@ -101,7 +102,7 @@ class LeadListState(AuthState):
         self.selected = [r["id"] for r in self.rows] if checked else []
 
 
-class LeadDetailState(AuthState):
+class LeadDetailState(MergedIntoMixin, AuthState):
     lead_id: int = 0
     title: str = ""
     status: str = ""
@@ -109,15 +110,6 @@ class LeadDetailState(AuthState):
     items: list[dict[str, str]] = []
     description: str = ""  # Mô tả: long text, its own card (not a cell of the field grid)
     events: list[dict[str, str]] = []
-    merged_into: str = ""  # "lead:12": this Lead was merged into that one (Tìm trùng)
-
-    @rx.var
-    def merged_label(self) -> str:
-        return self._t("detail.merged_into", id=self.merged_into.partition(":")[2]) if self.merged_into else ""
-
-    @rx.var
-    def merged_link(self) -> str:
-        return routes.merged_record(self.merged_into)
 
     @rx.event
     @logged_in

@@ -10,23 +10,25 @@ from crm_app import routes
 from crm_app.fields import SECTION_ADDRESS, SECTION_CONTACT, SECTION_CUSTOM, SECTION_DESCRIPTION, SECTION_MANAGEMENT
 from crm_app.i18n import UserError
 from crm_app.models import RawLead
-from crm_app.services import conversion, raw_leads, timeline
+from crm_app.services import conversion, timeline
 from crm_app.services.auth import Actor
+from crm_app.services.raw_leads import access, display, records
 from crm_app.state.auth import AuthState, logged_in, read, write
+from crm_app.state.merged import MergedIntoMixin
 
 
 def _detail(session: Session, actor: Actor, record_id: int, locale: str
             ) -> tuple[RawLead, dict[str, list[dict[str, str]]], list[timeline.TimelineLine]]:
-    record = raw_leads.get_visible(session, actor, record_id)
+    record = access.get_visible(session, actor, record_id)
     sections: dict[str, list[dict[str, str]]] = {}
-    for fd, value in raw_leads.display_values(session, record, locale=locale):
+    for fd, value in display.display_values(session, record, locale=locale):
         if fd.key == "converted_lead_id":
             continue
         sections.setdefault(fd.section, []).append({"label": fd.label(locale), "value": value})
     return record, sections, timeline.lines(session, "raw_lead", record.id or 0, locale)
 
 
-class RawLeadDetailState(AuthState):
+class RawLeadDetailState(MergedIntoMixin, AuthState):
     record_id: int = 0
     title: str = ""
     status: str = ""
@@ -37,15 +39,6 @@ class RawLeadDetailState(AuthState):
     management: list[dict[str, str]] = []
     custom: list[dict[str, str]] = []
     events: list[dict[str, str]] = []
-    merged_into: str = ""  # "lead:12": this record was merged into that one (Tìm trùng)
-
-    @rx.var
-    def merged_label(self) -> str:
-        return self._t("detail.merged_into", id=self.merged_into.partition(":")[2]) if self.merged_into else ""
-
-    @rx.var
-    def merged_link(self) -> str:
-        return routes.merged_record(self.merged_into)
 
     @rx.var
     def edit_href(self) -> str:
@@ -83,7 +76,7 @@ class RawLeadDetailState(AuthState):
     @rx.event
     @logged_in
     async def delete(self, actor: Actor) -> EventSpec | list[EventSpec] | None:
-        await write(raw_leads.delete_records, actor, [self.record_id])
+        await write(records.delete_records, actor, [self.record_id])
         return [rx.redirect(routes.RAW_LEADS), rx.toast.success(self._t("raw_lead.deleted", count=1))]
 
     @rx.event

@@ -21,13 +21,14 @@ from crm_app.fields import (
 )
 from crm_app.i18n import UserError
 from crm_app.models import Lead, RawLead
-from crm_app.services import auth, leads, raw_leads
+from crm_app.services import auth, leads
 from crm_app.services.auth import Actor
-from crm_app.services.raw_leads import ValidationFailed
+from crm_app.services.raw_leads import access, display, records
+from crm_app.services.raw_leads.validation import EDITABLE_KEYS, ValidationFailed
 from crm_app.state.address import AddressMixin
 from crm_app.state.auth import AuthState, logged_in, read, write
 
-FORM_KEYS = (*raw_leads.EDITABLE_KEYS, "assigned_to")
+FORM_KEYS = (*EDITABLE_KEYS, "assigned_to")
 
 
 class RawLeadFormState(AddressMixin, AuthState):
@@ -84,7 +85,7 @@ class RawLeadFormState(AddressMixin, AuthState):
         if key not in ("mobile", "email"):
             return
         self.values = {**self.values, key: value}
-        self.duplicates = await read(raw_leads.find_duplicates, actor, mobile=self.values.get("mobile", ""),
+        self.duplicates = await read(records.find_duplicates, actor, mobile=self.values.get("mobile", ""),
                                      email=self.values.get("email", ""), exclude_id=self.record_id or None)
 
     @rx.event
@@ -129,8 +130,8 @@ def _form(session: Session, actor: Actor, module: str, record_id: int, locale: s
     users = auth.list_users(session=session, active_only=True)
     form.users = [{"username": u.username, "full_name": u.full_name} for u in users]
     if record_id:
-        record = (leads.get_visible if module == "leads" else raw_leads.get_visible)(session, actor, record_id)
-        form.values = raw_leads.form_values(record, session)
+        record = (leads.get_visible if module == "leads" else access.get_visible)(session, actor, record_id)
+        form.values = display.form_values(record, session)
         form.values["assigned_to"] = next(
             (u.username for u in users if str(u.id) == form.values["assigned_to"]), "")
     else:
@@ -143,7 +144,7 @@ def _save(session: Session, actor: Actor, module: str, record_id: int, values: d
     if module == "leads" and record_id:
         record = leads.update_lead(session, actor, record_id, values, locale=locale)
     elif record_id:
-        record = raw_leads.update_record(session, actor, record_id, values, locale=locale)
+        record = records.update_record(session, actor, record_id, values, locale=locale)
     else:
-        record = raw_leads.create(session, actor, values, locale=locale)
+        record = records.create(session, actor, values, locale=locale)
     return record.id or 0

@@ -13,9 +13,11 @@ from sqlmodel import Session
 from crm_app import routes
 from crm_app.fields import picklist_values, raw_lead_fields
 from crm_app.i18n import UserError
-from crm_app.services import auth, list_settings, raw_leads
+from crm_app.services import auth, list_settings
 from crm_app.services.auth import Actor
-from crm_app.services.raw_leads import ListQuery
+from crm_app.services.raw_leads.filters import SORT_COLUMNS, import_job_id, link_conditions
+from crm_app.services.raw_leads.query import PAGE_SIZES, ListQuery, list_page
+from crm_app.services.raw_leads.records import bulk_assign, bulk_status, delete_records
 from crm_app.state.auth import AuthState, logged_in, read, write
 
 NO_FILTER = "__all__"
@@ -81,10 +83,10 @@ def _screen(session: Session, actor: Actor, locale: str) -> _Screen:
 
 def _bulk(session: Session, actor: Actor, action: str, ids: list[int], arg: str) -> int:
     if action == "assign":
-        return raw_leads.bulk_assign(session, actor, ids, arg)
+        return bulk_assign(session, actor, ids, arg)
     if action == "status":
-        return raw_leads.bulk_status(session, actor, ids, arg)
-    return raw_leads.delete_records(session, actor, ids)
+        return bulk_status(session, actor, ids, arg)
+    return delete_records(session, actor, ids)
 
 
 def _save_columns(session: Session, actor: Actor, columns: list[str], as_default: bool) -> None:
@@ -180,11 +182,11 @@ class RawLeadListState(AuthState):
         return ListQuery(search=self.search, conditions=conditions_for_service(self.conditions),
                          sort=self.sort, descending=self.descending, page=self.page,
                          page_size=self.page_size,
-                         import_job_id=raw_leads.import_job_id(self.import_job))
+                         import_job_id=import_job_id(self.import_job))
 
     async def _refresh(self, actor: Actor) -> None:
         """Reload the visible page (a service's UserError reaches the handler's toast)."""
-        result = await read(raw_leads.list_page, actor, self._query(), self.columns)
+        result = await read(list_page, actor, self._query(), self.columns)
         self.rows, self.total, self.page, self.more = result.rows, result.total, result.page, result.more
         visible = {r["id"] for r in self.rows}
         self.selected = [s for s in self.selected if s in visible]
@@ -209,8 +211,8 @@ class RawLeadListState(AuthState):
         """Links from the dashboard open the list already filtered (?input_source=…&from=…)."""
         params = self.router.url.query_parameters
         job = params.get("import", "")
-        self.import_job = job if raw_leads.import_job_id(job) is not None else ""
-        rows = conditions_for_ui(raw_leads.link_conditions(params))
+        self.import_job = job if import_job_id(job) is not None else ""
+        rows = conditions_for_ui(link_conditions(params))
         if rows:
             self.conditions, self.active_filter, self.page = rows, NO_FILTER, 1
 
@@ -224,7 +226,7 @@ class RawLeadListState(AuthState):
     @rx.event
     @logged_in
     async def sort_by(self, actor: Actor, key: str) -> None:
-        if key not in raw_leads.SORT_COLUMNS:
+        if key not in SORT_COLUMNS:
             return
         if self.sort == key:
             self.descending = not self.descending
@@ -253,7 +255,7 @@ class RawLeadListState(AuthState):
     @rx.event
     @logged_in
     async def set_page_size(self, actor: Actor, size: str) -> None:
-        if size.isdigit() and int(size) in raw_leads.PAGE_SIZES:
+        if size.isdigit() and int(size) in PAGE_SIZES:
             self.page_size, self.page = int(size), 1
         await self._refresh(actor)
 

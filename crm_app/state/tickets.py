@@ -13,7 +13,7 @@ from crm_app.i18n import UserError
 from crm_app.models import Ticket
 from crm_app.services import clock, tickets
 from crm_app.services.auth import Actor
-from crm_app.services.raw_leads import user_names
+from crm_app.services.raw_leads.display import user_names
 from crm_app.state.auth import AuthState, logged_in, read, write
 
 

@@ -283,19 +283,19 @@ def test_admin_mapping_reads_a_form_of_field_ids(replay: Replay) -> None:
 def test_attribution_is_filterable_in_the_list(replay: Replay) -> None:
     from crm_app.models import User
     from crm_app.services import leads as leads_service
-    from crm_app.services import raw_leads
     from crm_app.services.auth import Actor
+    from crm_app.services.raw_leads.query import ListQuery, filtered
 
     replay_one(replay, "meta/leadgen_batch2.docs.json")  # two leads of form 12312312312
     with Session(replay.engine) as s:
         admin = Actor.of(s.exec(select(User).where(User.role == "admin")).first())  # type: ignore[arg-type]
 
         def listed(conditions: list[dict[str, Any]]) -> int:
-            query = raw_leads.ListQuery(conditions=conditions)
+            query = ListQuery(conditions=conditions)
             found = s.exec(select(func.count()).select_from(Lead).where(
                 *leads_service.filtered(s, admin, query))).one()
             return found + s.exec(select(func.count()).select_from(RawLead).where(
-                *raw_leads.filtered(s, admin, query))).one()
+                *filtered(s, admin, query))).one()
 
         assert listed([{"field": "ad_form_id", "op": "eq", "value": "12312312312"}]) == 2
         assert listed([{"field": "ad_form_id", "op": "eq", "value": "99"}]) == 0

@@ -20,9 +20,11 @@ from sqlmodel import select
 
 from crm_app.db import get_engine, read_session, write_session
 from crm_app.models import Lead, RawLead, User
-from crm_app.services import api_tokens, conversion, field_settings, org, raw_leads
+from crm_app.services import api_tokens, conversion, field_settings, org
 from crm_app.services.auth import Actor
 from crm_app.services.demo import ensure_demo_users
+from crm_app.services.raw_leads.records import create as create_raw_lead
+from crm_app.services.raw_leads.records import delete_records, update_record
 from crm_app.services.reference_data import VISIBILITY_ALL, VISIBILITY_OWN
 from tests.api.test_database_down import relayed_db  # noqa: F401 - a fixture
 from tests.apprunner import RunningApp, start_api
@@ -80,7 +82,7 @@ def api(running_app: RunningApp, tokens: dict[str, str]) -> Api:
 
 def add_raw(db: Engine, owner: str = "admin", **values: Any) -> RawLead:
     with write_session(db) as s:
-        return raw_leads.create(s, actor(db, owner), {"first_name": "Khách", **values})
+        return create_raw_lead(s, actor(db, owner), {"first_name": "Khách", **values})
 
 
 def ids(response: httpx.Response) -> list[int]:
@@ -196,7 +198,7 @@ def test_pages_over_1200_records_miss_and_repeat_nothing_while_records_arrive(ap
     tag = f"pg{next(_numbers)}"
     admin = actor(db, "admin")
     with write_session(db) as s:
-        before = [raw_leads.create(s, admin, {"first_name": f"Trang {i}", "company": tag}).id for i in range(1200)]
+        before = [create_raw_lead(s, admin, {"first_name": f"Trang {i}", "company": tag}).id for i in range(1200)]
     full = api.get("/api/raw-leads", q=tag, limit=500).json()
     assert (full["total"], len(full["items"])) == (1200, 500)
     stop = threading.Event()
@@ -227,7 +229,7 @@ def test_pages_over_1200_records_miss_and_repeat_nothing_while_records_arrive(ap
         stop.set()
         writer.join()
     with write_session(db) as s:  # the app's database is shared: leave the dashboard's day as it was
-        raw_leads.delete_records(s, admin, before + added)
+        delete_records(s, admin, before + added)
     assert len(seen) == len(set(seen)), "a record was repeated"
     assert set(before) <= set(seen), f"{len(set(before) - set(seen))} records missed"
     assert seen == sorted(seen)
@@ -242,7 +244,7 @@ def test_updated_since_returns_what_changed(api: Api, db: Engine) -> None:
     mark = datetime.now(UTC)  # the app runs on this machine: one clock
     time.sleep(0.1)
     with write_session(db) as s:
-        raw_leads.update_record(s, actor(db, "admin"), old.id, {"title": "Giám đốc"})
+        update_record(s, actor(db, "admin"), old.id, {"title": "Giám đốc"})
     changed = add_raw(db, company=tag, mobile=new_mobile())
     assert ids(api.get("/api/raw-leads", q=tag, updated_since=mark.isoformat())) == [old.id, changed.id]
     in_hanoi = mark.astimezone(timezone(timedelta(hours=7))).isoformat()

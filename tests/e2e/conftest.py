@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from sqlmodel import Session, select
 
+from crm_app.db import get_engine, write_session
+from crm_app.models import User
+from crm_app.services.auth import Actor
 from tests.apprunner import ROOT, RunningApp
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -104,3 +109,18 @@ def app_page_factory(browser: Browser, running_app: RunningApp, request: pytest.
 @pytest.fixture
 def app_page(app_page_factory) -> AppPage:  # type: ignore[no-untyped-def]
     return app_page_factory()
+
+
+@contextmanager
+def acting_as(running_app: RunningApp, username: str) -> Iterator[tuple[Session, Actor]]:
+    """A write session on the running app's database and one of its users, to set up records as
+    that user before the browser opens (committed on leaving the block)."""
+    with write_session(get_engine(running_app.database_url)) as session:
+        yield session, Actor.of(session.exec(select(User).where(User.username == username)).one())
+
+
+def open_as(app_page_factory: Callable[..., AppPage], username: str, landing: str,
+            viewport: tuple[int, int] = (1366, 860)) -> tuple[AppPage, Page]:
+    """A new browser page (1366 px wide unless `viewport` says), logged in as `username`, on `landing`."""
+    app_page = app_page_factory(viewport)
+    return app_page, app_page.login(username, landing=landing)

@@ -8,27 +8,22 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
-from sqlmodel import select
 
-from crm_app.db import get_engine, write_session
-from crm_app.models import User
-from crm_app.services import activities, raw_leads
-from crm_app.services.auth import Actor
+from crm_app.db import get_engine
+from crm_app.services import activities
+from crm_app.services.raw_leads.records import create
 from tests.apprunner import RunningApp
-from tests.e2e.conftest import AppPage
+from tests.e2e.conftest import acting_as, open_as
 
 pytestmark = pytest.mark.e2e
 
 
 def test_log_a_call_plan_a_task_and_complete_it_under_my_tasks(app_page_factory, running_app: RunningApp) -> None:
-    engine = get_engine(running_app.database_url)
-    with write_session(engine) as s:
-        owner = Actor.of(s.exec(select(User).where(User.username == "thuhuong")).one())
-        record = raw_leads.create(s, owner, {"last_name": "Đỗ Minh", "first_name": "Chăm Sóc",
-                                             "mobile": "0915 246 802"})
+    with acting_as(running_app, "thuhuong") as (s, owner):
+        record = create(s, owner, {"last_name": "Đỗ Minh", "first_name": "Chăm Sóc",
+                                   "mobile": "0915 246 802"})
         record_id = record.id
-    app_page: AppPage = app_page_factory()
-    page = app_page.login("thuhuong", landing=f"/raw-leads/{record_id}")
+    app_page, page = open_as(app_page_factory, "thuhuong", f"/raw-leads/{record_id}")
     expect(page.locator("#detail-status")).to_have_text("Mới")
     page.locator("#care-outcome").click()
     page.get_by_role("option", name="Quan tâm", exact=True).click()
@@ -58,8 +53,7 @@ def test_log_a_call_plan_a_task_and_complete_it_under_my_tasks(app_page_factory,
     expect(page.locator("#task-badge")).to_have_text("1")
     app_page.screenshot("my-tasks-1366")
 
-    narrow: AppPage = app_page_factory((390, 844))
-    small = narrow.login("thuhuong", landing="/tasks")
+    narrow, small = open_as(app_page_factory, "thuhuong", "/tasks", (390, 844))
     expect(small.locator("#tasks-today")).to_contain_text("Gửi báo giá gói năm")
     narrow.screenshot("my-tasks-390")
     narrow.goto(f"/raw-leads/{record_id}")
@@ -70,6 +64,7 @@ def test_log_a_call_plan_a_task_and_complete_it_under_my_tasks(app_page_factory,
     expect(page.get_by_text("Đã hoàn thành việc.")).to_be_visible()
     expect(page.locator("#tasks-today")).to_contain_text("Không có việc nào.")
     expect(page.locator("#task-badge")).to_have_count(0)
+    engine = get_engine(running_app.database_url)
     with engine.connect() as conn:
         done = conn.execute(text("SELECT done_at IS NOT NULL FROM activities WHERE title = 'Gửi báo giá gói năm'"))
         assert done.scalar() in (True, 1)
@@ -80,16 +75,12 @@ def test_log_a_call_plan_a_task_and_complete_it_under_my_tasks(app_page_factory,
 def test_a_reminder_appears_without_a_reload(app_page_factory, running_app: RunningApp) -> None:
     """The scheduled job raises a reminder for a task due in 10 minutes while the page is open: it shows
     in the sidebar and as a toast within the shell's poll (30 s), without a reload; the badge follows."""
-    engine = get_engine(running_app.database_url)
-    with write_session(engine) as s:
-        owner = Actor.of(s.exec(select(User).where(User.username == "dung.vu")).one())
-        record_id = raw_leads.create(s, owner, {"last_name": "Hẹn", "first_name": "Nhắc Việc",
-                                                "mobile": "0915 864 200"}).id or 0
-    app_page: AppPage = app_page_factory()
-    page = app_page.login("dung.vu", landing="/tasks")
+    with acting_as(running_app, "dung.vu") as (s, owner):
+        record_id = create(s, owner, {"last_name": "Hẹn", "first_name": "Nhắc Việc", "mobile": "0915 864 200"}).id or 0
+    app_page, page = open_as(app_page_factory, "dung.vu", "/tasks")
     expect(page.locator("#tasks-today")).to_be_visible()
     expect(page.locator("#notifications")).to_have_count(0)
-    with write_session(engine) as s:
+    with acting_as(running_app, "dung.vu") as (s, owner):
         activities.add_task(s, owner, "raw_lead", record_id, title="Gọi chốt hợp đồng",
                             due_at=datetime.now(UTC) + timedelta(minutes=10))
         activities.remind_due_tasks(s)  # the scheduled job's work (every minute in the worker)

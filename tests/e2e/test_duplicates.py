@@ -8,30 +8,25 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
-from sqlmodel import select
 
-from crm_app.db import get_engine, write_session
-from crm_app.models import User
-from crm_app.services import conversion, raw_leads
-from crm_app.services.auth import Actor
+from crm_app.db import get_engine
+from crm_app.services import conversion
+from crm_app.services.raw_leads.records import create
 from tests.apprunner import RunningApp
-from tests.e2e.conftest import AppPage
+from tests.e2e.conftest import acting_as, open_as
 
 pytestmark = pytest.mark.e2e
 
 
 def test_find_merge_and_undo_a_group_of_three(app_page_factory, running_app: RunningApp) -> None:
-    engine = get_engine(running_app.database_url)
-    with write_session(engine) as s:
-        owner = Actor.of(s.exec(select(User).where(User.username == "thuhuong")).one())
-        a = raw_leads.create(s, owner, {"first_name": "Hợp Nhất A", "mobile": "0169 765 4321",
-                                        "company": "Công ty Hợp Nhất"}).id
-        b = raw_leads.create(s, owner, {"first_name": "Hợp Nhất B", "mobile": "+84 39 765 4321",
-                                        "email": "hop.nhat@e2e.vn"}).id
-        c = raw_leads.create(s, owner, {"first_name": "Hợp Nhất C", "email": "HOP.NHAT@E2E.VN"})
+    with acting_as(running_app, "thuhuong") as (s, owner):
+        a = create(s, owner, {"first_name": "Hợp Nhất A", "mobile": "0169 765 4321",
+                              "company": "Công ty Hợp Nhất"}).id
+        b = create(s, owner, {"first_name": "Hợp Nhất B", "mobile": "+84 39 765 4321",
+                              "email": "hop.nhat@e2e.vn"}).id
+        c = create(s, owner, {"first_name": "Hợp Nhất C", "email": "HOP.NHAT@E2E.VN"})
         lead_id = conversion.convert_by_user(s, owner, c.id or 0).id
-    app_page: AppPage = app_page_factory()
-    page = app_page.login("admin", landing="/duplicates")
+    app_page, page = open_as(app_page_factory, "admin", "/duplicates")
     group = page.locator(".dup-group").filter(has_text="0397654321")
     expect(group).to_have_count(1)
     expect(group).to_contain_text("0397654321 · hop.nhat@e2e.vn")  # the keys that link the chain
@@ -40,8 +35,7 @@ def test_find_merge_and_undo_a_group_of_three(app_page_factory, running_app: Run
     expect(group).to_contain_text("Hợp Nhất C")
     app_page.screenshot("duplicates-1366")
 
-    narrow: AppPage = app_page_factory((390, 844))
-    small = narrow.login("admin", landing="/duplicates")
+    narrow, small = open_as(app_page_factory, "admin", "/duplicates", (390, 844))
     expect(small.locator(".dup-group").filter(has_text="0397654321")).to_have_count(1)
     narrow.screenshot("duplicates-390")
 
@@ -61,6 +55,7 @@ def test_find_merge_and_undo_a_group_of_three(app_page_factory, running_app: Run
     page.locator("#dup-confirm").click()
     expect(page.get_by_text(f"Đã gộp 2 bản ghi vào #{lead_id}.")).to_be_visible()
     expect(page.locator(".dup-group").filter(has_text="0397654321")).to_have_count(0)
+    engine = get_engine(running_app.database_url)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT first_name, company FROM leads WHERE id = :i"), {"i": lead_id}).one() == (
             "Hợp Nhất A", "Công ty Hợp Nhất")

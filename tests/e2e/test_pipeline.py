@@ -6,14 +6,12 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import text
-from sqlmodel import select
 
-from crm_app.db import get_engine, write_session
-from crm_app.models import User
-from crm_app.services import conversion, raw_leads
-from crm_app.services.auth import Actor
+from crm_app.db import get_engine
+from crm_app.services import conversion
+from crm_app.services.raw_leads.records import create
 from tests.apprunner import RunningApp
-from tests.e2e.conftest import AppPage
+from tests.e2e.conftest import acting_as, open_as
 
 pytestmark = pytest.mark.e2e
 
@@ -30,14 +28,11 @@ def drag(page: Page, source: Locator, target: Locator) -> None:
 
 
 def test_board_moves_a_lead_to_another_stage(app_page_factory, running_app: RunningApp) -> None:
-    engine = get_engine(running_app.database_url)
-    with write_session(engine) as s:
-        owner = Actor.of(s.exec(select(User).where(User.username == "thuhuong")).one())
-        record = raw_leads.create(s, owner, {"first_name": "Giai Đoạn", "last_name": "Bảng",
-                                             "mobile": "0916 135 799"})
+    with acting_as(running_app, "thuhuong") as (s, owner):
+        record = create(s, owner, {"first_name": "Giai Đoạn", "last_name": "Bảng",
+                                   "mobile": "0916 135 799"})
         lead_id = conversion.convert_by_user(s, owner, record.id or 0).id
-    app_page: AppPage = app_page_factory()
-    page = app_page.login("thuhuong", landing="/leads")
+    app_page, page = open_as(app_page_factory, "thuhuong", "/leads")
     page.locator("#lead-view").get_by_role("radio", name="Bảng").click()
     board = page.locator("#lead-board")
     for stage in ("Mới", "Đang liên hệ", "Đủ điều kiện", "Đã gửi báo giá", "Thành công", "Thất bại"):
@@ -51,6 +46,7 @@ def test_board_moves_a_lead_to_another_stage(app_page_factory, running_app: Runn
     expect(page.get_by_text("Đã chuyển sang «Đủ điều kiện».")).to_be_visible()
     qualified = board.locator(".board-column").filter(has_text="Đủ điều kiện")
     expect(qualified.locator(".board-card").filter(has_text="Bảng Giai Đoạn")).to_have_count(1)
+    engine = get_engine(running_app.database_url)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT status FROM leads WHERE id = :i"), {"i": lead_id}).scalar() == "Đủ điều kiện"
     # Drag and drop: the card dragged onto "Thành công" lands there.
@@ -63,8 +59,7 @@ def test_board_moves_a_lead_to_another_stage(app_page_factory, running_app: Runn
         assert conn.execute(text("SELECT status FROM leads WHERE id = :i"), {"i": lead_id}).scalar() == "Thành công"
     app_page.screenshot("pipeline-dragged-1366")
 
-    narrow: AppPage = app_page_factory((390, 844))
-    small = narrow.login("thuhuong", landing="/leads")
+    narrow, small = open_as(app_page_factory, "thuhuong", "/leads", (390, 844))
     small.locator("#lead-view").get_by_role("radio", name="Bảng").click()
     expect(small.locator("#lead-board .board-column").first).to_be_visible()
     narrow.screenshot("pipeline-390")

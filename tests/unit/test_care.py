@@ -11,8 +11,10 @@ from sqlmodel import Session, col, select
 from crm_app.db import write_session
 from crm_app.i18n import UserError
 from crm_app.models import Activity, Notification, RawLead, User
-from crm_app.services import activities, clock, conversion, org, raw_leads, timeline
+from crm_app.services import activities, clock, conversion, org, timeline
 from crm_app.services.auth import Actor, PermissionDenied
+from crm_app.services.raw_leads.query import ListQuery, list_page
+from crm_app.services.raw_leads.records import create
 from crm_app.services.reference_data import VISIBILITY_OWN
 
 
@@ -28,7 +30,7 @@ def people(engine, demo_users) -> dict[str, Actor]:
 
 def new_raw_lead(engine, owner: Actor, name: str = "Khách", **values: str) -> int:
     with write_session(engine) as s:
-        record = raw_leads.create(s, owner, {"first_name": name, **values})
+        record = create(s, owner, {"first_name": name, **values})
         assert record.id is not None
         return record.id
 
@@ -169,7 +171,6 @@ def test_a_task_due_within_15_minutes_is_reminded_once(engine, people) -> None:
 
 
 def test_list_columns_sort_and_filters_not_contacted_and_overdue(engine, people) -> None:
-    from crm_app.services.raw_leads import ListQuery
 
     h = people["thuhuong"]
     called, planned, untouched = (new_raw_lead(engine, h, n) for n in ("Gọi rồi", "Có hẹn", "Chưa gì"))
@@ -180,7 +181,7 @@ def test_list_columns_sort_and_filters_not_contacted_and_overdue(engine, people)
 
     def names(**kw) -> list[str]:
         with Session(engine) as s:
-            page = raw_leads.list_page(s, h, ListQuery(**kw), ["first_name", "last_contacted_at", "next_task_at"])
+            page = list_page(s, h, ListQuery(**kw), ["first_name", "last_contacted_at", "next_task_at"])
             return [r["first_name"] for r in page.rows]
 
     assert names(conditions=[{"field": "last_contacted_at", "op": "empty"}]) == ["Chưa gì", "Có hẹn"]
@@ -188,10 +189,10 @@ def test_list_columns_sort_and_filters_not_contacted_and_overdue(engine, people)
     assert names(sort="next_task_at", descending=False)[:2] == ["Có hẹn", "Gọi rồi"]
     assert names(sort="last_contacted_at", descending=True)[0] in ("Gọi rồi", "Chưa gì", "Có hẹn")
     with Session(engine) as s:
-        row = raw_leads.list_page(s, h, ListQuery(conditions=[{"field": "first_name", "op": "eq",
-                                                               "value": "Gọi rồi"}]),
-                                  ["first_name", "last_contacted_at", "next_task_at"]).rows[0]
+        row = list_page(s, h, ListQuery(conditions=[{"field": "first_name", "op": "eq",
+                                                     "value": "Gọi rồi"}]),
+                                                     ["first_name", "last_contacted_at", "next_task_at"]).rows[0]
     assert row["last_contacted_at"] != "" and row["next_task_at"] != ""
     with pytest.raises(UserError), Session(engine) as s:  # "past" only on the time columns
-        raw_leads.list_page(s, h, ListQuery(conditions=[{"field": "first_name", "op": "past"}]), ["first_name"])
+        list_page(s, h, ListQuery(conditions=[{"field": "first_name", "op": "past"}]), ["first_name"])
     del untouched

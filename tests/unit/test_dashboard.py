@@ -12,18 +12,19 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from crm_app.db import write_session
+from crm_app.db import read_session, write_session
 from crm_app.fields import STATUS_CONVERTED
 from crm_app.i18n import UserError
 from crm_app.models import ChannelEvent, ImportJob, Lead, RawLead, User
-from crm_app.services import assignment, clock, dashboard, field_settings, migrations, raw_leads, statuses
+from crm_app.services import assignment, clock, dashboard, field_settings, migrations, statuses
 from crm_app.services.auth import Actor, PermissionDenied
 from crm_app.services.dashboard import DashboardQuery, range_for
-from crm_app.services.raw_leads import ListQuery
+from crm_app.services.raw_leads.filters import link_conditions
+from crm_app.services.raw_leads.query import ListQuery, list_page
 
 VN = timezone(timedelta(hours=7))
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=VN).astimezone(UTC)
@@ -198,8 +199,8 @@ def _today_and_its_list(engine: Engine, actor: Actor) -> tuple[dashboard.Dashboa
     """The dashboard's "new today" and the list its card opens (the link's own parameters)."""
     with Session(engine) as s:
         dash = dashboard.compute(s, actor, DashboardQuery(date(2026, 11, 20), date(2026, 11, 20)), now=NOW)
-        query = ListQuery(conditions=raw_leads.link_conditions({"from": dash.today, "to": dash.today}))
-        page = raw_leads.list_page(s, actor, query, ["first_name", "created_at"])
+        query = ListQuery(conditions=link_conditions({"from": dash.today, "to": dash.today}))
+        page = list_page(s, actor, query, ["first_name", "created_at"])
     return dash, page.total, sorted(r["first_name"] for r in page.rows)
 
 
@@ -220,7 +221,7 @@ def test_new_today_equals_its_drill_down_whatever_the_server_zone(engine: Engine
     assert dash.per_day[0]["Zalo OA"] == 2
     # Times on screen are Vietnam time too, dd/mm/yyyy.
     with Session(engine) as s:
-        rows = raw_leads.list_page(s, admin, ListQuery(conditions=raw_leads.link_conditions(
+        rows = list_page(s, admin, ListQuery(conditions=link_conditions(
             {"from": dash.today, "to": dash.today}), sort="created_at", descending=False), ["created_at"]).rows
     assert [r["created_at"] for r in rows] == ["20/11/2026 00:01", "20/11/2026 12:00"]
 
@@ -239,6 +240,29 @@ def test_setting_the_time_zone_is_for_admins_and_checked(engine: Engine, demo_us
             clock.set_zone(s, who(demo_users, "admin"), "Mars/Olympus")
     with Session(engine) as s:
         assert clock.zone_name(s) == "Asia/Ho_Chi_Minh"
+
+
+def test_the_zone_is_read_once_per_request_and_a_change_is_seen_by_the_next(
+        engine: Engine, demo_users: dict[str, int]) -> None:
+    reads: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if "org_settings" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with read_session(engine) as request:
+            for _ in range(5):  # a list page asks for the zone several times: one read
+                assert clock.zone_name(request) == "Asia/Ho_Chi_Minh"
+            assert len(reads) == 1
+        with write_session(engine) as s:  # an admin's save sees its own change at once
+            clock.set_zone(s, who(demo_users, "admin"), "UTC")
+            assert clock.zone_name(s) == "UTC"
+        with read_session(engine) as request:  # and the next request sees it
+            assert clock.zone_name(request) == "UTC"
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
 
 
 def test_days_follow_daylight_saving_on_both_databases(engine: Engine, demo_users: dict[str, int]) -> None:
@@ -267,8 +291,8 @@ def _open_bar_and_its_list(engine: Engine, actor: Actor, start: date, end: date)
         listed = {}
         for username in ids:
             link = {"from": dash.start, "to": dash.end, "assigned_to": ids[username], "open": "1"}
-            total = raw_leads.list_page(s, actor, ListQuery(conditions=raw_leads.link_conditions(link)),
-                                        ["first_name"]).total
+            total = list_page(s, actor, ListQuery(conditions=link_conditions(link)),
+                              ["first_name"]).total
             if total:
                 listed[username] = total
     return bars, listed

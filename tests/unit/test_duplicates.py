@@ -13,8 +13,10 @@ from sqlmodel import Session, select
 from crm_app.db import write_session
 from crm_app.i18n import UserError
 from crm_app.models import Activity, AuditEntry, ChannelEvent, Lead, RawLead, Ticket, User
-from crm_app.services import activities, conversion, duplicates, leads, org, raw_leads
+from crm_app.services import activities, conversion, duplicates, leads, org
 from crm_app.services.auth import Actor
+from crm_app.services.raw_leads.query import ListQuery, list_page
+from crm_app.services.raw_leads.records import create as create_raw_lead
 from crm_app.services.reference_data import VISIBILITY_OWN
 
 
@@ -30,7 +32,7 @@ def people(engine, demo_users) -> dict[str, Actor]:
 
 def create(engine, owner: Actor, **values: str) -> int:
     with write_session(engine) as s:
-        record = raw_leads.create(s, owner, values)
+        record = create_raw_lead(s, owner, values)
         return record.id or 0
 
 
@@ -173,7 +175,7 @@ def test_merge_with_field_choices_moves_everything_then_undo_restores_exactly(en
         moved = s.exec(select(AuditEntry).where(AuditEntry.entity == "lead", AuditEntry.entity_id == lead)).all()
         assert {"call", "task", "duplicates_merged"} <= {e.action for e in moved}
         assert duplicates.find_groups(s, admin).total == 1  # only the email pair is left
-        listed = raw_leads.list_page(s, admin, raw_leads.ListQuery(page_size=100), ["first_name"]).rows
+        listed = list_page(s, admin, ListQuery(page_size=100), ["first_name"]).rows
         assert str(a) not in {r["id"] for r in listed}
     with pytest.raises(UserError), write_session(engine) as s:  # merged records take no more care
         activities.add_note(s, h, "raw_lead", a, note="x")

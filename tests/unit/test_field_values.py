@@ -13,10 +13,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from crm_app.db import read_session, write_session
-from crm_app.fields import BUILTIN_BY_KEY
+from crm_app.fields import BUILTIN_BY_KEY, raw_lead_fields
 from crm_app.models import CustomField, ImportRowIssue, PicklistValue, RawLead
-from crm_app.services import api_intake, field_values, raw_leads
+from crm_app.services import api_intake, field_values
 from crm_app.services.incoming import IncomingPerson
+from crm_app.services.raw_leads.display import display_values, form_values
+from crm_app.services.raw_leads.records import create
+from crm_app.services.raw_leads.validation import ValidationFailed
 from crm_app.services.sync_rules import apply_incoming
 from tests.fixtures.importer import actor, data_dir, quick_import, write_xlsx
 
@@ -86,9 +89,9 @@ def test_the_same_input_is_stored_the_same_through_form_import_channel_and_api(
         engine: Engine, demo_users: dict[str, int], data_dir: Path, tmp_path: Path) -> None:
     _custom_fields(engine)
     with write_session(engine) as s:
-        form_id = raw_leads.create(s, actor(engine), {"first_name": "Form", **TYPED}).id
+        form_id = create(s, actor(engine), {"first_name": "Form", **TYPED}).id
     with read_session(engine) as s:
-        labels = {f.key: f.label_vi for f in raw_leads.raw_lead_fields(s)}
+        labels = {f.key: f.label_vi for f in raw_lead_fields(s)}
     path = write_xlsx(tmp_path / "v.xlsx", [["Tên", *[labels[k] for k in TYPED]], ["Import", *TYPED.values()]])
     assert quick_import(engine, path).created == 1
     api, warnings = _api(engine, {"first_name": "Api", **TYPED})
@@ -109,8 +112,8 @@ def test_a_value_that_is_not_a_number_is_refused_everywhere_and_lost_nowhere(
         engine: Engine, demo_users: dict[str, int], data_dir: Path, tmp_path: Path) -> None:
     _custom_fields(engine)
     for bad in ("nan", "inf"):
-        with write_session(engine) as s, pytest.raises(raw_leads.ValidationFailed) as failed:
-            raw_leads.create(s, actor(engine), {"first_name": "Form", "cf_so_luong": bad})
+        with write_session(engine) as s, pytest.raises(ValidationFailed) as failed:
+            create(s, actor(engine), {"first_name": "Form", "cf_so_luong": bad})
         assert failed.value.errors == {"cf_so_luong": "«Số lượng» phải là số."}
     path = write_xlsx(tmp_path / "n.xlsx", [["Tên", "Số lượng"], ["Import", "nan"], ["Import", "inf"]])
     result = quick_import(engine, path)
@@ -126,8 +129,8 @@ def test_a_value_that_is_not_a_number_is_refused_everywhere_and_lost_nowhere(
 def test_a_bad_website_or_birthday_is_an_error_on_the_form_and_a_warning_in_the_import(
         engine: Engine, demo_users: dict[str, int], data_dir: Path, tmp_path: Path) -> None:
     future = (dt.date.today() + dt.timedelta(days=2)).strftime("%d/%m/%Y")
-    with write_session(engine) as s, pytest.raises(raw_leads.ValidationFailed) as failed:
-        raw_leads.create(s, actor(engine), {"first_name": "Form", "website": "không có", "birthday": future})
+    with write_session(engine) as s, pytest.raises(ValidationFailed) as failed:
+        create(s, actor(engine), {"first_name": "Form", "website": "không có", "birthday": future})
     assert failed.value.errors == {"website": "«Website» không phải địa chỉ website hợp lệ (ví dụ hoasen.vn).",
                                    "birthday": "«Ngày sinh» không phải ngày hợp lệ (dd/mm/yyyy)."}
     path = write_xlsx(tmp_path / "w.xlsx", [["Tên", "Website", "Ngày sinh"], ["Import", "không có", future]])
@@ -142,11 +145,11 @@ def test_a_bad_website_or_birthday_is_an_error_on_the_form_and_a_warning_in_the_
 def test_custom_dates_are_shown_dd_mm_yyyy(engine: Engine, demo_users: dict[str, int]) -> None:
     _custom_fields(engine)
     with write_session(engine) as s:
-        record = raw_leads.create(s, actor(engine), {"first_name": "A", "cf_ngay_hen": "06/05/2024"})
+        record = create(s, actor(engine), {"first_name": "A", "cf_ngay_hen": "06/05/2024"})
         assert record.custom == {"ngay_hen": "2024-05-06"}
-        shown = dict((fd.key, value) for fd, value in raw_leads.display_values(s, record))
+        shown = dict((fd.key, value) for fd, value in display_values(s, record))
         assert shown["cf_ngay_hen"] == "06/05/2024"
-        assert raw_leads.form_values(record, s)["cf_ngay_hen"] == "2024-05-06"  # <input type=date>
+        assert form_values(record, s)["cf_ngay_hen"] == "2024-05-06"  # <input type=date>
 
 
 def test_phones_parse_alike_as_text_and_as_a_spreadsheet_number() -> None:

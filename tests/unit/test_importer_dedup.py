@@ -209,12 +209,12 @@ def test_quick_search_follows_created_overwritten_and_undone_records(
         engine: Engine, demo_users: dict[str, int], data_dir: Path, tmp_path: Path) -> None:
     from sqlmodel import Session
 
-    from crm_app.services import raw_leads
+    from crm_app.services.raw_leads.query import ListQuery, list_page
 
     def found(text: str) -> list[str]:
         with Session(engine) as session:
-            page = raw_leads.list_page(session, actor(engine, "admin"), raw_leads.ListQuery(search=text),
-                                       ["first_name"])
+            page = list_page(session, actor(engine, "admin"), ListQuery(search=text),
+                             ["first_name"])
         return sorted(r["first_name"] for r in page.rows)
 
     existing(engine, demo_users["dung.vu"], first_name="Cũ", mobile="+84912345678", company="Công ty Cũ",
@@ -237,7 +237,7 @@ def test_the_list_shows_the_records_one_import_created(engine: Engine, demo_user
                                                        data_dir: Path, tmp_path: Path) -> None:
     from sqlmodel import Session
 
-    from crm_app.services import raw_leads
+    from crm_app.services.raw_leads.query import ListQuery, list_page
 
     existing(engine, demo_users["thuhuong"], first_name="Trước")
     first = quick_import(engine, write_xlsx(tmp_path / "a.xlsx", [HEAD, ["", "An", "", "", ""]]))
@@ -245,8 +245,8 @@ def test_the_list_shows_the_records_one_import_created(engine: Engine, demo_user
                                                                      ["", "Chi", "", "", ""]]))
     with Session(engine) as session:
         def names(job_id: int | None) -> list[str]:
-            page = raw_leads.list_page(session, actor(engine, "admin"),
-                                       raw_leads.ListQuery(import_job_id=job_id), ["first_name"])
+            page = list_page(session, actor(engine, "admin"),
+                             ListQuery(import_job_id=job_id), ["first_name"])
             return sorted(r["first_name"] for r in page.rows)
 
         assert names(first.job_id) == ["An"]

@@ -25,7 +25,10 @@ from crm_app.models import Lead, RawLead, User
 from crm_app.services import dashboard
 from crm_app.services.auth import Actor
 from crm_app.services.demo import ensure_demo_users
-from crm_app.services.raw_leads import ListQuery, filtered, find_duplicates, keyset_page, link_conditions, list_page
+from crm_app.services.raw_leads.filters import link_conditions
+from crm_app.services.raw_leads.keyset import keyset_page
+from crm_app.services.raw_leads.query import ListQuery, filtered, list_page
+from crm_app.services.raw_leads.records import find_duplicates
 from tests.conftest import make_database
 
 ROWS = 3000
@@ -48,7 +51,7 @@ def _page(**kwargs: Any) -> Scenario:
 # index → the query that uses it (a scenario running the app's own code, or the statement a
 # service builds, written as it builds it). "both", "sqlite" or "postgresql": where the index exists.
 AUDIT: dict[str, tuple[str, Scenario]] = {
-    # The list (services/raw_leads.list_page): default order, the sortable name/place/care columns.
+    # The list (services/raw_leads/query.list_page): default order, the sortable name/place/care columns.
     "ix_raw_leads_created_id": ("both", _page()),
     "ix_raw_leads_company_id": ("both", _page(sort="company", descending=False)),
     "ix_raw_leads_last_name_id": ("both", _page(sort="last_name", descending=False)),
@@ -83,7 +86,7 @@ AUDIT: dict[str, tuple[str, Scenario]] = {
     # index by day rather than from every converted raw lead.
     "ix_raw_leads_dashboard_converted": ("both", lambda s, a: dashboard.compute(
         s, a, dashboard.DashboardQuery(date(2026, 11, 20), date(2026, 11, 22)), now=NOW)),
-    # Duplicates: the warning before saving (raw_leads.find_duplicates) and the channels' match
+    # Duplicates: the warning before saving (raw_leads.records.find_duplicates) and the channels' match
     # (sync_rules._find_match: Zalo id, PSID, then the phone in mobile or phone, then e-mail).
     "ix_raw_leads_mobile": ("both", lambda s, a: find_duplicates(s, a, mobile="0912000123")),
     "ix_raw_leads_email_key": ("both", lambda s, a: find_duplicates(s, a, email="KH12@gmail.com")),
@@ -97,7 +100,7 @@ AUDIT: dict[str, tuple[str, Scenario]] = {
     "ix_raw_leads_converted_lead_id": ("both", lambda s, a: s.exec(select(
         RawLead.id, RawLead.converted_lead_id).where(col(RawLead.converted_lead_id).in_([3, 4]))).all()),
 }
-# The REST API's `updated_since` pages (routes/api: raw_leads.keyset_page) use ix_raw_leads_modified_at too.
+# The REST API's `updated_since` pages (routes/api: raw_leads.keyset.keyset_page) use ix_raw_leads_modified_at too.
 API_UPDATED_SINCE: Scenario = lambda s, a: keyset_page(  # noqa: E731
     s, RawLead, filtered(s, a, ListQuery(modified_since=NOW - timedelta(hours=2))), after=None, limit=50)
 

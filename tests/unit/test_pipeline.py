@@ -9,8 +9,10 @@ from sqlmodel import Session, select
 from crm_app.db import write_session
 from crm_app.i18n import UserError
 from crm_app.models import Lead, User
-from crm_app.services import conversion, leads, org, raw_leads, timeline
+from crm_app.services import conversion, leads, org, timeline
 from crm_app.services.auth import Actor
+from crm_app.services.raw_leads.records import create
+from crm_app.services.raw_leads.validation import ValidationFailed
 from crm_app.services.reference_data import VISIBILITY_OWN
 
 
@@ -26,7 +28,7 @@ def people(engine, demo_users) -> dict[str, Actor]:
 
 def new_lead(engine, owner: Actor, name: str) -> int:
     with write_session(engine) as s:
-        record = raw_leads.create(s, owner, {"first_name": name, "mobile": f"09{abs(hash(name)) % 10**8:08d}"})
+        record = create(s, owner, {"first_name": name, "mobile": f"09{abs(hash(name)) % 10**8:08d}"})
         return conversion.convert_by_user(s, owner, record.id or 0).id or 0
 
 
@@ -66,7 +68,7 @@ def test_editing_a_lead_validates_its_status_as_a_stage(engine, people) -> None:
     lead_id = new_lead(engine, h, "Sửa")
     with write_session(engine) as s:
         leads.update_lead(s, h, lead_id, {"status": "Đã gửi báo giá"})
-    with pytest.raises(raw_leads.ValidationFailed), write_session(engine) as s:
+    with pytest.raises(ValidationFailed), write_session(engine) as s:
         leads.update_lead(s, h, lead_id, {"status": "Đang chăm sóc"})
     with Session(engine) as s:
         assert s.get(Lead, lead_id).status == "Đã gửi báo giá"  # type: ignore[union-attr]

@@ -7,9 +7,12 @@ from sqlmodel import Session, func, select
 
 from crm_app.db import write_session
 from crm_app.models import RawLead, User
-from crm_app.services import org, raw_leads
+from crm_app.services import org
 from crm_app.services.auth import Actor
 from crm_app.services.demo import ensure_demo_users
+from crm_app.services.raw_leads import query
+from crm_app.services.raw_leads.query import ListQuery, list_page
+from crm_app.services.raw_leads.records import create
 from crm_app.state.raw_lead_detail import RawLeadDetailState
 from crm_app.state.raw_lead_form import RawLeadFormState
 from crm_app.state.raw_leads import RawLeadListState
@@ -22,7 +25,7 @@ def setup(sqlite_engine) -> dict[str, int]:
         ids = ensure_demo_users(session=s)
         admin = Actor.of(s.get(User, ids["admin"]))
         dung = Actor.of(s.get(User, ids["dung.vu"]))
-        record = raw_leads.create(s, dung, {"first_name": "Của Dũng", "mobile": "0912111222"})
+        record = create(s, dung, {"first_name": "Của Dũng", "mobile": "0912111222"})
         org.set_visibility(session=s, actor=admin, value="own")
         ids["record"] = record.id
     return ids
@@ -77,11 +80,23 @@ def test_owner_edits_but_only_admin_deletes(sqlite_engine, setup) -> None:
 
 
 def test_list_total_is_capped_instead_of_counting_the_whole_table(sqlite_engine, setup, monkeypatch) -> None:
-    monkeypatch.setattr(raw_leads, "COUNT_CAP", 2)
+    monkeypatch.setattr(query, "COUNT_CAP", 2)  # read by query.list_page
     with write_session(sqlite_engine) as s:
         admin = Actor.of(s.get(User, setup["admin"]))
         for name in ("Một", "Hai", "Ba"):
-            raw_leads.create(s, admin, {"first_name": name})
+            create(s, admin, {"first_name": name})
     with Session(sqlite_engine) as s:
-        page = raw_leads.list_page(s, admin, raw_leads.ListQuery(page_size=25), ["first_name"])
+        page = list_page(s, admin, ListQuery(page_size=25), ["first_name"])
     assert (page.total, page.more, len(page.rows)) == (2, True, 4)
+
+
+def test_both_detail_pages_name_and_link_the_record_they_were_merged_into() -> None:
+    from crm_app.state.leads import LeadDetailState
+
+    for cls in (RawLeadDetailState, LeadDetailState):
+        detail = state_as(cls, "no-token")
+        assert (detail.merged_label, detail.merged_link) == ("", "")
+        detail.merged_into = "lead:12"
+        assert (detail.merged_label, detail.merged_link) == ("Đã gộp vào #12", "/leads/12")
+        detail.merged_into = "raw_lead:7"
+        assert detail.merged_link == "/raw-leads/7"

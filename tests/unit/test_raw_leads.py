@@ -12,9 +12,19 @@ from crm_app.db import write_session
 from crm_app.fields import STATUS_CONVERTED
 from crm_app.i18n import UserError
 from crm_app.models import AuditEntry, Lead, RawLead, User
-from crm_app.services import conversion, list_settings, org, raw_leads
+from crm_app.services import conversion, list_settings, org
 from crm_app.services.auth import Actor, PermissionDenied
-from crm_app.services.raw_leads import ListQuery, ValidationFailed
+from crm_app.services.raw_leads.export import export_xlsx
+from crm_app.services.raw_leads.query import ListQuery, list_page
+from crm_app.services.raw_leads.records import (
+    bulk_assign,
+    bulk_status,
+    create,
+    delete_records,
+    find_duplicates,
+    update_record,
+)
+from crm_app.services.raw_leads.validation import ValidationFailed
 
 
 def actor(session: Session, username: str) -> Actor:
@@ -26,27 +36,27 @@ def people(engine, demo_users) -> dict[str, Actor]:
     with write_session(engine) as s:
         who = {u: actor(s, u) for u in ("admin", "thuhuong", "dung.vu")}
         h, d = who["thuhuong"], who["dung.vu"]
-        raw_leads.create(s, h, {"last_name": "Nguyễn Văn", "first_name": "A",
-                                "mobile": "0912 345 678", "email": "A.Nguyen@Example.com",
-                                "lead_source": "Website", "company": "Công ty Minh Phát"})
-        raw_leads.create(s, h, {"last_name": "Trần Thị", "first_name": "Bình",
-                                "mobile": "+84987654321", "lead_source": "Facebook"})
-        raw_leads.create(s, d, {"last_name": "Lê", "first_name": "Cường", "phone": "024 3823 4567",
-                                "lead_source": "Facebook"})
+        create(s, h, {"last_name": "Nguyễn Văn", "first_name": "A",
+                      "mobile": "0912 345 678", "email": "A.Nguyen@Example.com",
+                      "lead_source": "Website", "company": "Công ty Minh Phát"})
+        create(s, h, {"last_name": "Trần Thị", "first_name": "Bình",
+                      "mobile": "+84987654321", "lead_source": "Facebook"})
+        create(s, d, {"last_name": "Lê", "first_name": "Cường", "phone": "024 3823 4567",
+                      "lead_source": "Facebook"})
     return who
 
 
 def search(engine, who: Actor, **kw) -> list[str]:
     with Session(engine) as s:
-        page = raw_leads.list_page(s, who, ListQuery(**kw), ["first_name", "mobile"])
+        page = list_page(s, who, ListQuery(**kw), ["first_name", "mobile"])
         return [r["first_name"] for r in page.rows]
 
 
 def test_required_and_invalid_fields_are_each_reported(engine, people) -> None:
     with pytest.raises(ValidationFailed) as err, write_session(engine) as s:
-        raw_leads.create(s, people["thuhuong"], {"first_name": " ", "mobile": "12345",
-                                                 "email": "not-an-email", "birthday": "31/02/1990",
-                                                 "salutation": "Ngài"})
+        create(s, people["thuhuong"], {"first_name": " ", "mobile": "12345",
+                                       "email": "not-an-email", "birthday": "31/02/1990",
+                                       "salutation": "Ngài"})
     assert err.value.errors == {
         "first_name": "«Tên» là bắt buộc.",
         "mobile": "«Di động» không phải số điện thoại Việt Nam hợp lệ.",
@@ -108,7 +118,7 @@ def test_visibility_own_limits_users_not_admins(engine, people) -> None:
     with Session(engine) as s:
         cuong = s.exec(select(RawLead).where(RawLead.first_name == "Cường")).one()
     with pytest.raises(UserError), write_session(engine) as s:
-        raw_leads.update_record(s, people["thuhuong"], cuong.id, {"first_name": "Hacked"})
+        update_record(s, people["thuhuong"], cuong.id, {"first_name": "Hacked"})
     with write_session(engine) as s:
         org.set_visibility(session=s, actor=people["admin"], value="all")
     assert len(search(engine, people["thuhuong"])) == 3
@@ -118,18 +128,18 @@ def test_bulk_actions_on_others_records_are_admin_only(engine, people) -> None:
     with Session(engine) as s:
         ids = [r.id for r in s.exec(select(RawLead)).all()]
     with pytest.raises(PermissionDenied), write_session(engine) as s:
-        raw_leads.bulk_assign(s, people["thuhuong"], ids, "thuhuong")
+        bulk_assign(s, people["thuhuong"], ids, "thuhuong")
     with pytest.raises(PermissionDenied), write_session(engine) as s:
-        raw_leads.delete_records(s, people["thuhuong"], ids)
+        delete_records(s, people["thuhuong"], ids)
     with write_session(engine) as s:
-        assert raw_leads.bulk_assign(s, people["admin"], ids, "dung.vu") == 3
-        assert raw_leads.bulk_status(s, people["admin"], ids, "Đang chăm sóc") == 3
+        assert bulk_assign(s, people["admin"], ids, "dung.vu") == 3
+        assert bulk_status(s, people["admin"], ids, "Đang chăm sóc") == 3
     with Session(engine) as s:
         rows = s.exec(select(RawLead)).all()
         assert {r.assigned_to_id for r in rows} == {people["dung.vu"].id}
         assert {r.status for r in rows} == {"Đang chăm sóc"}
     with write_session(engine) as s:
-        assert raw_leads.delete_records(s, people["admin"], ids[:1]) == 1
+        assert delete_records(s, people["admin"], ids[:1]) == 1
     with Session(engine) as s:
         assert len(s.exec(select(RawLead)).all()) == 2
 
@@ -138,7 +148,7 @@ def test_update_records_each_change_on_the_timeline(engine, people) -> None:
     with Session(engine) as s:
         a = s.exec(select(RawLead).where(RawLead.first_name == "A")).one()
     with write_session(engine) as s:
-        raw_leads.update_record(s, people["thuhuong"], a.id, {"company": "Công ty Mới",
+        update_record(s, people["thuhuong"], a.id, {"company": "Công ty Mới",
                                                               "mobile": "0912345678"})
     with Session(engine) as s:
         entries = s.exec(select(AuditEntry).where(AuditEntry.entity_id == a.id,
@@ -163,9 +173,9 @@ def test_convert_creates_a_lead_linked_both_ways(engine, people) -> None:
 
 def test_duplicate_warning_finds_same_mobile_in_any_format(engine, people) -> None:
     with Session(engine) as s:
-        found = raw_leads.find_duplicates(s, people["thuhuong"], mobile="84912345678")
+        found = find_duplicates(s, people["thuhuong"], mobile="84912345678")
         assert [d["name"] for d in found] == ["Nguyễn Văn A"]
-        assert raw_leads.find_duplicates(s, people["thuhuong"], email="a.nguyen@EXAMPLE.com")
+        assert find_duplicates(s, people["thuhuong"], email="a.nguyen@EXAMPLE.com")
 
 
 def test_saved_filters_personal_and_shared(engine, people) -> None:
@@ -220,9 +230,9 @@ def test_columns_user_own_then_admin_default(engine, people) -> None:
 
 def test_export_has_labels_and_display_phones(engine, people) -> None:
     with write_session(engine) as s:
-        raw_leads.create(s, people["thuhuong"], {"first_name": "=HYPERLINK(\"x\")"})
+        create(s, people["thuhuong"], {"first_name": "=HYPERLINK(\"x\")"})
     with Session(engine) as s:
-        data = raw_leads.export_xlsx(s, people["admin"])
+        data = export_xlsx(s, people["admin"])
     ws = load_workbook(io.BytesIO(data)).active
     rows = list(ws.iter_rows(values_only=True))
     header = rows[0]

@@ -12,8 +12,10 @@ from sqlmodel import select
 
 from crm_app.db import read_session, write_session
 from crm_app.models import RawLead
-from crm_app.services import demo, raw_leads, sync_rules
+from crm_app.services import demo, sync_rules
 from crm_app.services.importer import writer
+from crm_app.services.raw_leads.query import ListQuery, list_page
+from crm_app.services.raw_leads.validation import with_derived_keys
 from crm_app.services.text import derived_keys, search_key
 from tests.fixtures.importer import actor
 
@@ -32,7 +34,7 @@ def test_the_key_holds_name_phones_in_both_spellings_email_and_company() -> None
 
 def test_every_writer_derives_the_same_keys(engine: Engine, demo_users: dict[str, int]) -> None:
     expected = derived_keys(CONTACT)
-    assert {k: raw_leads.with_derived_keys(dict(CONTACT))[k] for k in expected} == expected  # form
+    assert {k: with_derived_keys(dict(CONTACT))[k] for k in expected} == expected  # form
     imported: dict[str, Any] = dict(CONTACT)
     writer.derive(imported)  # import
     assert {k: imported[k] for k in expected} == expected
@@ -53,7 +55,7 @@ def test_a_demo_record_is_found_by_its_phone(engine: Engine, demo_users: dict[st
         record = s.exec(select(RawLead).where(RawLead.mobile.is_not(None))).first()  # type: ignore[union-attr]
         assert record is not None and record.mobile is not None
         admin = actor(engine, "admin")
-        page = raw_leads.list_page(s, admin, raw_leads.ListQuery(search="0" + record.mobile[3:]), ["first_name"])
+        page = list_page(s, admin, ListQuery(search="0" + record.mobile[3:]), ["first_name"])
         assert str(record.id) in [r["id"] for r in page.rows]
 
 

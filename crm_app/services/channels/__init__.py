@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 from crm_app.services.text import fold
@@ -218,6 +218,7 @@ def text_of(value: object) -> str | None:
     return text or None
 
 
+@lru_cache(maxsize=8192)
 def squash(name: str) -> str:
     """A field name folded and without separators: "Số điện thoại", "so_dien_thoai" and
     "SoDienThoai" are one name."""

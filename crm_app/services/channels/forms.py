@@ -22,10 +22,10 @@ from crm_app.services.channels import (
     squash,
 )
 from crm_app.services.field_synonyms import FULL_NAME, field_key_for
+from crm_app.services.field_values import is_email
 from crm_app.services.incoming import ATTRIBUTION_ALIASES, IncomingPerson
 from crm_app.services.phones import phone_key
 from crm_app.services.text import fold
-from crm_app.services.values import is_email
 
 name = "form"
 label = "Web form"  # as the admin's settings tab calls them

@@ -31,7 +31,7 @@ from crm_app.services.importer.planner import Match, Planner, T, load_index, pre
 from crm_app.services.importer.reader import parse_file
 from crm_app.services.importer.rows import importable_fields
 from crm_app.services.importer.writer import DATA_COLUMNS, Progress, Writer, add_counts, derive
-from crm_app.services.raw_leads import owner_rule
+from crm_app.services.raw_leads.access import owner_rule
 from crm_app.settings import get_settings
 
 MAX_REASONS = 20

@@ -77,7 +77,7 @@ Match = Pending | list[tuple[Any, int, bool]]
 def load_index(conn: Connection, fields: list[FieldDef],
                may_edit: Callable[[int | None], bool] = lambda _owner: True) -> dict[tuple[Any, ...], Match]:
     """Normalised criteria → matching records, read in id-ordered chunks of key columns only;
-    `may_edit` (raw_leads.owner_rule) marks the records the importing user may overwrite or merge."""
+    `may_edit` (raw_leads.access.owner_rule) marks the records the importing user may overwrite or merge."""
     cols = sorted({_db_column(f) for f in fields})
     index: dict[tuple[Any, ...], Match] = {}
     last_id = 0
