@@ -79,7 +79,11 @@ test-deps: $(VENV)/.test-installed $(BUN) chromium services
 test: test-deps
 	@# Types first (mypy reads its configuration from pyproject.toml): seconds, before minutes of tests.
 	$(VENV)/bin/mypy
-	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	@# With PYTEST_ARGS, just those. Else the unit suite on both cores (each pytest-xdist worker has its own
+	@# databases), then the suites that drive one running app (browser, HTTP API, faults) in one process.
+	@if [ -n "$(PYTEST_ARGS)" ]; then $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; else \
+	  $(PY) -m pytest -n 2 tests/unit; unit=$$?; $(PY) -m pytest tests --ignore=tests/unit; rc=$$?; \
+	  [ $$rc -ne 0 ] || rc=$$unit; fi; \
 	  if [ $$rc -eq 5 ]; then echo "No tests ran: failing." >&2; exit 1; fi; [ $$rc -eq 0 ] || exit $$rc
 	@# The API suite again, with the app itself on PostgreSQL.
 	@[ -n "$(PYTEST_ARGS)" ] || { CRM_TEST_APP_DB=postgresql $(PY) -m pytest tests/api; rc=$$?; \

@@ -4,8 +4,10 @@ import reflex as rx
 
 from crm_app import routes
 from crm_app.components.shell import crm_page, page_header
+from crm_app.components.ticker import ticker
 from crm_app.state.auth import AuthState
 from crm_app.state.my_tasks import MyTasksState as S
+from crm_app.state.nav import POLL_MS
 
 
 def _task(task: rx.Var) -> rx.Component:
@@ -46,5 +48,6 @@ def my_tasks() -> rx.Component:
         _bucket(tr["tasks.overdue"], S.overdue, "red", "tasks-overdue"),
         _bucket(tr["tasks.today"], S.today, "amber", "tasks-today"),
         _bucket(tr["tasks.upcoming"], S.upcoming, "gray", "tasks-upcoming"),
+        ticker(on_tick=S.load, interval_ms=POLL_MS),  # the list follows the shell's reminders
         width="100%", spacing="3", max_width="860px",
     )

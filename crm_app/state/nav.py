@@ -8,7 +8,6 @@ import reflex as rx
 from reflex.event import EventSpec
 from sqlmodel import Session
 
-from crm_app import routes
 from crm_app.services import activities
 from crm_app.services.auth import Actor
 from crm_app.state.auth import AuthState, logged_in, read, write
@@ -53,10 +52,6 @@ class NavState(AuthState):
             return None
         toast = rx.toast.info(new[0]["message"] + (f" (+{len(new) - 1})" if len(new) > 1 else ""),
                               duration=15000, close_button=True, id="reminder-toast")
-        if self.router.url.path.startswith(routes.MY_TASKS):  # the list under the eyes follows its badge
-            from crm_app.state.my_tasks import MyTasksState  # noqa: PLC0415 - it derives from this state
-
-            return [toast, MyTasksState.load]
         return toast
 
     @rx.event

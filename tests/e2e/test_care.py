@@ -88,5 +88,6 @@ def test_a_reminder_appears_without_a_reload(app_page_factory, running_app: Runn
     expect(page.locator("[data-sonner-toast]").filter(has_text="Gọi chốt hợp đồng")).to_be_visible()
     if (datetime.now(UTC) + timedelta(hours=7, minutes=10)).date() == (datetime.now(UTC) + timedelta(hours=7)).date():
         expect(page.locator("#task-badge")).to_have_text("1")
-        expect(page.locator("#tasks-today")).to_contain_text("Gọi chốt hợp đồng")  # the list follows
+        # the list follows on its own poll (within 30 s)
+        expect(page.locator("#tasks-today")).to_contain_text("Gọi chốt hợp đồng", timeout=45_000)
     app_page.screenshot("reminder-live-1366")
