@@ -3,7 +3,9 @@ granian (2 web workers) and 1, then 2, `crm worker` consumers (separate processe
 
 For each consumer count, 5,000 Hana events (each a new person) from 20 senders:
 - paced: half of them at 100 deliveries/s with the consumers running: acknowledgement latency and
-  the time from acknowledgement to processed (p50/p99; target p99 < 2 s);
+  the time from acknowledgement to processed (p50/p99; target p99 < 2 s), and the CPU each
+  delivery costs the whole stack (web workers, consumers, PostgreSQL, Redis): the share of the
+  machine's cores the rate needs;
 - backlog: the other half sent as fast as the senders can with no consumer running (intake
   throughput), then the consumers start and drain it: events/s from the first processed to the
   last (target: 2 consumers at least 1.6x faster than 1). The CPU each drained event costs (the
@@ -118,7 +120,7 @@ def warm_up(base: str, prefix: str, consumers: int) -> None:
 
 
 def run(consumers: int, base: str, env: dict[str, str], workdir: Path, events: int, senders: int,
-        rate: float, redis_pid: int) -> tuple[float, float]:
+        rate: float, api_pid: int, redis_pid: int) -> tuple[float, float]:
     half = events // 2
     first = 10_000 * (consumers - 1)  # every event a new person (its own phone) across the whole run
     label = f"[{consumers} consumer{'s' if consumers > 1 else ''}]"
@@ -126,12 +128,19 @@ def run(consumers: int, base: str, env: dict[str, str], workdir: Path, events: i
     try:
         warm_up(base, f"warm{consumers}", consumers)
         prefix = f"paced{consumers}"
+        before, started_at = stack_cpu(api_pid, [p.pid for p in procs], redis_pid), time.time()
         acks, latencies, wall = send(base, list(range(first, first + half)), prefix, senders, rate)
         done = processed_times(prefix, half)
+        used = cpu_between(before, stack_cpu(api_pid, [p.pid for p in procs], redis_pid))
         lags = [done[k] - acks[k] for k in acks]
         print(f"{label} paced {rate:.0f}/s: {half} events in {wall:.1f} s; ack p50/p99 = "
               f"{1000 * pct(latencies, 0.5):.0f}/{1000 * pct(latencies, 0.99):.0f} ms; ack→processed p50/p99 = "
               f"{pct(lags, 0.5):.2f}/{pct(lags, 0.99):.2f} s (target p99 < 2 s)", flush=True)
+        per_delivery = 1000 * sum(used.values()) / half
+        print(f"{label} paced: CPU per delivery " + ", ".join(f"{k} {1000 * v / half:.1f} ms" for k, v in used.items())
+              + f" = {per_delivery:.1f} ms; at {rate:.0f}/s the stack needs {per_delivery * rate / 1000:.2f} of "
+              f"{os.cpu_count()} cores (busy {sum(used.values()) / (max(done.values()) - started_at):.2f} on average)",
+              flush=True)
     finally:
         for proc in procs:
             proc.terminate()
@@ -178,6 +187,39 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime (fields 14 and 15)
+
+
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants (granian's worker processes), from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        found.append(current := todo.pop())
+        todo += children.get(current, [])
+    return found
+
+
+def stack_cpu(api_pid: int, consumer_pids: list[int], redis_pid: int) -> dict[str, dict[int, float]]:
+    """CPU seconds so far of every process of the stack, by part: the web workers, the consumers,
+    PostgreSQL's backends for this database, Redis."""
+    with get_engine(PG_URL).connect() as conn:
+        backends = [pid for (pid,) in conn.execute(text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = 'crm_queue_bench' AND pid <> pg_backend_pid()"))]
+    parts = {"web": _tree(api_pid), "consumers": [p for c in consumer_pids for p in _tree(c)],
+             "PostgreSQL": backends, "Redis": [redis_pid]}
+    return {name: {pid: cpu_seconds(pid) for pid in pids} for name, pids in parts.items()}
+
+
+def cpu_between(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
+    """Seconds used per part; a process that started in between counts whole."""
+    return {name: sum(max(0.0, seconds - before.get(name, {}).get(pid, 0.0)) for pid, seconds in pids.items())
+            for name, pids in after.items()}
 
 
 class CpuMeter:
@@ -235,7 +277,7 @@ def main() -> int:
         send(base, list(range(60_000, 60_050)), "warm", 10, None)  # the web workers' first requests
         assert redis.process is not None
         (one, ceiling), (two, _) = [run(n, base, env, workdir, args.events, args.senders, args.rate,
-                                        redis.process.pid) for n in (1, 2)]
+                                        api.pid, redis.process.pid) for n in (1, 2)]
         print(f"drain speed-up, 2 consumers vs 1: {two / one:.2f}x (target >= 1.6x); physical ceiling at the "
               f"measured CPU per event on {os.cpu_count()} cores: {ceiling:.2f}x", flush=True)
         with get_engine(url).connect() as conn:
