@@ -110,7 +110,14 @@ class Common:
     after: int | None
 
 
-def common(
+def _org_zone() -> tzinfo:
+    with read_session() as session:
+        return clock.zone(session)
+
+
+# The two parameter dependencies are async: FastAPI runs a plain `def` dependency on a worker
+# thread, a hop per dependency per request (server CPU per phone lookup: 5.5 -> 3.9-5.0 ms).
+async def common(
     status: str | None = Query(None, max_length=64, description="Exact status value (e.g. `Mới`)."),
     assigned_to: str | None = Query(None, max_length=64, description="Username of the assigned user."),
     updated_since: str | None = Query(
@@ -128,8 +135,7 @@ def common(
     # A bare date is a day in the organisation's zone (services/clock.py), as on screen.
     tz = clock.default_zone()
     if any(v is not None and _DATE.fullmatch(v) for v in (updated_since, created_from, created_to)):
-        with read_session() as session:
-            tz = clock.zone(session)
+        tz = await run_in_threadpool(_org_zone)  # the database, off the event loop
     return Common(_clean(status), _clean(assigned_to), _time_param("updated_since", updated_since, tz),
                   _time_param("created_from", created_from, tz),
                   _time_param("created_to", created_to, tz, end_of_day=True),
@@ -147,7 +153,7 @@ class ContactFilters:
 _PHONE_HELP = "Any spelling (0912 345 678, +84912345678, 84912345678…): normalised like duplicate matching."
 
 
-def contact_filters(
+async def contact_filters(
     mobile: str | None = Query(None, max_length=40, description=f"Di động. {_PHONE_HELP}"),
     phone: str | None = Query(None, max_length=40, description=f"Điện thoại. {_PHONE_HELP}"),
     email: str | None = Query(None, max_length=254, description="Exact email, case-insensitive."),
