@@ -133,7 +133,7 @@ async def common(
                                description="`next_cursor` of the previous page (opaque)."),
 ) -> Common:
     # A bare date is a day in the organisation's zone (services/clock.py), as on screen.
-    tz = clock.default_zone()
+    tz: tzinfo = clock.default_zone()
     if any(v is not None and _DATE.fullmatch(v) for v in (updated_since, created_from, created_to)):
         tz = await run_in_threadpool(_org_zone)  # the database, off the event loop
     return Common(_clean(status), _clean(assigned_to), _time_param("updated_since", updated_since, tz),
