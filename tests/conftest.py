@@ -13,8 +13,10 @@ from sqlmodel import Session
 
 from crm_app.db import get_engine, write_session
 from crm_app.services import migrations
+from crm_app.services.auth import Actor
 from tests.apprunner import ROOT, RedisServer, RunningApp, start_app
 from tests.fakes import channel_env, fake_providers
+from tests.people import actor
 
 PG_SERVER_URL = os.environ.get("CRM_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # Each pytest process works in a database of its own, made from the `test` database's server:
@@ -91,6 +93,13 @@ def demo_users(engine: Engine) -> dict[str, int]:
 
     with write_session(engine) as s:
         return ensure_demo_users(session=s)
+
+
+@pytest.fixture
+def people(engine: Engine, demo_users: dict[str, int]) -> dict[str, Actor]:
+    """An admin and two salespeople (thuhuong, dung.vu) as callers; a module may define its own."""
+    with write_session(engine) as s:
+        return {u: actor(s, u) for u in ("admin", "thuhuong", "dung.vu")}
 
 
 @pytest.fixture(scope="session")

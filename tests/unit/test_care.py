@@ -10,22 +10,12 @@ from sqlmodel import Session, col, select
 
 from crm_app.db import write_session
 from crm_app.i18n import UserError
-from crm_app.models import Activity, Notification, RawLead, User
+from crm_app.models import Activity, Notification, RawLead
 from crm_app.services import activities, clock, conversion, org, timeline
 from crm_app.services.auth import Actor, PermissionDenied
 from crm_app.services.raw_leads.query import ListQuery, list_page
 from crm_app.services.raw_leads.records import create
 from crm_app.services.reference_data import VISIBILITY_OWN
-
-
-def actor(session: Session, username: str) -> Actor:
-    return Actor.of(session.exec(select(User).where(User.username == username)).one())
-
-
-@pytest.fixture
-def people(engine, demo_users) -> dict[str, Actor]:
-    with write_session(engine) as s:
-        return {u: actor(s, u) for u in ("admin", "thuhuong", "dung.vu")}
 
 
 def new_raw_lead(engine, owner: Actor, name: str = "Khách", **values: str) -> int:

@@ -4,26 +4,16 @@ moving a card (the same rule as editing the status), and a user refused on a Lea
 from __future__ import annotations
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from crm_app.db import write_session
 from crm_app.i18n import UserError
-from crm_app.models import Lead, User
+from crm_app.models import Lead
 from crm_app.services import conversion, leads, org, timeline
 from crm_app.services.auth import Actor
 from crm_app.services.raw_leads.records import create
 from crm_app.services.raw_leads.validation import ValidationFailed
 from crm_app.services.reference_data import VISIBILITY_OWN
-
-
-def actor(session: Session, username: str) -> Actor:
-    return Actor.of(session.exec(select(User).where(User.username == username)).one())
-
-
-@pytest.fixture
-def people(engine, demo_users) -> dict[str, Actor]:
-    with write_session(engine) as s:
-        return {u: actor(s, u) for u in ("admin", "thuhuong", "dung.vu")}
 
 
 def new_lead(engine, owner: Actor, name: str) -> int:

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from crm_app.db import write_session
 from crm_app.fields import STATUS_CONVERTED
 from crm_app.i18n import UserError
-from crm_app.models import AuditEntry, Lead, RawLead, User
+from crm_app.models import AuditEntry, Lead, RawLead
 from crm_app.services import conversion, list_settings, org
 from crm_app.services.auth import Actor, PermissionDenied
 from crm_app.services.raw_leads.export import export_xlsx
@@ -25,10 +25,7 @@ from crm_app.services.raw_leads.records import (
     update_record,
 )
 from crm_app.services.raw_leads.validation import ValidationFailed
-
-
-def actor(session: Session, username: str) -> Actor:
-    return Actor.of(session.exec(select(User).where(User.username == username)).one())
+from tests.people import actor
 
 
 @pytest.fixture

@@ -17,25 +17,22 @@ from sqlmodel import Session, func, select
 from crm_app.db import get_engine, write_session
 from crm_app.fields import STATUS_CONVERTED, STATUS_NEW
 from crm_app.i18n import MESSAGES, UserError
-from crm_app.models import AuditEntry, CustomField, Lead, RawLead, SyncConfig, Ticket, User
+from crm_app.models import AuditEntry, CustomField, Lead, RawLead, SyncConfig, Ticket
 from crm_app.services import conversion, sync_settings, tickets
-from crm_app.services.auth import Actor, PermissionDenied
+from crm_app.services.auth import PermissionDenied
 from crm_app.services.demo import ensure_demo_users
 from crm_app.services.incoming import IncomingPerson
 from crm_app.services.phones import phone_key
 from crm_app.services.sync_rules import apply_incoming
 from crm_app.services.sync_settings import SyncSettings
 from tests.conftest import make_database
+from tests.people import actor
 
 PHONE_RAW = "0123456789"  # the guide's example: not a valid number for phonenumbers
 PHONE_KEY = "+84123456789"
 EMAIL_IN = "A.Nguyen@Example.com"
 EMAIL_STORED = "a.nguyen@example.com"
 ZALO_ID = "8581239434812342"
-
-
-def actor(session: Session, username: str) -> Actor:
-    return Actor.of(session.exec(select(User).where(User.username == username)).one())
 
 
 def set_settings(session: Session, **values: object) -> None:
