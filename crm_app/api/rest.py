@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from crm_app.api.auth import principal, writer
+from crm_app.api.auth import check, presented, writer
 from crm_app.api.errors import error, responses
 from crm_app.api.schemas import (
     CreateResult,
@@ -88,35 +88,36 @@ def parse_time(text: str, tz: tzinfo, *, end_of_day: bool = False) -> datetime |
         return (datetime.min if local.year < 2000 else datetime.max).replace(tzinfo=UTC)
 
 
-def _time_param(name: str, text: str | None, tz: tzinfo, *, end_of_day: bool = False) -> datetime | None:
-    if text is None:
-        return None
-    parsed = parse_time(text, tz, end_of_day=end_of_day)
-    if parsed is None:
+def _check_time(name: str, text: str | None) -> str | None:
+    """The parameter as given, once it is a date-time or a date (422 otherwise)."""
+    if text is not None and parse_time(text, UTC) is None:
         raise RequestValidationError([{"type": "datetime_parsing", "loc": ("query", name), "msg": "", "input": text}])
-    return parsed
+    return text
 
 
 @dataclass
 class Common:
-    """Filters every list takes."""
+    """Filters every list takes; the time filters as given, validated (`window` reads them)."""
 
     status: str
     assigned_to: str
-    updated_since: datetime | None
-    created_from: datetime | None
-    created_to: datetime | None
+    updated_since: str | None
+    created_from: str | None
+    created_to: str | None
     limit: int
     after: int | None
 
+    def window(self, session: Session) -> tuple[datetime | None, datetime | None, datetime | None]:
+        """updated_since, created_from and created_to as UTC times. A bare date is a day in the
+        organisation's zone (services/clock.py), as on screen: read in the route's own session."""
+        texts = (self.updated_since, self.created_from, self.created_to)
+        tz: tzinfo = clock.zone(session) if any(v and _DATE.fullmatch(v) for v in texts) else UTC
+        return tuple(None if v is None else parse_time(v, tz, end_of_day=i == 2)  # type: ignore[return-value]
+                     for i, v in enumerate(texts))
 
-def _org_zone() -> tzinfo:
-    with read_session() as session:
-        return clock.zone(session)
 
-
-# The two parameter dependencies are async: FastAPI runs a plain `def` dependency on a worker
-# thread, a hop per dependency per request (server CPU per phone lookup: 5.5 -> 3.9-5.0 ms).
+# The parameter dependencies are async: FastAPI runs a plain `def` dependency on a worker thread,
+# a hop per dependency per request (server CPU per phone lookup: 5.5 -> 3.9-5.0 ms).
 async def common(
     status: str | None = Query(None, max_length=64, description="Exact status value (e.g. `Mới`)."),
     assigned_to: str | None = Query(None, max_length=64, description="Username of the assigned user."),
@@ -132,13 +133,8 @@ async def common(
     cursor: str | None = Query(None, pattern=r"^[0-9]{1,10}$",
                                description="`next_cursor` of the previous page (opaque)."),
 ) -> Common:
-    # A bare date is a day in the organisation's zone (services/clock.py), as on screen.
-    tz: tzinfo = clock.default_zone()
-    if any(v is not None and _DATE.fullmatch(v) for v in (updated_since, created_from, created_to)):
-        tz = await run_in_threadpool(_org_zone)  # the database, off the event loop
-    return Common(_clean(status), _clean(assigned_to), _time_param("updated_since", updated_since, tz),
-                  _time_param("created_from", created_from, tz),
-                  _time_param("created_to", created_to, tz, end_of_day=True),
+    return Common(_clean(status), _clean(assigned_to), _check_time("updated_since", updated_since),
+                  _check_time("created_from", created_from), _check_time("created_to", created_to),
                   limit, int(cursor) if cursor else None)
 
 
@@ -182,8 +178,9 @@ def _list_query(session: Session, f: ContactFilters, c: Common, input_source: st
             conditions.append({"field": key, "op": "eq", "value": value})
     if c.assigned_to:
         conditions.append({"field": "assigned_to", "op": "eq", "value": str(_user_id(session, c.assigned_to))})
-    return ListQuery(search=f.q, conditions=conditions, modified_since=c.updated_since,
-                     created_from=c.created_from, created_to=c.created_to)
+    updated_since, created_from, created_to = c.window(session)
+    return ListQuery(search=f.q, conditions=conditions, modified_since=updated_since,
+                     created_from=created_from, created_to=created_to)
 
 
 # ---------------------------------------------------------------- items
@@ -253,17 +250,18 @@ def contact_page(session: Session, caller: ApiPrincipal, model: type[RawLead] | 
     return keyset_page(session, model, where, after=c.after, limit=c.limit)
 
 
-def _list(caller: ApiPrincipal, model: type[RawLead] | type[Lead], f: ContactFilters, c: Common,
+def _list(token: str, model: type[RawLead] | type[Lead], f: ContactFilters, c: Common,
           input_source: str | None) -> JSONResponse:
     with read_session() as session:
-        page = contact_page(session, caller, model, f, c, input_source)
+        page = contact_page(session, check(session, token), model, f, c, input_source)
         return _page(_contact_items(session, page.records), page)
 
 
-def _one(caller: ApiPrincipal, model: type[RawLead] | type[Lead], record_id: int) -> JSONResponse:
+def _one(token: str, model: type[RawLead] | type[Lead], record_id: int) -> JSONResponse:
     """The record, or 404 when it does not exist or the token's user may not see it (the same
     answer: which ids exist is none of their business)."""
     with read_session() as session:
+        caller = check(session, token)
         record = session.get(model, record_id)
         if record is None or not access.can_see(session, caller.actor, record):
             return error(404, t("api.record_not_found"))
@@ -276,39 +274,39 @@ _ONE_ERRORS = responses(401, 404, 422, 429, 503)
 
 @router.get("/api/raw-leads", tags=["raw-leads"], summary="List raw leads (KH thô)", response_model=RawLeadPage,
             responses=_READ_ERRORS)
-def list_raw_leads(caller: ApiPrincipal = Depends(principal), f: ContactFilters = Depends(contact_filters),
+def list_raw_leads(token: str = Depends(presented), f: ContactFilters = Depends(contact_filters),
                    c: Common = Depends(common),
                    input_source: str | None = Query(None, max_length=64, description=_INPUT_SOURCE)) -> JSONResponse:
     """Raw leads the token's user may see (the org's visibility setting applies), oldest first.
     Every filter narrows the result; `total` counts all pages."""
-    return _list(caller, RawLead, f, c, input_source)
+    return _list(token, RawLead, f, c, input_source)
 
 
 @router.get("/api/raw-leads/{record_id}", tags=["raw-leads"], summary="One raw lead", response_model=RawLeadItem,
             responses=_ONE_ERRORS)
-def get_raw_lead(record_id: int = Path(ge=1, le=MAX_ID), caller: ApiPrincipal = Depends(principal)) -> JSONResponse:
-    return _one(caller, RawLead, record_id)
+def get_raw_lead(record_id: int = Path(ge=1, le=MAX_ID), token: str = Depends(presented)) -> JSONResponse:
+    return _one(token, RawLead, record_id)
 
 
 @router.get("/api/leads", tags=["leads"], summary="List leads", response_model=LeadPage, responses=_READ_ERRORS)
-def list_leads(caller: ApiPrincipal = Depends(principal), f: ContactFilters = Depends(contact_filters),
+def list_leads(token: str = Depends(presented), f: ContactFilters = Depends(contact_filters),
                c: Common = Depends(common),
                input_source: str | None = Query(None, max_length=64, description=_INPUT_SOURCE)) -> JSONResponse:
     """Leads the token's user may see (the same visibility setting), oldest first."""
-    return _list(caller, Lead, f, c, input_source)
+    return _list(token, Lead, f, c, input_source)
 
 
 @router.get("/api/leads/{record_id}", tags=["leads"], summary="One lead", response_model=LeadItem,
             responses=_ONE_ERRORS)
-def get_lead(record_id: int = Path(ge=1, le=MAX_ID), caller: ApiPrincipal = Depends(principal)) -> JSONResponse:
-    return _one(caller, Lead, record_id)
+def get_lead(record_id: int = Path(ge=1, le=MAX_ID), token: str = Depends(presented)) -> JSONResponse:
+    return _one(token, Lead, record_id)
 
 
 # ---------------------------------------------------------------- tickets
 
 @router.get("/api/tickets", tags=["tickets"], summary="List tickets", response_model=TicketPage,
             responses=_READ_ERRORS)
-def list_tickets(caller: ApiPrincipal = Depends(principal), f: ContactFilters = Depends(contact_filters),
+def list_tickets(token: str = Depends(presented), f: ContactFilters = Depends(contact_filters),
                  c: Common = Depends(common),
                  channel: str | None = Query(None, max_length=64, description="Exact channel, e.g. `Zalo OA`.")
                  ) -> JSONResponse:
@@ -316,11 +314,13 @@ def list_tickets(caller: ApiPrincipal = Depends(principal), f: ContactFilters = 
     first. `mobile`, `phone` and `email` find the tickets of the raw leads and leads with that
     number or address; `q` searches the subject."""
     with read_session() as session:
+        caller = check(session, token)
+        updated_since, created_from, created_to = c.window(session)
         query = tickets.TicketQuery(
             search=f.q, status=c.status, channel=_clean(channel),
             assigned_to_id=_user_id(session, c.assigned_to) if c.assigned_to else None,
             mobile=phone_key(f.mobile) or f.mobile, phone=phone_key(f.phone) or f.phone, email=f.email.lower(),
-            modified_since=c.updated_since, created_from=c.created_from, created_to=c.created_to)
+            modified_since=updated_since, created_from=created_from, created_to=created_to)
         page = keyset_page(session, Ticket, tickets.filtered(session, caller.actor, query),
                                      after=c.after, limit=c.limit)
         users = _usernames(session, {t_.assigned_to_id for t_ in page.records})
@@ -329,8 +329,9 @@ def list_tickets(caller: ApiPrincipal = Depends(principal), f: ContactFilters = 
 
 @router.get("/api/tickets/{record_id}", tags=["tickets"], summary="One ticket", response_model=TicketItem,
             responses=_ONE_ERRORS)
-def get_ticket(record_id: int = Path(ge=1, le=MAX_ID), caller: ApiPrincipal = Depends(principal)) -> JSONResponse:
+def get_ticket(record_id: int = Path(ge=1, le=MAX_ID), token: str = Depends(presented)) -> JSONResponse:
     with read_session() as session:
+        caller = check(session, token)
         try:
             ticket = tickets.get_ticket(session, caller.actor, record_id)
         except UserError:
