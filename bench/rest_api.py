@@ -1,6 +1,7 @@
 """REST API benchmark (issue 17): `GET /api/raw-leads?mobile=…` (a caller's phone, written as people
 write it) and `?q=…&limit=50` (the quick search) against 200,000 raw leads on SQLite and 1,000,000 on
-PostgreSQL, 200 requests from 8 concurrent clients, each compared in the same run with the same
+PostgreSQL, 200 requests from 8 concurrent clients (three rounds: the verdict takes the median
+round's p95), each compared in the same run with the same
 query through the service in-process from 8 threads (the ratio is the HTTP overhead: auth, routing,
 JSON, the server).
 
@@ -28,8 +29,8 @@ from collections.abc import Callable  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 
 import httpx  # noqa: E402
-from sqlalchemy import select, text  # noqa: E402
-from sqlmodel import Session  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
+from sqlmodel import Session, col  # noqa: E402
 
 from bench.benchdb import BenchDb, count, load  # noqa: E402
 from crm_app.api import rest  # noqa: E402
@@ -90,16 +91,22 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run(kind: str, rows: int, rebuild: bool, workdir: Path, workers: int) -> bool:
+def run(kind: str, rows: int, rebuild: bool, workdir: Path, workers: int, rounds: int) -> bool:
     build(kind, rows, rebuild)
     url = DB.url(kind)
     engine = get_engine(url)
     with Session(engine) as s:
-        mobiles = [m for (m,) in s.exec(select(RawLead.mobile).where(RawLead.mobile.is_not(None))  # type: ignore[union-attr]
-                                        .order_by(RawLead.id).limit(5000))]
+        # Callers from the whole table (not its first pages, which a cache would hold).
+        top = s.execute(select(func.max(RawLead.id))).scalar_one()
+        rng = random.Random(17)
+        picked = rng.sample(range(1, top + 1), min(top, (2 + rounds) * REQUESTS))
+        mobiles = [m for (m,) in s.exec(select(RawLead.mobile).where(  # type: ignore[union-attr]
+            col(RawLead.id).in_(picked), col(RawLead.mobile).is_not(None)))]
         admin = Actor.of(s.exec(select(User).where(User.username == "admin")).one()[0])
-    rng = random.Random(17)
-    lookups = [rng.choice(spellings(rng.choice(mobiles))) for _ in range(REQUESTS)]
+    rng.shuffle(mobiles)
+    # Each round looks up callers of its own, written the ways people write them.
+    lookups = [rng.choice(spellings(m)) for m in mobiles]
+    warm, rounds_of = lookups[:8 * CLIENTS], [lookups[(1 + r) * REQUESTS:(2 + r) * REQUESTS] for r in range(rounds)]
     process, base = start_api(url, workdir, workers=workers, consumer=False,
                               extra_env={"CRM_API_TOKEN": TOKEN, "CRM_API_RATE": "1000000", "CRM_API_BURST": "1000000"})
     local = threading.local()
@@ -132,27 +139,33 @@ def run(kind: str, rows: int, rebuild: bool, workdir: Path, workers: int) -> boo
     try:
         # Warm every client thread's connection and every web worker (a deployed API is warm): the
         # measured requests then hold no TCP set-up and no worker's first-request start-up.
-        timed([http({"mobile": warm}) for warm in lookups[:8 * CLIENTS]])
-        found = http({"mobile": lookups[0]})()
+        timed([http({"mobile": m}) for m in warm])
+        found = http({"mobile": warm[0]})()
         assert found >= 1, "the phone lookup found nothing"
-        results = {
-            "mobile=…": (timed([http({"mobile": m}) for m in lookups]), timed([service(mobile=m) for m in lookups])),
-            f"q={SEARCH}&limit=50": (timed([http({"q": SEARCH, "limit": "50"}) for _ in range(REQUESTS)]),
-                                     timed([service(q=SEARCH) for _ in range(REQUESTS)])),
-        }
+        results: dict[str, list[tuple[list[float], list[float]]]] = {"mobile=…": [], f"q={SEARCH}&limit=50": []}
+        for callers in rounds_of:
+            results["mobile=…"].append((timed([http({"mobile": m}) for m in callers]),
+                                       timed([service(mobile=m) for m in callers])))
+            results[f"q={SEARCH}&limit=50"].append((timed([http({"q": SEARCH, "limit": "50"})] * REQUESTS),
+                                                    timed([service(q=SEARCH)] * REQUESTS)))
     finally:
         process.terminate()
         process.wait(timeout=30)
         engine.dispose()
-    print(f"\n[{kind}] {rows:,} raw leads; {REQUESTS} requests from {CLIENTS} concurrent clients; "
-          f"{workers} web worker(s) on {os.cpu_count()} cores")
+    print(f"\n[{kind}] {rows:,} raw leads; {REQUESTS} requests from {CLIENTS} concurrent clients per round, "
+          f"{rounds} rounds; {workers} web worker(s) on {os.cpu_count()} cores")
     print(f"{'query':<24}{'HTTP p50':>10}{'HTTP p95':>10}{'service p50':>13}{'service p95':>13}"
           f"{'HTTP/service p50':>18}")
-    for name, (over_http, in_process) in results.items():
-        print(f"{name:<24}{statistics.median(over_http):>8.1f}ms{pct(over_http, 0.95):>8.1f}ms"
-              f"{statistics.median(in_process):>11.1f}ms{pct(in_process, 0.95):>11.1f}ms"
-              f"{statistics.median(over_http) / statistics.median(in_process):>17.2f}x")
-    return pct(results["mobile=…"][0], 0.95) < 50
+    for name, measured in results.items():
+        for over_http, in_process in measured:
+            print(f"{name:<24}{statistics.median(over_http):>8.1f}ms{pct(over_http, 0.95):>8.1f}ms"
+                  f"{statistics.median(in_process):>11.1f}ms{pct(in_process, 0.95):>11.1f}ms"
+                  f"{statistics.median(over_http) / statistics.median(in_process):>17.2f}x")
+    # A shared machine's neighbours move one round's tail by half: the verdict is the median round's.
+    p95s = [pct(over_http, 0.95) for over_http, _ in results["mobile=…"]]
+    print(f"[{kind}] phone lookup HTTP p95 by round: {', '.join(f'{p:.1f}' for p in p95s)} ms; "
+          f"median {statistics.median(p95s):.1f} ms (target < 50 ms)")
+    return statistics.median(p95s) < 50
 
 
 def main() -> int:
@@ -163,13 +176,14 @@ def main() -> int:
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="web worker processes (default: one per core, as a deployment runs them)")
+    parser.add_argument("--rounds", type=int, default=3, help="measurements of 200 requests each")
     args = parser.parse_args()
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     ok = True
     with tempfile.TemporaryDirectory() as workdir:
         for kind in kinds:
             ok &= run(kind, args.sqlite_rows if kind == "sqlite" else args.pg_rows, args.rebuild, Path(workdir),
-                      args.workers)
+                      args.workers, args.rounds)
     print("\ntarget (phone lookup p95 < 50 ms over HTTP):", "met" if ok else "NOT met")
     return 0
 
