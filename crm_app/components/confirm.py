@@ -10,8 +10,13 @@ from crm_app.state.auth import AuthState
 
 
 def confirm_dialog(trigger: rx.Component, title: Any, description: Any, action: Any, on_click: Any, *,
-                   color_scheme: str = "red", action_id: str | None = None) -> rx.Component:
-    """`trigger` opens the dialog; `action` (its button's label) runs `on_click`, Hủy closes it."""
+                   color_scheme: str | None = "red", action_id: str | None = None,
+                   max_width: str | None = None) -> rx.Component:
+    """`trigger` opens the dialog; `action` (its button's label) runs `on_click`, Hủy closes it. Red
+    by default (a destructive action); `color_scheme=None` for one that can be undone (the theme's)."""
+    button: dict[str, Any] = {"id": action_id} if action_id else {}
+    if color_scheme:
+        button["color_scheme"] = color_scheme
     return rx.alert_dialog.root(
         rx.alert_dialog.trigger(trigger),
         rx.alert_dialog.content(
@@ -19,9 +24,9 @@ def confirm_dialog(trigger: rx.Component, title: Any, description: Any, action: 
             rx.alert_dialog.description(description),
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button(AuthState.tr["common.cancel"], variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button(action, color_scheme=color_scheme, on_click=on_click,
-                                                 **({"id": action_id} if action_id else {}))),
+                rx.alert_dialog.action(rx.button(action, on_click=on_click, **button)),
                 spacing="3", justify="end", padding_top="1rem"),
+            **({"max_width": max_width} if max_width else {}),
         ),
     )
 

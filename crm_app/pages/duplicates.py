@@ -4,6 +4,7 @@ confirmation, and the recent merges with their undo."""
 import reflex as rx
 
 from crm_app import routes
+from crm_app.components.confirm import confirm_dialog
 from crm_app.components.shell import crm_page, page_header
 from crm_app.state.auth import AuthState
 from crm_app.state.duplicates import DuplicatesState as S
@@ -69,16 +70,9 @@ def _merge_form() -> rx.Component:
             width="100%", overflow_x="auto"),
         rx.hstack(
             rx.button(tr["common.cancel"], variant="soft", color_scheme="gray", on_click=S.cancel_merge),
-            rx.alert_dialog.root(
-                rx.alert_dialog.trigger(rx.button(rx.icon("merge", size=14), tr["dup.do_merge"], id="dup-do-merge")),
-                rx.alert_dialog.content(
-                    rx.alert_dialog.title(tr["dup.merge_title"]),
-                    rx.alert_dialog.description(S.confirm_text),
-                    rx.hstack(rx.alert_dialog.cancel(rx.button(tr["common.cancel"], variant="soft",
-                                                               color_scheme="gray")),
-                              rx.alert_dialog.action(rx.button(tr["dup.do_merge"], on_click=S.do_merge,
-                                                               id="dup-confirm")),
-                              justify="end", spacing="3", margin_top="1rem"))),
+            confirm_dialog(rx.button(rx.icon("merge", size=14), tr["dup.do_merge"], id="dup-do-merge"),
+                           tr["dup.merge_title"], S.confirm_text, tr["dup.do_merge"], S.do_merge,
+                           color_scheme=None, action_id="dup-confirm"),
             justify="end", width="100%", spacing="3"),
         spacing="3", width="100%"), width="100%", id="merge-form")
 

@@ -93,21 +93,11 @@ def _filters_dialog() -> rx.Component:
                      class_name="filter-name", on_change=lambda v: S.set_filter_draft(f["id"], v)),
             rx.button(tr["filter.rename"], size="2", variant="soft", class_name="filter-rename",
                       on_click=S.rename_filter(f["id"])),
-            rx.alert_dialog.root(
-                rx.alert_dialog.trigger(rx.icon_button(rx.icon("trash-2", size=14), size="2", variant="soft",
-                                                       color_scheme="red", aria_label=tr["filter.delete"],
-                                                       class_name="filter-delete")),
-                rx.alert_dialog.content(
-                    rx.alert_dialog.title(tr["filter.delete"], " «", f["name"], "»"),
-                    rx.alert_dialog.description(tr["filter.delete_confirm"]),
-                    rx.hstack(
-                        rx.alert_dialog.cancel(rx.button(tr["common.cancel"], variant="soft", color_scheme="gray")),
-                        rx.alert_dialog.action(rx.button(tr["filter.delete"], color_scheme="red",
-                                                         on_click=S.delete_filter(f["id"]),
-                                                         id="filter-delete-confirm")),
-                        justify="end", spacing="3", margin_top="1rem"),
-                    max_width="420px"),
-            ),
+            confirm_dialog(rx.icon_button(rx.icon("trash-2", size=14), size="2", variant="soft", color_scheme="red",
+                                          aria_label=tr["filter.delete"], class_name="filter-delete"),
+                           rx.fragment(tr["filter.delete"], " «", f["name"], "»"), tr["filter.delete_confirm"],
+                           tr["filter.delete"], S.delete_filter(f["id"]), action_id="filter-delete-confirm",
+                           max_width="420px"),
             width="100%", align="center", class_name="saved-filter-row",
         )
 

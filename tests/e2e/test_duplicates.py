@@ -52,6 +52,7 @@ def test_find_merge_and_undo_a_group_of_three(app_page_factory, running_app: Run
 
     page.locator("#dup-do-merge").click()
     expect(page.get_by_role("alertdialog")).to_contain_text(f"Gộp 3 bản ghi vào #{lead_id}?")
+    app_page.screenshot("merge-confirm-1366")
     page.locator("#dup-confirm").click()
     expect(page.get_by_text(f"Đã gộp 2 bản ghi vào #{lead_id}.")).to_be_visible()
     expect(page.locator(".dup-group").filter(has_text="0397654321")).to_have_count(0)
