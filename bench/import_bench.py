@@ -23,6 +23,7 @@ import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # the repo, not bench/ (see queue.py)
@@ -187,27 +188,34 @@ def _import_child(url: str, path: Path) -> None:
 DROPPED_INDEXES = {"ix_raw_leads_created_at": "created_at"}
 
 
-def write_floor(url: str, *, dropped_back: bool = False) -> tuple[int, float]:
-    """The database's own cost: copy the imported rows again inside the server (INSERT ... SELECT,
-    no driver, no Python), with every index and the search index maintained, then roll back.
-    `dropped_back`: with the indexes migration 0012 dropped created again first (in the same
-    transaction, not timed), as the write floor was before."""
-    from sqlalchemy import insert, select, text
+def _copy_imported(conn: Any, *where: Any) -> int:
+    """INSERT ... SELECT of imported rows (every column but id) inside the server: no driver, no
+    Python; every index and the search index maintained. Returns how many were copied."""
+    from sqlalchemy import insert, select
 
-    from crm_app.db import get_engine
     from crm_app.models import RawLead
 
     table = RawLead.__table__  # type: ignore[attr-defined]
     cols = [c for c in table.c if c.name != "id"]
-    engine = get_engine(url)
-    with engine.connect() as conn:
+    return int(conn.execute(insert(table).from_select([c.name for c in cols], select(*cols).where(
+        table.c.import_job_id.is_not(None), *where))).rowcount)
+
+
+def write_floor(url: str, *, dropped_back: bool = False) -> tuple[int, float]:
+    """The database's own cost: copy the imported rows again inside the server, then roll back.
+    `dropped_back`: with the indexes migration 0012 dropped created again first (in the same
+    transaction, not timed), as the write floor was before."""
+    from sqlalchemy import text
+
+    from crm_app.db import get_engine
+
+    with get_engine(url).connect() as conn:
         tx = conn.begin()
         if dropped_back:
             for name, column in DROPPED_INDEXES.items():
                 conn.execute(text(f"CREATE INDEX {name} ON raw_leads ({column})"))
         start = time.perf_counter()
-        written = conn.execute(insert(table).from_select([c.name for c in cols], select(*cols).where(
-            table.c.import_job_id.is_not(None)))).rowcount
+        written = _copy_imported(conn)
         elapsed = time.perf_counter() - start
         tx.rollback()
     return written, elapsed
@@ -215,36 +223,37 @@ def write_floor(url: str, *, dropped_back: bool = False) -> tuple[int, float]:
 
 def committed_floor(url: str, batch: int = 5000) -> float:
     """What the database itself needs for the writes an import must make durable: the created rows
-    again (INSERT ... SELECT, every index and the search index) and one timeline entry each, in
-    transactions of the import's batch size, each committed. The copies are then deleted (not timed)."""
-    from sqlalchemy import JSON, cast, delete, func, insert, literal, select
+    copied again and their timeline entries (the import's own statement, writer._write_timeline),
+    in transactions of the import's batch size, each committed. The copies are then deleted (not timed)."""
+    from sqlalchemy import delete, func, select
 
     from crm_app.db import get_engine
-    from crm_app.models import AuditEntry, RawLead
+    from crm_app.models import AuditEntry, RawLead, utcnow
+    from crm_app.services.importer.writer import _write_timeline
 
     table, audit = RawLead.__table__, AuditEntry.__table__  # type: ignore[attr-defined]
-    cols = [c for c in table.c if c.name != "id"]
-    engine = get_engine(url)
-    with engine.connect() as conn:
+    with get_engine(url).connect() as conn:
         ids = list(conn.execute(select(table.c.id).where(table.c.import_job_id.is_not(None))
                                 .order_by(table.c.id)).scalars())
+        job_id, user_id = conn.execute(select(table.c.import_job_id, table.c.created_by_id)
+                                       .where(table.c.id == ids[0])).one()
         top = conn.execute(select(func.max(table.c.id))).scalar_one()
         audit_top = conn.execute(select(func.coalesce(func.max(audit.c.id), 0))).scalar_one()
         conn.commit()
-        empty = literal("{}") if conn.dialect.name == "sqlite" else cast(literal("{}"), JSON)
         start = time.perf_counter()
         for first in range(0, len(ids), batch):
             part = ids[first:first + batch]
             with conn.begin():
                 before = conn.execute(select(func.max(table.c.id))).scalar_one()
-                conn.execute(insert(table).from_select([c.name for c in cols], select(*cols).where(
-                    table.c.id.between(part[0], part[-1]), table.c.import_job_id.is_not(None))))
-                conn.execute(insert(audit).from_select(
-                    ["entity", "entity_id", "action", "source", "user_id", "changes", "created_at"],
-                    select(literal("raw_lead"), table.c.id, literal("created"), literal("bench"),
-                           table.c.created_by_id, empty, table.c.created_at).where(table.c.id > before)))
+                _copy_imported(conn, table.c.id.between(part[0], part[-1]))
+                # The copies are the ids above `before` (PostgreSQL's sequence may have skipped some):
+                # the timeline's statement selects them by that range and their job.
+                after = conn.execute(select(func.max(table.c.id))).scalar_one()
+                _write_timeline(conn, job_id, user_id, [before + 1, after], [], utcnow())
         elapsed = time.perf_counter() - start
         with conn.begin():
+            entries = conn.execute(select(func.count()).select_from(audit).where(audit.c.id > audit_top)).scalar_one()
+            assert entries == len(ids), f"{entries} timeline entries for {len(ids)} copied rows"
             conn.execute(delete(audit).where(audit.c.id > audit_top))
             conn.execute(delete(table).where(table.c.id > top))
     return elapsed

@@ -1,9 +1,8 @@
 """REST API benchmark (issue 17): `GET /api/raw-leads?mobile=…` (a caller's phone, written as people
 write it) and `?q=…&limit=50` (the quick search) against 200,000 raw leads on SQLite and 1,000,000 on
-PostgreSQL, 200 requests from 8 concurrent client processes (three rounds: the verdict takes the median
-round's p95), each compared in the same run with the same
-query through the service in-process from 8 threads (the ratio is the HTTP overhead: auth, routing,
-JSON, the server).
+PostgreSQL, 200 requests from 8 concurrent client processes (three rounds: the verdict takes the
+median round's p95), each compared in the same run with the same query through the service
+in-process from 8 threads (the ratio is the HTTP overhead: auth, routing, JSON, the server).
 
     .venv/bin/python bench/rest_api.py [--db sqlite|postgresql|both] [--sqlite-rows N] [--pg-rows N]
 
@@ -155,7 +154,7 @@ def run(kind: str, rows: int, rebuild: bool, workdir: Path, workers: int, rounds
         return call
 
     try:
-        # Warm every client thread's connection and every web worker (a deployed API is warm): the
+        # Warm every client process's connection and every web worker (a deployed API is warm): the
         # measured requests then hold no TCP set-up and no worker's first-request start-up.
         over_http([{"mobile": m} for m in warm])
         assert service(mobile=warm[0])() >= 1, "the phone lookup found nothing"

@@ -112,8 +112,11 @@ class Common:
         organisation's zone (services/clock.py), as on screen: read in the route's own session."""
         texts = (self.updated_since, self.created_from, self.created_to)
         tz: tzinfo = clock.zone(session) if any(v and _DATE.fullmatch(v) for v in texts) else UTC
-        return tuple(None if v is None else parse_time(v, tz, end_of_day=i == 2)  # type: ignore[return-value]
-                     for i, v in enumerate(texts))
+
+        def at(text: str | None, end_of_day: bool = False) -> datetime | None:
+            return None if text is None else parse_time(text, tz, end_of_day=end_of_day)
+
+        return at(self.updated_since), at(self.created_from), at(self.created_to, end_of_day=True)
 
 
 # The parameter dependencies are async: FastAPI runs a plain `def` dependency on a worker thread,

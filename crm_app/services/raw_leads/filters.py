@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import tzinfo
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_
@@ -81,7 +80,7 @@ def column_for(key: str, fields: dict[str, FieldDef], model: Any = RawLead) -> A
     raise UserError("filter.invalid")
 
 
-def condition(session: Session, cond: dict[str, Any], fields: dict[str, FieldDef], tz: tzinfo,
+def condition(session: Session, cond: dict[str, Any], fields: dict[str, FieldDef],
               model: Any = RawLead) -> ColumnElement[bool]:
     """One condition of the list's filter as a WHERE term; UserError("filter.invalid") when malformed."""
     key, op, value = cond.get("field", ""), cond.get("op", ""), cond.get("value")
@@ -108,8 +107,10 @@ def condition(session: Session, cond: dict[str, Any], fields: dict[str, FieldDef
         start, end = (list(value or []) + ["", ""])[:2]
         parts = []
         start_date, end_date = parse_date(str(start)), parse_date(str(end))
-        # A stored time is compared with the organisation's local days (the dashboard's days).
-        lower, upper = clock.day_bounds(start_date, end_date, tz) if key in META_COLUMNS else (start_date, end_date)
+        # A stored time is compared with the organisation's local days (the dashboard's days); only
+        # this needs the zone, so only this reads it (a phone lookup does not).
+        lower, upper = (clock.day_bounds(start_date, end_date, clock.zone(session)) if key in META_COLUMNS
+                        else (start_date, end_date))
         if lower:
             parts.append(column >= lower)
         if upper:

@@ -70,10 +70,7 @@ def filtered(session: Session, actor: Actor, query: ListQuery, model: Any = RawL
     """The list's WHERE clauses: conditions, quick search, time bounds and visibility; `model` is
     RawLead or Lead (same contact columns)."""
     fields = {f.key: f for f in raw_lead_fields(session)}
-    conditions = query.conditions[:20]
-    # Only a "between" of days needs the organisation's zone (a read): a phone lookup does not.
-    tz = clock.zone(session) if any(c.get("op") == "between" for c in conditions) else clock.default_zone()
-    where = [condition(session, c, fields, tz, model) for c in conditions]
+    where = [condition(session, c, fields, model) for c in query.conditions[:20]]
     if (clause := search_clause(session, query.search, model)) is not None:
         where.append(clause)
     if query.import_job_id is not None:
