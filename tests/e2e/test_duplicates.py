@@ -49,6 +49,12 @@ def test_find_merge_and_undo_a_group_of_three(app_page_factory, running_app: Run
     small.locator(".dup-group").filter(has_text="0397654321").locator(".dup-merge").click()
     expect(small.locator("#merge-form")).to_be_visible()
     narrow.screenshot("merge-form-390")
+    small.locator("#dup-do-merge").click()
+    expect(small.get_by_role("alertdialog")).to_contain_text(f"Gộp 3 bản ghi vào #{lead_id}?")
+    expect(small.locator("#dup-confirm")).to_be_in_viewport()
+    narrow.screenshot("merge-confirm-390")
+    small.get_by_role("button", name="Huỷ").click()  # merged from the wide page below
+    expect(small.get_by_role("alertdialog")).to_have_count(0)
 
     page.locator("#dup-do-merge").click()
     expect(page.get_by_role("alertdialog")).to_contain_text(f"Gộp 3 bản ghi vào #{lead_id}?")

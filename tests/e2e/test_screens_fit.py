@@ -177,6 +177,9 @@ def test_saved_filter_is_renamed_then_deleted(app_page: AppPage, running_app: Ru
     rows.first.locator(".filter-delete").click()
     expect(page.get_by_role("alertdialog")).to_contain_text("Khách tên Minh")
     app_page.screenshot("fit-delete-filter-confirm-1366")
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.locator("#filter-delete-confirm")).to_be_in_viewport()  # the action within reach on a phone
+    app_page.screenshot("fit-delete-filter-confirm-390")
     page.locator("#filter-delete-confirm").click()
     expect(page.get_by_text("Đã xoá bộ lọc.")).to_be_visible()
     assert db_scalar(running_app, f"select count(*) from saved_filters where owner_id = {owner}") == 0
