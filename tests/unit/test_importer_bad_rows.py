@@ -13,6 +13,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.engine import Engine
 
 from crm_app.db import write_session
+from crm_app.fields import INPUT_IMPORT, STATUS_NEW
 from crm_app.models import RawLead, utcnow
 from crm_app.services import org
 from tests.fixtures.importer import actor, data_dir, leads, options, run_import, write_xlsx
@@ -49,6 +50,21 @@ def test_a_row_the_database_refuses_fails_alone(engine: Engine, demo_users: dict
     assert len(failed) == 2 and failed[1][:5] == ("Lê", "Cấm", "0912000099", None, "Công ty X")
     assert failed[1][-2] == "6" and "Cơ sở dữ liệu từ chối dòng này" in failed[1][-1]
     assert "tên bị cấm" in failed[1][-1]
+    # Rows written one by one after the refusal carry the values their batch shares (bound once
+    # per batch on SQLite) like the others: status, source, job, creator and timestamps.
+    shared = {(r.status, r.input_source, r.import_job_id, r.created_by_id, r.created_at is not None, r.company)
+              for r in leads(engine)}
+    assert shared == {(STATUS_NEW, INPUT_IMPORT, result.job_id, demo_users["thuhuong"], True, None)}
+
+
+def test_identical_rows_without_duplicate_check_are_all_created(engine: Engine, demo_users: dict[str, int],
+                                                                data_dir: Path, tmp_path: Path) -> None:
+    # Every column has one value in the batch: nothing varies from row to row.
+    rows = [HEAD] + [["Lê", "Văn Tám", "0912000008", "tam@example.com", "Công ty Y"]] * 3
+    result = run_import(engine, write_xlsx(tmp_path / "same.xlsx", rows), actor(engine), options(engine, HEAD))
+    assert (result.created, result.failed) == (3, 0)
+    assert [(r.last_name, r.first_name, r.mobile, r.email, r.company, r.import_job_id) for r in leads(engine)] == [
+        ("Lê", "Văn Tám", "+84912000008", "tam@example.com", "Công ty Y", result.job_id)] * 3
 
 
 def _with_nul(tmp_path: Path) -> Path:

@@ -14,7 +14,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import itemgetter
 from typing import Any
@@ -155,7 +155,17 @@ def _insert_params(creates: list[Pending], job_id: int, user_id: int, dialect: s
             values["birthday"] = values["birthday"].isoformat()
         rows.append(values)
     cols = tuple(rows[0])
-    return _Rows.of(cols, list(map(itemgetter(*cols), rows)), dialect)
+    table = list(map(itemgetter(*cols), rows))
+    if dialect != "sqlite" or len(table) < 2:
+        return _Rows.of(cols, table, dialect)
+    # Columns with one value in the whole batch (status, source, job, user, timestamps, and those
+    # the file leaves empty) are bound once in the INSERT ... SELECT rather than once per row:
+    # binding is the writer thread's own Python time, and it holds the GIL the planner needs.
+    columns = list(zip(*table, strict=True))
+    varying = [i for i, values in enumerate(columns) if len(set(values)) > 1] or [0]
+    consts = {cols[i]: columns[i][0] for i in range(len(cols)) if i not in varying}
+    return _Rows.of(tuple(cols[i] for i in varying), list(zip(*(columns[i] for i in varying), strict=True)),
+                    dialect, consts)
 
 
 def _issue_params(issues: list[dict[str, Any]], job_id: int, dialect: str) -> _Rows:
@@ -174,9 +184,11 @@ class _Rows:
     cols: tuple[str, ...]
     chunks: list[tuple[Any, ...]] | list[str]
     count: int
+    consts: dict[str, Any] = field(default_factory=dict)  # SQLite: columns of one value for every row
 
     @classmethod
-    def of(cls, cols: tuple[str, ...], rows: list[tuple[Any, ...]], dialect: str) -> _Rows:
+    def of(cls, cols: tuple[str, ...], rows: list[tuple[Any, ...]], dialect: str,
+           consts: dict[str, Any] | None = None) -> _Rows:
         if dialect != "sqlite":
             return cls(cols, [_copy_line(r) for r in rows], len(rows))
         # Statements of a power-of-two number of rows: the driver caches each distinct statement,
@@ -189,14 +201,14 @@ class _Rows:
                 size //= 2
             chunks.append(tuple(v for r in rows[start:start + size] for v in r))
             start += size
-        return cls(cols, chunks, len(rows))
+        return cls(cols, chunks, len(rows), consts or {})
 
     def split(self) -> list[_Rows]:
         """One _Rows per row, for the row-by-row retry of a batch the database refused."""
         if self.chunks and isinstance(self.chunks[0], str):
             return [_Rows(self.cols, [line], 1) for line in self.chunks]  # type: ignore[list-item]
         n = len(self.cols)
-        return [_Rows(self.cols, [chunk[i:i + n]], 1)  # type: ignore[list-item]
+        return [_Rows(self.cols, [chunk[i:i + n]], 1, self.consts)  # type: ignore[list-item]
                 for chunk in self.chunks for i in range(0, len(chunk), n)]
 
     def insert(self, conn: Connection, table: str, ids: list[int] | None = None) -> None:
@@ -243,7 +255,9 @@ def _insert_ids(conn: Connection, rows: _Rows, job_id: int) -> list[int]:
     stage = f"import_stage_{zlib.crc32(names.encode()):08x}"  # one per column list
     conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({names})")
     rows.insert(conn, f"temp.{stage}")
-    conn.exec_driver_sql(f"INSERT INTO raw_leads ({names}) SELECT {names} FROM temp.{stage} ORDER BY rowid")  # noqa: S608
+    targets = _names((*rows.cols, *rows.consts))
+    conn.exec_driver_sql(f"INSERT INTO raw_leads ({targets}) SELECT {names}{', ?' * len(rows.consts)} "  # noqa: S608
+                         f"FROM temp.{stage} ORDER BY rowid", tuple(rows.consts.values()))
     conn.exec_driver_sql(f"DELETE FROM temp.{stage}")  # noqa: S608 - our own names
     ids = list(conn.execute(select(T.c.id).where(T.c.id > before, T.c.import_job_id == job_id)
                             .order_by(T.c.id)).scalars())
