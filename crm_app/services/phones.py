@@ -25,6 +25,8 @@ OLD_MOBILE_PREFIXES: dict[str, str] = {
 
 _ZERO_IN_PARENS = re.compile(r"\(\s*0\s*\)")
 _NON_DIGITS = re.compile(r"[^\d+]")
+# Between two numbers typed in one cell: punctuation, a dash, a line break, "hoặc"/"và"/"or".
+_BETWEEN_NUMBERS = re.compile(r"[,;/|&\n\r\u2013\u2014-]+|\b(?:hoặc|và|or|and)\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=65536)
@@ -62,6 +64,22 @@ def normalise_phone(raw: object) -> str | None:
     if len(national) == 11 and national[:4] in OLD_MOBILE_PREFIXES:
         national = OLD_MOBILE_PREFIXES[national[:4]] + national[4:]
     return _valid_e164(national, "VN")
+
+
+def split_phones(text: str) -> list[str]:
+    """The numbers of a cell holding several ("0912345678 - 0987654321", "0912345678/0283822…",
+    "0912345678 hoặc 0987654321"), each in E.164, without repeats; [] unless the cell splits into
+    at least two parts and every part is a valid number, so nothing is guessed. Call it only for
+    text that normalise_phone refuses as one number ("0912-345-678" is one number)."""
+    parts = [p for p in _BETWEEN_NUMBERS.split(unicodedata.normalize("NFKC", text)) if p and p.strip()]
+    if len(parts) < 2:
+        parts = text.split()  # "0912345678 0987654321": only if each word is a whole number
+    if len(parts) < 2:
+        return []
+    numbers = [normalise_phone(p) for p in parts]
+    if None in numbers:
+        return []
+    return list(dict.fromkeys(n for n in numbers if n is not None))
 
 
 def phone_key(raw: object) -> str | None:

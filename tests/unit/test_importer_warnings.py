@@ -89,3 +89,26 @@ def test_warning_file_served_to_its_owner_and_admins_only(engine: Engine, tmp_pa
 
         assert [get(u)[0] for u in (None, "dung.vu", "thuhuong", "admin")] == [401, 404, 200, 200]
         assert "canh-bao" in get("thuhuong")[1]
+
+
+def test_a_cell_with_two_numbers_keeps_both_and_says_where_they_went(engine: Engine, tmp_path: Path) -> None:
+    headers = ["Họ và tên", "SĐT", "Điện thoại"]
+    path = write_xlsx(tmp_path / "hai-so.xlsx", [
+        headers,
+        ["Võ Thị Giang", "0912345682 - 0987654321", ""],
+        ["Đỗ Văn Hà", "0912 345 683 (Zalo) hoặc 0987 111 222 / 0977 000 111", "028 3822 1234"],
+        ["Ngô Minh", "0912345686 - gọi sau 5h", ""],
+    ])
+    result = run_import(engine, path, actor(engine), options(engine, headers))
+    assert (result.created, result.failed, result.warned) == (2, 1, 2)
+    by_name = {r.first_name: r for r in leads(engine)}
+    assert (by_name["Giang"].mobile, by_name["Giang"].phone) == ("+84912345682", "+84987654321")
+    # Điện thoại already holds a number: the file's own value stays, the extra numbers are named.
+    assert (by_name["Hà"].mobile, by_name["Hà"].phone) == ("+84912345683", "+842838221234")
+    assert result.reasons == ["Dòng 4: «Di động» không phải số điện thoại hợp lệ: 0912345686 - gọi sau 5h"]
+    rows = list(load_workbook(result.warning_file).active.iter_rows(values_only=True))
+    reasons = {r[0]: r[-1] for r in rows[1:]}
+    assert reasons["Võ Thị Giang"] == ("«Di động» có nhiều số (0912345682 - 0987654321): giữ 0912345682, "
+                                       "số 0987654321 được đưa vào «Điện thoại»")
+    assert reasons["Đỗ Văn Hà"] == ("«Di động» có nhiều số (0912 345 683 (Zalo) hoặc 0987 111 222 / 0977 000 111): "
+                                    "giữ 0912345683, số 0987111222, 0977000111 không được import")

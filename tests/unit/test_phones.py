@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from crm_app.services.phones import display_phone, is_mobile, normalise_phone
+from crm_app.services.phones import display_phone, is_mobile, normalise_phone, split_phones
 
 
 @pytest.mark.parametrize(
@@ -46,3 +46,24 @@ def test_normalising_twice_changes_nothing_for_a_short_number() -> None:
     # Found by the fuzz test: "+846900000" read back as 084 6900000.
     assert normalise_phone("06900000") == "+846900000"
     assert normalise_phone("+846900000") == "+846900000"
+
+
+@pytest.mark.parametrize(("cell", "numbers"), [
+    ("0912345682 - 0987654321", ["+84912345682", "+84987654321"]),
+    ("0912345682-0987654321", ["+84912345682", "+84987654321"]),
+    ("0912345682/028 3822 1234", ["+84912345682", "+842838221234"]),
+    ("0912 345 678 hoặc 0987 654 321", ["+84912345678", "+84987654321"]),
+    ("0912345678 (Zalo); 0987654321 (gọi giờ hành chính)", ["+84912345678", "+84987654321"]),
+    ("0912345678\n0987654321", ["+84912345678", "+84987654321"]),
+    ("0912345678 0987654321", ["+84912345678", "+84987654321"]),
+    ("0912345678, 0912 345 678", ["+84912345678"]),  # the same number twice
+])
+def test_several_numbers_in_one_cell_are_split(cell: str, numbers: list[str]) -> None:
+    assert normalise_phone(cell) is None
+    assert split_phones(cell) == numbers
+
+
+@pytest.mark.parametrize("cell", ["0912-345-678-9", "0912345678 - abc", "0912345678; 09l2345686",
+                                  "0912 345", "lh anh Nam", ""])
+def test_a_cell_that_is_not_only_numbers_is_not_guessed(cell: str) -> None:
+    assert split_phones(cell) == []

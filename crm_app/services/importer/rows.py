@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session
@@ -14,6 +14,7 @@ from crm_app.models import RawLead
 from crm_app.services import field_values
 from crm_app.services.field_synonyms import FULL_NAME, split_full_name
 from crm_app.services.importer.reader import cell_text
+from crm_app.services.phones import display_phone, split_phones
 
 # How a value that does not parse is handled: a date or a website is left out with a warning
 # (the row is still imported, DESIGN §4 row rules), anything else fails the row.
@@ -42,6 +43,7 @@ def importable_fields(session: Session) -> list[FieldDef]:
 # mapping choice of its own, standing for both fields.
 FULL_NAME_FIELD = FieldDef(FULL_NAME, "Họ và tên", "Full name", "full_name", SECTION_CONTACT, required=True)
 NAME_PARTS = ("last_name", "first_name")
+OTHER_PHONE = {"mobile": "phone", "phone": "mobile"}
 
 
 def mapping_fields(session: Session) -> list[FieldDef]:
@@ -62,6 +64,9 @@ class RowContext:
     columns: list[tuple[int, FieldDef]]  # file column index → field
     lookups: field_values.Lookups  # picklists and users, loaded once
     reject_unknown_picklist: bool
+    # The labels of Di động and Điện thoại where importable: a cell holding two numbers keeps the
+    # first and moves the next into the other field when this row leaves that one empty.
+    phone_labels: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         lengths = column_lengths()
@@ -82,7 +87,8 @@ class RowContext:
                 lookups.choices(f.key)
         lookups.user_id("")
         lookups.session = None
-        return cls(columns=columns, lookups=lookups, reject_unknown_picklist=reject_unknown_picklist)
+        return cls(columns=columns, lookups=lookups, reject_unknown_picklist=reject_unknown_picklist,
+                   phone_labels={k: fields[k].label_vi for k in OTHER_PHONE if k in fields})
 
 
 @dataclass
@@ -99,6 +105,7 @@ def convert(ctx: RowContext, values: list[object]) -> ConvertedRow:
     custom: dict[str, Any] = {}
     warnings: list[str] = []
     errors: list[str] = []
+    several: list[tuple[FieldDef, str, list[str]]] = []  # phone cells holding more than one number
     width = len(values)
     lookups = ctx.lookups
     for index, fd, parser, limit in ctx.plan:
@@ -124,7 +131,11 @@ def convert(ctx: RowContext, values: list[object]) -> ConvertedRow:
             try:
                 value = parser(text, raw, fd, lookups)
             except field_values.BadValue as bad:
-                if bad.code == "picklist" and not ctx.reject_unknown_picklist:
+                numbers = split_phones(text) if bad.code == "phone" else []
+                if numbers:
+                    several.append((fd, text, numbers))
+                    value = numbers[0]
+                elif bad.code == "picklist" and not ctx.reject_unknown_picklist:
                     warnings.append(t("import.row.picklist_unknown", field=fd.label_vi, value=text, unknown=UNKNOWN))
                     value = UNKNOWN
                 elif bad.code in WARN_ONLY:
@@ -137,7 +148,8 @@ def convert(ctx: RowContext, values: list[object]) -> ConvertedRow:
             if fd.type == "user":
                 out["assigned_to_id"] = value
                 continue
-            if fd.type == "phone" and type(value) is str and _repaired_phone(text, value):
+            if (fd.type == "phone" and type(value) is str and _repaired_phone(text, value)
+                    and not (several and several[-1][0] is fd)):  # a split cell has its own warning
                 warnings.append(t("import.row.phone_repaired", field=fd.label_vi, value=text,
                                   fixed="0" + value[3:] if value.startswith("+84") else value))
         if fd.custom:
@@ -147,6 +159,24 @@ def convert(ctx: RowContext, values: list[object]) -> ConvertedRow:
             errors.append(t("import.row.too_long", field=fd.label_vi, limit=limit))
             continue
         out[fd.key] = value
+    for fd, text, numbers in several:
+        _spread_numbers(ctx, out, fd, text, numbers, warnings)
     if custom:
         out["custom"] = custom
     return ConvertedRow(values=out, warnings=warnings, error="; ".join(errors) or None)
+
+
+def _spread_numbers(ctx: RowContext, out: dict[str, Any], fd: FieldDef, text: str, numbers: list[str],
+                    warnings: list[str]) -> None:
+    """A phone cell holding several numbers ("0912345678 - 0987654321"): the first stays in its
+    field, the second goes into the other phone field when this row leaves it empty, and the
+    warning says where each went, so no number is lost without a word."""
+    shown = [display_phone(n) for n in numbers]
+    other = OTHER_PHONE.get(fd.key, "")
+    moved = ""
+    if len(numbers) > 1 and other in ctx.phone_labels and other not in out:
+        out[other] = numbers[1]
+        moved = t("import.row.phones_moved", number=shown[1], other=ctx.phone_labels[other])
+    dropped = shown[2 if moved else 1:]
+    warnings.append(t("import.row.phones_split", field=fd.label_vi, value=text, kept=shown[0], moved=moved,
+                      dropped=t("import.row.phones_dropped", numbers=", ".join(dropped)) if dropped else ""))
