@@ -254,15 +254,17 @@ def write_floor(url: str, *, dropped_back: bool = False) -> tuple[int, float]:
 def committed_floor(url: str, batch: int = 5000) -> float:
     """What the database itself needs for the writes an import must make durable: the created rows
     copied again and their timeline entries (the import's own statement, writer._write_timeline),
-    in transactions of the import's batch size, each committed. The copies are then deleted (not timed)."""
+    in transactions of the import's batch size, each committed, with the import's own checkpoints
+    (writer._checkpoints_aside). The copies are then deleted (not timed)."""
     from sqlalchemy import delete, func, select
 
     from crm_app.db import get_engine
     from crm_app.models import AuditEntry, RawLead, utcnow
-    from crm_app.services.importer.writer import _write_timeline
+    from crm_app.services.importer.writer import _checkpoints_aside, _write_timeline
 
     table, audit = RawLead.__table__, AuditEntry.__table__  # type: ignore[attr-defined]
-    with get_engine(url).connect() as conn:
+    engine = get_engine(url)
+    with engine.connect() as conn:
         ids = list(conn.execute(select(table.c.id).where(table.c.import_job_id.is_not(None))
                                 .order_by(table.c.id)).scalars())
         job_id, user_id = conn.execute(select(table.c.import_job_id, table.c.created_by_id)
@@ -271,15 +273,17 @@ def committed_floor(url: str, batch: int = 5000) -> float:
         audit_top = conn.execute(select(func.coalesce(func.max(audit.c.id), 0))).scalar_one()
         conn.commit()
         start = time.perf_counter()
-        for first in range(0, len(ids), batch):
-            part = ids[first:first + batch]
-            with conn.begin():
-                before = conn.execute(select(func.max(table.c.id))).scalar_one()
-                _copy_imported(conn, table.c.id.between(part[0], part[-1]))
-                # The copies are the ids above `before` (PostgreSQL's sequence may have skipped some):
-                # the timeline's statement selects them by that range and their job.
-                after = conn.execute(select(func.max(table.c.id))).scalar_one()
-                _write_timeline(conn, job_id, user_id, [before + 1, after], [], utcnow())
+        with _checkpoints_aside(engine, conn) as committed:
+            for first in range(0, len(ids), batch):
+                part = ids[first:first + batch]
+                with conn.begin():
+                    before = conn.execute(select(func.max(table.c.id))).scalar_one()
+                    _copy_imported(conn, table.c.id.between(part[0], part[-1]))
+                    # The copies are the ids above `before` (PostgreSQL's sequence may have skipped
+                    # some): the timeline's statement selects them by that range and their job.
+                    after = conn.execute(select(func.max(table.c.id))).scalar_one()
+                    _write_timeline(conn, job_id, user_id, [before + 1, after], [], utcnow())
+                committed()
         elapsed = time.perf_counter() - start
         with conn.begin():
             entries = conn.execute(select(func.count()).select_from(audit).where(audit.c.id > audit_top)).scalar_one()

@@ -293,8 +293,8 @@ def _reason(exc: BaseException) -> str:
 def _checkpoints_aside(engine: Engine, conn: Connection) -> Iterator[Callable[[], None]]:
     """SQLite: the import's WAL checkpoints run on a thread and connection of their own, one after
     each commit, instead of inside the commit (copying the WAL into the database and syncing both
-    files): on the other core, while the writer fills the next batch. Measured: about 9 % of the
-    import's time (bench/import_bench.py). Yields what the writer calls after each commit."""
+    files): on the other core, while the writer fills the next batch. Measured: about 8 % of the
+    import's time in paired runs. Yields what the writer calls after each commit."""
     if engine.dialect.name != "sqlite":
         yield lambda: None
         return
