@@ -120,6 +120,22 @@ def test_utf16_tab_separated_unicode_text_from_excel(engine: Engine, tmp_path: P
     assert _names(engine) == EXPECTED
 
 
+@pytest.mark.parametrize("hint", ["sep=;", '"sep=;"', "SEP=;"])
+def test_excel_separator_hint_on_the_first_line(engine: Engine, tmp_path: Path, hint: str) -> None:
+    """Exporters write "sep=;" alone on the first line so that Excel splits the file: the header is
+    the second line, and failed rows name the file's own line numbers."""
+    path = tmp_path / "xuat-tu-phan-mem.csv"
+    rows = [*ROWS, ["Phạm", "Sai Số", "0912", "Huế"]]
+    path.write_bytes((hint + "\r\n" + "\r\n".join(";".join(r) for r in rows) + "\r\n").encode("utf-8-sig"))
+    info = importer.inspect_file(path)
+    assert (info.delimiter, info.headers, info.total) == (";", ROWS[0], 4)
+    assert info.preview["Tên"][:3] == ["Minh Khai", "Đức", "Ưng Hoàng Phúc"]
+    result = _import(engine, path)
+    assert (result.created, result.failed) == (3, 1)
+    assert result.reasons == ["Dòng 6: «Di động» không phải số điện thoại hợp lệ: 0912"]
+    assert _names(engine) == EXPECTED
+
+
 @pytest.mark.parametrize(("encoding", "delimiter", "shown"), [("utf-8", ",", ","), ("utf-8-sig", ";", ";"),
                                                               ("utf-8", "\t", "Tab"), ("utf-16", ",", ",")])
 def test_separator_and_encoding_detected(tmp_path: Path, encoding: str, delimiter: str, shown: str) -> None:

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import marshal
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -235,9 +236,14 @@ def _parse_csv(path: Path, *, row_limit: int) -> ParsedFile:
     try:
         with path.open("r", encoding=encoding, newline="") as fh:
             sample = fh.read(64 * 1024)
-            dialect = detect_dialect(sample)
+            # Excel's own hint, written by exporters so that Excel splits the file right: "sep=;"
+            # alone on the first line, the header on the second.
+            hint = _SEPARATOR_HINT.match(sample.split("\n", 1)[0])
+            dialect = _dialect(hint.group(1)) if hint else detect_dialect(sample)
             fh.seek(0)
             reader = csv.reader(fh, dialect)
+            if hint:
+                next(reader, None)
             first = next(reader, None)
             if first is None or not any(v.strip() for v in first):
                 raise UserError("import.file.empty_header")
@@ -256,7 +262,7 @@ def _parse_csv(path: Path, *, row_limit: int) -> ParsedFile:
     except csv.Error as exc:
         raise UserError("import.file.corrupt") from exc
     _check_total(total, row_limit)
-    return ParsedFile(kind="csv", headers=headers, header_row=1, total=total, _source=path,
+    return ParsedFile(kind="csv", headers=headers, header_row=2 if hint else 1, total=total, _source=path,
                       _csv_encoding=encoding, _csv_dialect=dialect)
 
 
@@ -334,9 +340,15 @@ def detect_dialect(sample: str) -> type[csv.Dialect]:
         score = (consistent if width > 1 else -1, width)
         if score > best_score:
             best, best_score = delimiter, score
+    return _dialect(best)
 
+
+_SEPARATOR_HINT = re.compile(r'^"?sep=([^"\r\n])"?\r?$', re.IGNORECASE)
+
+
+def _dialect(separator: str) -> type[csv.Dialect]:
     class Dialect(csv.excel):
-        delimiter = best
+        delimiter = separator
 
     return Dialect
 
