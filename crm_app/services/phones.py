@@ -71,7 +71,7 @@ def split_phones(text: str) -> list[str]:
     "0912345678 hoặc 0987654321"), each in E.164, without repeats; [] unless the cell splits into
     at least two parts and every part is a valid number, so nothing is guessed. Call it only for
     text that normalise_phone refuses as one number ("0912-345-678" is one number)."""
-    parts = [p for p in _BETWEEN_NUMBERS.split(unicodedata.normalize("NFKC", text)) if p and p.strip()]
+    parts = [p for p in _BETWEEN_NUMBERS.split(unicodedata.normalize("NFKC", text)) if p.strip()]
     if len(parts) < 2:
         parts = text.split()  # "0912345678 0987654321": only if each word is a whole number
     if len(parts) < 2:

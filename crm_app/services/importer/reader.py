@@ -40,6 +40,8 @@ Row = tuple[int, list[object]]
 ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16 (Unicode)", "cp1258": "Windows-1258",
                   "cp1252": "Windows-1252"}
 DELIMITER_NAMES = {",": ",", ";": ";", "\t": "Tab"}
+# Excel's own separator hint, alone on a CSV's first line: sep=; (quoted or not, any case).
+_SEPARATOR_HINT = re.compile(r'^"?sep=([^"\r\n])"?\r?$', re.IGNORECASE)
 
 
 @dataclass
@@ -341,9 +343,6 @@ def detect_dialect(sample: str) -> type[csv.Dialect]:
         if score > best_score:
             best, best_score = delimiter, score
     return _dialect(best)
-
-
-_SEPARATOR_HINT = re.compile(r'^"?sep=([^"\r\n])"?\r?$', re.IGNORECASE)
 
 
 def _dialect(separator: str) -> type[csv.Dialect]:

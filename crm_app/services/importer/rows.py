@@ -151,7 +151,7 @@ def convert(ctx: RowContext, values: list[object]) -> ConvertedRow:
             if (fd.type == "phone" and type(value) is str and _repaired_phone(text, value)
                     and not (several and several[-1][0] is fd)):  # a split cell has its own warning
                 warnings.append(t("import.row.phone_repaired", field=fd.label_vi, value=text,
-                                  fixed="0" + value[3:] if value.startswith("+84") else value))
+                                  fixed=display_phone(value)))
         if fd.custom:
             custom[fd.key.removeprefix("cf_")] = value
             continue

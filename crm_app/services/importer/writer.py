@@ -310,6 +310,7 @@ def _checkpoints_aside(engine: Engine, conn: Connection) -> Iterator[Callable[[]
                     own.connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     writer = conn.connection.driver_connection
+    (own_setting,) = writer.execute("PRAGMA wal_autocheckpoint").fetchone()
     writer.execute("PRAGMA wal_autocheckpoint=0")
     thread = threading.Thread(target=checkpoints, name="import-checkpoints", daemon=True)
     thread.start()
@@ -319,7 +320,7 @@ def _checkpoints_aside(engine: Engine, conn: Connection) -> Iterator[Callable[[]
         stop.set()
         wanted.set()
         thread.join()
-        writer.execute("PRAGMA wal_autocheckpoint=1000")  # the default, for the pool's next user
+        writer.execute(f"PRAGMA wal_autocheckpoint={int(own_setting)}")  # for the pool's next user
 
 
 def add_counts(target: Any, counts: dict[str, int]) -> None:
