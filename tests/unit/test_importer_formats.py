@@ -136,6 +136,22 @@ def test_excel_separator_hint_on_the_first_line(engine: Engine, tmp_path: Path, 
     assert _names(engine) == EXPECTED
 
 
+# Bodies as reported to other CSV readers that took the hint line for the header: PowerShell
+# issue #7776 (`sep=,`), close2/csv issue #68 (quoted, with a trailing separator on every line)
+# and vscode_rainbow_csv issue #108 (`sep=|`).
+@pytest.mark.parametrize(("body", "delimiter", "headers", "total"), [
+    ("sep=,\na,b,c\n1,2,3\n", ",", ["a", "b", "c"], 1),
+    ('"sep=;"\na;b;\n1;2;\n3;4;\n', ";", ["a", "b"], 2),
+    ("sep=|\nOne|Two|Three|Four\n1|2|3|4\n5|6|7|8\n", "|", ["One", "Two", "Three", "Four"], 2),
+])
+def test_separator_hint_bodies_reported_elsewhere(tmp_path: Path, body: str, delimiter: str, headers: list[str],
+                                                  total: int) -> None:
+    path = tmp_path / "hint.csv"
+    path.write_text(body, encoding="utf-8")
+    info = importer.inspect_file(path)
+    assert (info.delimiter, info.headers, info.total) == (delimiter, headers, total)
+
+
 @pytest.mark.parametrize(("encoding", "delimiter", "shown"), [("utf-8", ",", ","), ("utf-8-sig", ";", ";"),
                                                               ("utf-8", "\t", "Tab"), ("utf-16", ",", ",")])
 def test_separator_and_encoding_detected(tmp_path: Path, encoding: str, delimiter: str, shown: str) -> None:
